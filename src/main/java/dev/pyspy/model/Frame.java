@@ -1,0 +1,22 @@
+package dev.pyspy.model;
+
+import java.util.List;
+
+/**
+ * One Python frame as shown to users.
+ *
+ * @param name          function name (qualified name on 3.11+)
+ * @param filename      full path of the source file as the interpreter recorded it
+ * @param shortFilename path from the top-level package (see {@link ShortFilenames})
+ * @param module        module name derived from the file, or null when unknown
+ * @param line          1-based line number, 0 when unknown or dropped
+ * @param locals        arguments and locals, empty unless requested
+ * @param isEntry       true for the first Python frame of a C-to-Python call (3.11+), always true before
+ */
+public record Frame(String name, String filename, String shortFilename, String module, int line,
+                    List<LocalVariable> locals, boolean isEntry) {
+
+    public Frame withLocals(List<LocalVariable> newLocals) {
+        return new Frame(name, filename, shortFilename, module, line, newLocals, isEntry);
+    }
+}

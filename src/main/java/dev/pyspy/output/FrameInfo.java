@@ -1,0 +1,29 @@
+package dev.pyspy.output;
+
+/**
+ * A frame as it appears in a profile: interned once, referred to by id.
+ *
+ * @param name      function name, or the whole label of a synthetic frame
+ * @param filename  file as it should be printed (short or full), null for synthetic frames
+ * @param line      line number, 0 when line numbers are dropped or unknown
+ * @param firstLine first line of the function, 0 when unknown
+ */
+public record FrameInfo(String name, String filename, int line, int firstLine) {
+
+    /** A frame that is not Python code: a thread or process root added by {@code -t} / {@code -s}. */
+    public static FrameInfo synthetic(String label) {
+        return new FrameInfo(label, null, 0, 0);
+    }
+
+    public boolean isSynthetic() {
+        return filename == null;
+    }
+
+    /** py-spy's label: {@code function (file:line)}, {@code function (file)} without a line. */
+    public String label() {
+        if (filename == null) {
+            return name;
+        }
+        return line > 0 ? name + " (" + filename + ":" + line + ")" : name + " (" + filename + ")";
+    }
+}

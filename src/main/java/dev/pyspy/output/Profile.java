@@ -1,0 +1,181 @@
+package dev.pyspy.output;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a recording collected, in the form every output writer reads.
+ * Frames and stacks are interned: a stack is an array of frame ids, root first, stored once;
+ * a sample is (time, thread, stack). Not thread-safe: one sampler thread appends.
+ */
+public final class Profile {
+    private final String title;
+    private final double intervalSeconds;
+    private final long startEpochMillis;
+
+    private final List<FrameInfo> frames = new ArrayList<>();
+    private final Map<FrameInfo, Integer> frameIds = new HashMap<>();
+    private final List<int[]> stacks = new ArrayList<>();
+    private final Map<StackKey, Integer> stackIds = new HashMap<>();
+    private long[] stackCounts = new long[64];
+    private final List<ThreadInfo> threads = new ArrayList<>();
+    private final Map<ThreadInfo, Integer> threadIds = new HashMap<>();
+
+    private long[] sampleTimes = new long[1024];
+    private int[] sampleThreads = new int[1024];
+    private int[] sampleStacks = new int[1024];
+    private int sampleCount;
+    private long durationNanos;
+
+    public Profile(String title, double intervalSeconds, long startEpochMillis) {
+        this.title = title;
+        this.intervalSeconds = intervalSeconds;
+        this.startEpochMillis = startEpochMillis;
+    }
+
+    public int frameId(FrameInfo frame) {
+        Integer id = frameIds.get(frame);
+        if (id == null) {
+            id = frames.size();
+            frames.add(frame);
+            frameIds.put(frame, id);
+        }
+        return id;
+    }
+
+    /** Interns the first {@code length} ids of {@code frameIds} (root first); the array may be reused by the caller. */
+    public int stackId(int[] frameIdsRootFirst, int length) {
+        StackKey probe = new StackKey(frameIdsRootFirst, length);
+        Integer id = stackIds.get(probe);
+        if (id == null) {
+            int[] copy = Arrays.copyOf(frameIdsRootFirst, length);
+            id = stacks.size();
+            stacks.add(copy);
+            stackIds.put(new StackKey(copy, length), id);
+            if (id >= stackCounts.length) {
+                stackCounts = Arrays.copyOf(stackCounts, stackCounts.length * 2);
+            }
+        }
+        return id;
+    }
+
+    public int threadIndex(ThreadInfo thread) {
+        Integer id = threadIds.get(thread);
+        if (id == null) {
+            id = threads.size();
+            threads.add(thread);
+            threadIds.put(thread, id);
+        }
+        return id;
+    }
+
+    /** Records one sample; {@code nanosSinceStart} must not decrease between calls for the same thread. */
+    public void addSample(long nanosSinceStart, int threadIndex, int stackId) {
+        if (sampleCount == sampleTimes.length) {
+            int n = sampleCount * 2;
+            sampleTimes = Arrays.copyOf(sampleTimes, n);
+            sampleThreads = Arrays.copyOf(sampleThreads, n);
+            sampleStacks = Arrays.copyOf(sampleStacks, n);
+        }
+        sampleTimes[sampleCount] = nanosSinceStart;
+        sampleThreads[sampleCount] = threadIndex;
+        sampleStacks[sampleCount] = stackId;
+        sampleCount++;
+        stackCounts[stackId]++;
+        durationNanos = Math.max(durationNanos, nanosSinceStart);
+    }
+
+    public void setDurationNanos(long durationNanos) {
+        this.durationNanos = Math.max(this.durationNanos, durationNanos);
+    }
+
+    public String title() {
+        return title;
+    }
+
+    /** Nominal time one sample stands for: 1 / rate. */
+    public double intervalSeconds() {
+        return intervalSeconds;
+    }
+
+    public long startEpochMillis() {
+        return startEpochMillis;
+    }
+
+    public long durationNanos() {
+        return durationNanos;
+    }
+
+    public List<FrameInfo> frames() {
+        return Collections.unmodifiableList(frames);
+    }
+
+    public FrameInfo frame(int id) {
+        return frames.get(id);
+    }
+
+    public int stackCount() {
+        return stacks.size();
+    }
+
+    /** Frame ids of a stack, root first. Do not modify. */
+    public int[] stack(int stackId) {
+        return stacks.get(stackId);
+    }
+
+    /** Number of samples that had exactly this stack. */
+    public long count(int stackId) {
+        return stackCounts[stackId];
+    }
+
+    public List<ThreadInfo> threads() {
+        return Collections.unmodifiableList(threads);
+    }
+
+    public int sampleCount() {
+        return sampleCount;
+    }
+
+    public long sampleTimeNanos(int sample) {
+        return sampleTimes[sample];
+    }
+
+    public int sampleThread(int sample) {
+        return sampleThreads[sample];
+    }
+
+    public int sampleStack(int sample) {
+        return sampleStacks[sample];
+    }
+
+    private static final class StackKey {
+        private final int[] ids;
+        private final int length;
+        private final int hash;
+
+        StackKey(int[] ids, int length) {
+            this.ids = ids;
+            this.length = length;
+            int h = 1;
+            for (int i = 0; i < length; i++) {
+                h = 31 * h + ids[i];
+            }
+            this.hash = h;
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof StackKey k && k.length == length
+                    && Arrays.equals(ids, 0, length, k.ids, 0, k.length);
+        }
+    }
+}
