@@ -7,7 +7,7 @@ import java.util.List;
  *
  * @param name          function name (qualified name on 3.11+)
  * @param filename      full path of the source file as the interpreter recorded it
- * @param shortFilename path from the top-level package (see {@link ShortFilenames})
+ * @param shortFilename path from the top-level package (see dev.pyspy.python.ShortFilenames)
  * @param module        module name derived from the file, or null when unknown
  * @param line          1-based line number, 0 when unknown or dropped
  * @param locals        arguments and locals, empty unless requested

@@ -1,0 +1,80 @@
+package dev.pyspy.cli;
+
+import ch.qos.logback.classic.Level;
+import dev.pyspy.ExitCode;
+import dev.pyspy.PyspyException;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/** {@code pyspy}: the command line. Each subcommand is a small class; the return value is the exit code. */
+@Command(name = "pyspy", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Sampling profiler for running Python programs.",
+        subcommands = {DumpCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+                "0:success",
+                "1:reading the target or writing output failed",
+                "2:invalid command line",
+                "3:no such process",
+                "4:permission denied",
+                "5:not a Python process",
+                "6:unsupported Python version"})
+public final class Main implements Runnable {
+    private static boolean verbose;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, argv) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("pyspy: " + ex.getMessage());
+            return ExitCode.USAGE.code;
+        });
+        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> report(cmd.getErr(), ex));
+        return cl.execute(args);
+    }
+
+    /** One line on stderr for any failure; the Java stack trace only with -v. */
+    static int report(PrintWriter err, Throwable ex) {
+        if (ex instanceof PyspyException p) {
+            err.println("pyspy: " + p.getMessage());
+            if (verbose) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return p.exitCode().code;
+        }
+        err.println("pyspy: internal error: " + ex + (verbose ? "" : " (run with -v for details)"));
+        if (verbose) {
+            ex.printStackTrace(err);
+        }
+        err.flush();
+        return ExitCode.ERROR.code;
+    }
+
+    static void setVerbose(boolean on) {
+        verbose = on;
+        ch.qos.logback.classic.Logger root =
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.setLevel(on ? Level.DEBUG : Level.WARN);
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.err);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[]{"pyspy " + (v == null ? "dev" : v)};
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package dev.pyspy.output;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Trace Event Format ({@code --format chrometrace}), read by chrome://tracing, Perfetto and speedscope.
+ *
+ * <p>The file is a JSON array. First come {@code M} metadata events ({@code process_name} per process,
+ * {@code thread_name} per thread); then, thread by thread, duration events: each sample is compared with
+ * the previous sample of the same thread, frames that left the stack get an {@code E} (leaf first) and
+ * frames that entered get a {@code B} (root first), all at the sample's time. A sample stands for one
+ * interval; when a thread was not seen for more than {@link #GAP_INTERVALS} intervals (idle and not
+ * recorded) its open frames are closed one interval after its last sample, and after a thread's last
+ * sample everything still open is closed the same way, so every {@code B} has its {@code E} and within
+ * a thread timestamps never decrease. Timestamps are microseconds since the start of the recording.
+ */
+public final class ChromeTraceWriter implements ProfileWriter {
+    /** A thread unseen for longer than this many intervals is taken to have left its stack meanwhile. */
+    public static final double GAP_INTERVALS = 2.0;
+
+    private static final JsonFactory JSON = JsonFactory.builder().build();
+    private static final int[] EMPTY = new int[0];
+
+    @Override
+    public void write(Profile profile, OutputStream out) throws IOException {
+        List<ThreadInfo> threads = profile.threads();
+        int[][] byThread = SpeedscopeWriter.samplesByThread(profile);
+        long intervalNanos = Math.max(1L, Math.round(profile.intervalSeconds() * 1e9));
+        long gapNanos = (long) (intervalNanos * GAP_INTERVALS);
+
+        JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8);
+        g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+        g.writeStartArray();
+
+        Set<Integer> pids = new LinkedHashSet<>();
+        for (ThreadInfo t : threads) {
+            if (pids.add(t.pid())) {
+                g.writeStartObject();
+                g.writeStringField("name", "process_name");
+                g.writeStringField("ph", "M");
+                g.writeNumberField("pid", t.pid());
+                g.writeNumberField("tid", 0);
+                g.writeObjectFieldStart("args");
+                g.writeStringField("name", profile.title() == null ? "python" : profile.title());
+                g.writeEndObject();
+                g.writeEndObject();
+            }
+        }
+        for (ThreadInfo t : threads) {
+            g.writeStartObject();
+            g.writeStringField("name", "thread_name");
+            g.writeStringField("ph", "M");
+            g.writeNumberField("pid", t.pid());
+            g.writeNumberField("tid", t.osThreadId());
+            g.writeObjectFieldStart("args");
+            g.writeStringField("name", t.name() == null ? t.label() : t.name());
+            g.writeEndObject();
+            g.writeEndObject();
+        }
+
+        for (int t = 0; t < threads.size(); t++) {
+            ThreadInfo thread = threads.get(t);
+            int[] open = EMPTY;
+            long lastTime = 0;
+            for (int s : byThread[t]) {
+                long time = profile.sampleTimeNanos(s);
+                int[] stack = profile.stack(profile.sampleStack(s));
+                if (open.length > 0 && time - lastTime > gapNanos) {
+                    emitTransition(g, profile, thread, open, EMPTY, lastTime + intervalNanos);
+                    open = EMPTY;
+                }
+                emitTransition(g, profile, thread, open, stack, time);
+                open = stack;
+                lastTime = time;
+            }
+            emitTransition(g, profile, thread, open, EMPTY, lastTime + intervalNanos);
+        }
+        g.writeEndArray();
+        g.flush();
+    }
+
+    /** Ends the frames of {@code from} missing in {@code to} (leaf first), then begins the new ones of {@code to}. */
+    private static void emitTransition(JsonGenerator g, Profile profile, ThreadInfo thread,
+                                       int[] from, int[] to, long timeNanos) throws IOException {
+        int common = 0;
+        int max = Math.min(from.length, to.length);
+        while (common < max && from[common] == to[common]) {
+            common++;
+        }
+        double ts = timeNanos / 1000.0;
+        for (int i = from.length - 1; i >= common; i--) {
+            event(g, profile.frame(from[i]), "E", thread, ts);
+        }
+        for (int i = common; i < to.length; i++) {
+            event(g, profile.frame(to[i]), "B", thread, ts);
+        }
+    }
+
+    private static void event(JsonGenerator g, FrameInfo frame, String phase, ThreadInfo thread, double ts)
+            throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", frame.label());
+        g.writeStringField("cat", "python");
+        g.writeStringField("ph", phase);
+        g.writeNumberField("pid", thread.pid());
+        g.writeNumberField("tid", thread.osThreadId());
+        g.writeNumberField("ts", ts);
+        if (phase.equals("B") && !frame.isSynthetic()) {
+            g.writeObjectFieldStart("args");
+            g.writeStringField("file", frame.filename());
+            if (frame.line() > 0) {
+                g.writeNumberField("line", frame.line());
+            }
+            g.writeEndObject();
+        }
+        g.writeEndObject();
+    }
+
+    @Override
+    public String extension() {
+        return "json";
+    }
+}

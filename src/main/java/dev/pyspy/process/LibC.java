@@ -1,0 +1,198 @@
+package dev.pyspy.process;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+
+/**
+ * The few glibc functions pyspy needs, bound with JNA direct mapping (one JNI stub per method, no
+ * reflection or boxing per call: these sit on the sampling hot path). Functions that report failure
+ * through errno declare {@link LastErrorException} so the errno value reaches the caller; JNA clears
+ * errno before such a call and throws when it is non-zero afterwards.
+ *
+ * <p>Constant names follow the man pages and the x86_64 glibc headers.
+ */
+public final class LibC {
+
+    static {
+        Native.register(LibC.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+    }
+
+    private LibC() {}
+
+    // ---- errno (asm-generic/errno-base.h) ----
+    public static final int EPERM = 1;
+    public static final int ENOENT = 2;
+    public static final int ESRCH = 3;
+    public static final int EINTR = 4;
+    public static final int EIO = 5;
+    public static final int ECHILD = 10;
+    public static final int EAGAIN = 11;
+    public static final int ENOMEM = 12;
+    public static final int EACCES = 13;
+    public static final int EFAULT = 14;
+    public static final int EINVAL = 22;
+    public static final int ENOSYS = 38;
+
+    // ---- signals (x86_64 numbering) ----
+    public static final int SIGHUP = 1;
+    public static final int SIGINT = 2;
+    public static final int SIGQUIT = 3;
+    public static final int SIGTRAP = 5;
+    public static final int SIGABRT = 6;
+    public static final int SIGKILL = 9;
+    public static final int SIGUSR1 = 10;
+    public static final int SIGSEGV = 11;
+    public static final int SIGUSR2 = 12;
+    public static final int SIGPIPE = 13;
+    public static final int SIGTERM = 15;
+    public static final int SIGCHLD = 17;
+    public static final int SIGCONT = 18;
+    public static final int SIGSTOP = 19;
+    public static final int SIGTSTP = 20;
+    public static final int SIGTTIN = 21;
+    public static final int SIGTTOU = 22;
+
+    // ---- ptrace(2) requests ----
+    public static final long PTRACE_CONT = 7;
+    public static final long PTRACE_DETACH = 17;
+    public static final long PTRACE_SETOPTIONS = 0x4200;
+    public static final long PTRACE_GETSIGINFO = 0x4202;
+    public static final long PTRACE_SEIZE = 0x4206;
+    public static final long PTRACE_INTERRUPT = 0x4207;
+    public static final long PTRACE_LISTEN = 0x4208;
+    /** Stop reported after PTRACE_INTERRUPT, group-stop or LISTEN wake-up of a seized tracee: {@code status >> 16}. */
+    public static final int PTRACE_EVENT_STOP = 128;
+    /**
+     * Listed only to say it must never be passed: it would make the kernel SIGKILL every tracee
+     * when pyspy exits, and killing pyspy must never kill the profiled program.
+     */
+    public static final long PTRACE_O_EXITKILL = 0x100000;
+
+    // ---- wait(2) options ----
+    public static final int WNOHANG = 1;
+    public static final int WUNTRACED = 2;
+    public static final int WSTOPPED = 2;
+    public static final int WEXITED = 4;
+    public static final int WCONTINUED = 8;
+    public static final int WNOWAIT = 0x01000000;
+    public static final int __WNOTHREAD = 0x20000000;
+    public static final int __WALL = 0x40000000;
+
+    // ---- waitid(2) idtype_t and siginfo si_code values for SIGCHLD ----
+    public static final int P_ALL = 0;
+    public static final int P_PID = 1;
+    public static final int CLD_EXITED = 1;
+    public static final int CLD_KILLED = 2;
+    public static final int CLD_DUMPED = 3;
+    public static final int CLD_TRAPPED = 4;
+    public static final int CLD_STOPPED = 5;
+    public static final int CLD_CONTINUED = 6;
+    /** sizeof(siginfo_t). */
+    public static final int SIGINFO_SIZE = 128;
+
+    // ---- open(2) flags ----
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_CREAT = 0100;
+    public static final int O_TRUNC = 01000;
+    public static final int O_APPEND = 02000;
+
+    // ---- poll(2) ----
+    public static final short POLLIN = 1;
+
+    // ---- posix_spawn(3) flags (glibc spawn.h) ----
+    public static final short POSIX_SPAWN_SETSIGDEF = 0x04;
+    public static final short POSIX_SPAWN_SETSIGMASK = 0x08;
+    /** Generous upper bounds of glibc's opaque struct sizes (336, 80 and 128 bytes on x86_64). */
+    public static final int SIZEOF_POSIX_SPAWNATTR_T = 512;
+    public static final int SIZEOF_POSIX_SPAWN_FILE_ACTIONS_T = 256;
+    public static final int SIZEOF_SIGSET_T = 128;
+
+    /** UIO_MAXIOV: most iovecs one process_vm_readv call accepts. */
+    public static final int IOV_MAX = 1024;
+
+    // ---- syscall numbers (x86_64; pidfd_* share numbers across architectures) ----
+    public static final long SYS_pidfd_send_signal = 424;
+    public static final long SYS_pidfd_open = 434;
+
+    /** Reads another process's memory; returns bytes read, which may be fewer than asked (partial read). */
+    public static native long process_vm_readv(int pid, Pointer localIov, long liovcnt, Pointer remoteIov, long riovcnt,
+            long flags) throws LastErrorException;
+
+    // glibc's ptrace is variadic; on x86_64 fixed-arity calls pass the same registers.
+    public static native long ptrace(long request, int pid, Pointer addr, Pointer data) throws LastErrorException;
+
+    public static native long ptrace(long request, int pid, long addr, long data) throws LastErrorException;
+
+    /** {@code status} points to an int (4 bytes) or is null. */
+    public static native int waitpid(int pid, Pointer status, int options) throws LastErrorException;
+
+    /** {@code infop} points to a zeroed siginfo_t ({@link #SIGINFO_SIZE} bytes). */
+    public static native int waitid(int idtype, int id, Pointer infop, int options) throws LastErrorException;
+
+    public static native int kill(int pid, int signal) throws LastErrorException;
+
+    public static native int getuid();
+
+    public static native int geteuid();
+
+    public static native int getpid();
+
+    /** The calling OS thread's id (the tracer's identity for ptrace). */
+    public static native int gettid();
+
+    public static native int close(int fd) throws LastErrorException;
+
+    /** {@code fds} points to {@code nfds} struct pollfd (8 bytes each). */
+    public static native int poll(Pointer fds, long nfds, int timeoutMillis) throws LastErrorException;
+
+    // syscall(2) is variadic too; only integer arguments are passed, which is safe on x86_64.
+    public static native long syscall(long number, long arg1, long arg2) throws LastErrorException;
+
+    public static native long syscall(long number, long arg1, long arg2, long arg3, long arg4) throws LastErrorException;
+
+    // posix_spawn family: these return an error number instead of setting errno.
+    public static native int posix_spawnp(Pointer pid, String file, Pointer fileActions, Pointer attr, Pointer argv,
+            Pointer envp);
+
+    public static native int posix_spawnattr_init(Pointer attr);
+
+    public static native int posix_spawnattr_destroy(Pointer attr);
+
+    public static native int posix_spawnattr_setflags(Pointer attr, short flags);
+
+    public static native int posix_spawnattr_setsigmask(Pointer attr, Pointer sigmask);
+
+    public static native int posix_spawn_file_actions_init(Pointer fileActions);
+
+    public static native int posix_spawn_file_actions_destroy(Pointer fileActions);
+
+    public static native int posix_spawn_file_actions_addopen(Pointer fileActions, int fd, String path, int oflag,
+            int mode);
+
+    public static native int posix_spawn_file_actions_adddup2(Pointer fileActions, int fd, int newfd);
+
+    public static native int sigemptyset(Pointer set);
+
+    /** Text of an errno value, for messages. */
+    public static String strerror(int errno) {
+        return switch (errno) {
+            case EPERM -> "Operation not permitted";
+            case ENOENT -> "No such file or directory";
+            case ESRCH -> "No such process";
+            case EINTR -> "Interrupted system call";
+            case EIO -> "Input/output error";
+            case ECHILD -> "No child processes";
+            case EAGAIN -> "Resource temporarily unavailable";
+            case ENOMEM -> "Cannot allocate memory";
+            case EACCES -> "Permission denied";
+            case EFAULT -> "Bad address";
+            case EINVAL -> "Invalid argument";
+            case ENOSYS -> "Function not implemented";
+            default -> "errno " + errno;
+        };
+    }
+}

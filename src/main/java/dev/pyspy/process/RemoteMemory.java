@@ -1,0 +1,298 @@
+package dev.pyspy.process;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Pointer;
+import dev.pyspy.ExitCode;
+import dev.pyspy.PyspyException;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Reads another process's memory with {@code process_vm_readv(2)}: no ptrace attach needed, the
+ * target keeps running, and many ranges can be read in one system call ({@link #readAll}).
+ *
+ * <p><b>Thread confinement:</b> an instance reuses its native buffers across calls, so it must be
+ * used by one thread at a time (create one per sampling thread).
+ */
+public final class RemoteMemory implements Memory, AutoCloseable {
+
+    /** Advice appended to every "permission denied" message about another process. */
+    public static final String PERMISSION_ADVICE = "run pyspy as root (sudo), or grant it CAP_SYS_PTRACE"
+            + " (e.g. docker run --cap-add SYS_PTRACE), or allow tracing of non-child processes with"
+            + " 'sysctl kernel.yama.ptrace_scope=0'";
+
+    private static final int IOVEC_SIZE = 16;
+    private static final int INITIAL_BUFFER = 4096;
+    /** Ranges of one readAll call are split into system calls of at most this many bytes... */
+    private static final long MAX_BATCH_BYTES = 16L << 20;
+
+    private final int pid;
+    /** One local iovec: the whole data buffer of a call is contiguous. */
+    private com.sun.jna.Memory localIov = new com.sun.jna.Memory(IOVEC_SIZE);
+    private com.sun.jna.Memory remoteIov = new com.sun.jna.Memory((long) IOVEC_SIZE * LibC.IOV_MAX);
+    private com.sun.jna.Memory data;
+    /** Direct view of {@link #data}, kept to copy into callers' buffers without allocating. */
+    private ByteBuffer dataView;
+    private long readCalls;
+    private boolean exited;
+
+    /** Creates a reader without checking access; see {@link #open(int)} for the checked variant. */
+    public RemoteMemory(int pid) {
+        this.pid = pid;
+        allocate(INITIAL_BUFFER);
+    }
+
+    /**
+     * Opens a reader after checking the process exists and its memory can be read, so permission
+     * problems surface once, up front, with advice instead of as failed reads later.
+     */
+    public static RemoteMemory open(int pid) throws PyspyException {
+        ProcFs.requireExists(pid);
+        RemoteMemory memory = new RemoteMemory(pid);
+        memory.probe();
+        return memory;
+    }
+
+    private void probe() throws PyspyException {
+        List<MemoryMapping> maps = ProcMaps.read(pid);
+        if (maps.isEmpty()) {
+            if (ProcFs.exists(pid) && ProcFs.isZombie(pid)) {
+                throw new PyspyException(ExitCode.NO_SUCH_PROCESS, "process " + pid + " has exited (zombie)");
+            }
+            throw new PyspyException(ExitCode.NO_SUCH_PROCESS, "process " + pid + " has no memory mappings"
+                    + " (a kernel thread or an exiting process)");
+        }
+        ByteBuffer one = ByteBuffer.allocate(1);
+        int tried = 0;
+        for (MemoryMapping m : maps) {
+            // [vvar] and similar pages cannot be read through process_vm_readv; files and [heap] can.
+            if (!m.readable() || (m.isPseudo() && !m.pathname().equals("[heap]") && !m.pathname().equals("[stack]"))) {
+                continue;
+            }
+            int errno = rawRead(m.start(), one);
+            if (errno == 0) {
+                return;
+            }
+            if (errno == LibC.EPERM) {
+                throw permissionDenied(pid);
+            }
+            if (errno == LibC.ESRCH) {
+                throw ProcFs.noSuchProcess(pid);
+            }
+            if (++tried >= 8) {
+                break;
+            }
+        }
+        throw new PyspyException(ExitCode.ERROR, "cannot read the memory of process " + pid);
+    }
+
+    /** The error for an EPERM from process_vm_readv or ptrace on {@code pid}, with advice. */
+    public static PyspyException permissionDenied(int pid) {
+        StringBuilder msg = new StringBuilder("permission denied reading the memory of process ").append(pid)
+                .append(": ").append(PERMISSION_ADVICE);
+        Path scope = Path.of("/proc/sys/kernel/yama/ptrace_scope");
+        try {
+            String value = Files.readString(scope).strip();
+            msg.append(" (currently ").append(value).append(')');
+        } catch (Exception e) {
+            // no Yama LSM: nothing to add
+        }
+        return new PyspyException(ExitCode.PERMISSION_DENIED, msg.toString());
+    }
+
+    public int pid() {
+        return pid;
+    }
+
+    /** Whether a read failed because the process no longer exists. */
+    public boolean exited() {
+        return exited;
+    }
+
+    @Override
+    public long readCalls() {
+        return readCalls;
+    }
+
+    @Override
+    public void read(long address, ByteBuffer dst, int length) throws MemoryReadException {
+        checkLength(dst, length);
+        if (length > 0) {
+            ensureCapacity(length);
+            localIov.setPointer(0, data);
+            localIov.setLong(8, length);
+            remoteIov.setLong(0, address);
+            remoteIov.setLong(8, length);
+            long n = call(1);
+            if (n < 0) {
+                throw failure(-n, address, length);
+            }
+            if (n != length) {
+                throw new MemoryReadException(address, length, "partial read of " + n + " bytes (unmapped memory)");
+            }
+            dst.clear();
+            dst.put(0, dataView, 0, length);
+        }
+        finish(dst, length);
+    }
+
+    @Override
+    public void readAll(long[] addresses, ByteBuffer[] dsts, int[] lengths, int count) throws MemoryReadException {
+        int i = 0;
+        while (i < count) {
+            // Pack as many ranges as fit in one call: IOV_MAX remote iovecs, bounded total size.
+            int first = i;
+            long total = 0;
+            int iovs = 0;
+            while (i < count && iovs < LibC.IOV_MAX) {
+                int len = lengths[i];
+                checkLength(dsts[i], len);
+                if (iovs > 0 && total + len > MAX_BATCH_BYTES) {
+                    break;
+                }
+                total += len;
+                if (len > 0) {
+                    iovs++;
+                }
+                i++;
+            }
+            readBatch(addresses, dsts, lengths, first, i, total, iovs);
+        }
+    }
+
+    private void readBatch(long[] addresses, ByteBuffer[] dsts, int[] lengths, int from, int to, long total, int iovs)
+            throws MemoryReadException {
+        if (iovs > 0) {
+            ensureCapacity(total);
+            int k = 0;
+            for (int j = from; j < to; j++) {
+                if (lengths[j] > 0) {
+                    remoteIov.setLong((long) k * IOVEC_SIZE, addresses[j]);
+                    remoteIov.setLong((long) k * IOVEC_SIZE + 8, lengths[j]);
+                    k++;
+                }
+            }
+            localIov.setPointer(0, data);
+            localIov.setLong(8, total);
+            long n = call(iovs);
+            if (n != total) {
+                // The kernel stops at the first range it cannot read completely: fail that one.
+                long read = Math.max(n, 0);
+                long offset = 0;
+                for (int j = from; j < to; j++) {
+                    if (offset + lengths[j] > read && lengths[j] > 0) {
+                        if (n < 0) {
+                            throw failure(-n, addresses[j], lengths[j]);
+                        }
+                        throw new MemoryReadException(addresses[j], lengths[j],
+                                offset == read ? "address not mapped" : "partial read (unmapped memory)");
+                    }
+                    offset += lengths[j];
+                }
+            }
+        }
+        long offset = 0;
+        for (int j = from; j < to; j++) {
+            ByteBuffer dst = dsts[j];
+            int len = lengths[j];
+            dst.clear();
+            if (len > 0) {
+                dst.put(0, dataView, (int) offset, len);
+            }
+            finish(dst, len);
+            offset += len;
+        }
+    }
+
+    /** Issues one process_vm_readv; returns bytes read, or minus errno. */
+    private long call(int remoteCount) {
+        readCalls++;
+        try {
+            return LibC.process_vm_readv(pid, localIov, 1, remoteIov, remoteCount, 0);
+        } catch (LastErrorException e) {
+            int errno = e.getErrorCode();
+            if (errno == LibC.ESRCH) {
+                exited = true;
+            }
+            return -(errno == 0 ? LibC.EFAULT : errno);
+        }
+    }
+
+    private int rawRead(long address, ByteBuffer dst) {
+        localIov.setPointer(0, data);
+        localIov.setLong(8, 1);
+        remoteIov.setLong(0, address);
+        remoteIov.setLong(8, 1);
+        long n = call(1);
+        if (n < 0) {
+            return (int) -n;
+        }
+        return n == 1 ? 0 : LibC.EFAULT;
+    }
+
+    private MemoryReadException failure(long errno, long address, long length) {
+        if (errno == LibC.ESRCH) {
+            return new MemoryReadException(address, length, "process " + pid + " exited");
+        }
+        if (errno == LibC.EFAULT) {
+            return new MemoryReadException(address, length, "address not mapped");
+        }
+        if (errno == LibC.EPERM) {
+            return new MemoryReadException(address, length, "permission denied; " + PERMISSION_ADVICE);
+        }
+        return new MemoryReadException(address, length, LibC.strerror((int) errno));
+    }
+
+    private static void checkLength(ByteBuffer dst, int length) {
+        if (length < 0 || length > dst.capacity()) {
+            throw new IllegalArgumentException("length " + length + " does not fit a buffer of " + dst.capacity());
+        }
+    }
+
+    private static void finish(ByteBuffer dst, int length) {
+        dst.order(ByteOrder.LITTLE_ENDIAN);
+        dst.limit(length);
+        dst.position(0);
+    }
+
+    private void ensureCapacity(long needed) {
+        if (needed > data.size()) {
+            long size = data.size();
+            while (size < needed) {
+                size *= 2;
+            }
+            data.close();
+            allocate(size);
+        }
+    }
+
+    private void allocate(long size) {
+        if (size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("read of " + size + " bytes is too large");
+        }
+        data = new com.sun.jna.Memory(size);
+        dataView = data.getByteBuffer(0, size);
+    }
+
+    /** Frees the native buffers now rather than at garbage collection. */
+    @Override
+    public void close() {
+        data.close();
+        localIov.close();
+        remoteIov.close();
+    }
+
+    @Override
+    public String toString() {
+        return "RemoteMemory[pid=" + pid + ", readCalls=" + readCalls + "]";
+    }
+
+    // Visible for tests: the native buffer address, to check it is reused.
+    Pointer buffer() {
+        return data;
+    }
+}

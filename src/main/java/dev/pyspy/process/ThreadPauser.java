@@ -1,0 +1,644 @@
+package dev.pyspy.process;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Pointer;
+import dev.pyspy.ExitCode;
+import dev.pyspy.PyspyException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Pauses the threads of a process with ptrace so that its memory can be read consistently.
+ *
+ * <p>Two ways to use it:
+ * <ul>
+ *   <li>One-shot: {@link #pauseAll(int)} seizes and stops every thread; {@link #resumeAll()} (or
+ *       {@link #close()}) detaches, letting them run again.</li>
+ *   <li>Persistent, for sampling at high rates: {@link #attach(int)} seizes every thread once
+ *       (they keep running); each sample calls {@link #interrupt()} then {@link #resume()};
+ *       {@link #detach()} at the end. Between samples, call {@link #pollEvents()} when idle so that
+ *       signals sent to the target are delivered without waiting for the next sample.</li>
+ * </ul>
+ *
+ * <p>Threads are seized with {@code PTRACE_SEIZE} (no SIGSTOP is sent, so the target sees no
+ * job-control side effects) and stopped with {@code PTRACE_INTERRUPT}. Threads created later are
+ * found by re-listing {@code /proc/PID/task}; {@code PTRACE_O_TRACECLONE} is not used because it
+ * would stop every thread-creating thread until pyspy's next sample. {@code PTRACE_O_EXITKILL} is
+ * never used: killing pyspy must not kill the target. If pyspy dies, even by SIGKILL, the kernel
+ * detaches every tracee and resumes it.
+ *
+ * <p>Signals and job control follow ptrace(2): a signal that arrives while traced shows up as a
+ * signal-delivery-stop and is re-injected on resume; a group-stop (SIGSTOP, SIGTSTP, ...) is
+ * resumed with {@code PTRACE_LISTEN}, so a target stopped for its own reasons stays stopped, while
+ * pyspy itself never leaves a thread stopped once {@link #resume()} or {@link #detach()} returns.
+ *
+ * <p><b>Threading:</b> in Linux the tracer is a <em>thread</em>, not a process: every ptrace
+ * request for a tracee must come from the thread that seized it, and the tracees are detached
+ * automatically when that thread ends. An instance therefore belongs to the thread that created
+ * it; calls from any other thread throw {@link IllegalStateException}. That thread must stay
+ * alive until {@link #detach()}. It must also not start children with {@code ProcessBuilder}:
+ * collecting stop notifications ({@code waitpid(-1, __WALL|__WNOTHREAD)}) can also reap its own
+ * children; those reaped are handed to {@link ChildProcess}, but not to Java's process reaper.
+ */
+public final class ThreadPauser implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ThreadPauser.class);
+
+    /** Pausers owned by the current thread: stop notifications of one may be reaped by another. */
+    private static final ThreadLocal<List<ThreadPauser>> OWNED = ThreadLocal.withInitial(ArrayList::new);
+
+    private static final int WAIT_ANY = LibC.__WALL | LibC.__WNOTHREAD | LibC.WNOHANG;
+    private static final long DEFAULT_STOP_TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long DETACH_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /** Re-listing /proc/PID/task ends after this many rounds even if threads keep appearing. */
+    private static final int MAX_SCAN_ROUNDS = 64;
+
+    private enum State {
+        /** Running (as far as pyspy knows). */
+        RUNNING,
+        /** PTRACE_INTERRUPT sent in this round; waiting for its stop. */
+        STOPPING,
+        /**
+         * Interrupted in an earlier round but its stop was not seen in time (e.g. blocked in
+         * uninterruptible sleep). The stop is still due; it is neither re-interrupted nor waited for.
+         */
+        LAGGING,
+        /** In a ptrace-stop that pyspy has seen (reported by waitpid). */
+        STOPPED,
+        /** Group-stopped and resumed with PTRACE_LISTEN: not running, but not in a ptrace-stop. */
+        LISTENING,
+        /** Exited but cannot be reaped yet (a main thread whose other threads live on). */
+        ZOMBIE
+    }
+
+    private static final class Tracee {
+        final int tid;
+        State state = State.RUNNING;
+        /** Signal to re-inject on resume (from a signal-delivery-stop), else 0. */
+        int pendingSignal;
+        /** The last stop was a group-stop: resume with PTRACE_LISTEN. */
+        boolean groupStop;
+
+        Tracee(int tid) {
+            this.tid = tid;
+        }
+    }
+
+    private final int pid;
+    private final Thread owner;
+    private final Map<Integer, Tracee> tracees = new LinkedHashMap<>();
+    private final com.sun.jna.Memory status = new com.sun.jna.Memory(4);
+    private long stopTimeoutNanos = DEFAULT_STOP_TIMEOUT_NANOS;
+    private boolean attached;
+    private boolean exited;
+    /** Between interrupt() and resume(): stopped threads are being sampled and stay stopped. */
+    private boolean paused;
+    private int[] stopped = new int[0];
+
+    private ThreadPauser(int pid) {
+        this.pid = pid;
+        this.owner = Thread.currentThread();
+    }
+
+    /**
+     * Seizes every thread of {@code pid} without stopping it (persistent mode). Fails with
+     * NO_SUCH_PROCESS or PERMISSION_DENIED (including when another debugger traces the process).
+     */
+    public static ThreadPauser attach(int pid) throws PyspyException {
+        ProcFs.requireExists(pid);
+        ThreadPauser p = new ThreadPauser(pid);
+        OWNED.get().add(p);
+        p.attached = true;
+        try {
+            p.seizeAll();
+        } catch (PyspyException | RuntimeException e) {
+            p.detach();
+            throw e;
+        }
+        return p;
+    }
+
+    /** Seizes and stops every thread of {@code pid} (one-shot mode); undo with {@link #resumeAll()}. */
+    public static ThreadPauser pauseAll(int pid) throws PyspyException {
+        ThreadPauser p = attach(pid);
+        p.setStopTimeout(TimeUnit.SECONDS.toNanos(2));
+        p.interrupt();
+        if (p.exited) {
+            p.detach();
+            throw new PyspyException(ExitCode.NO_SUCH_PROCESS, "process " + pid + " exited");
+        }
+        return p;
+    }
+
+    public int pid() {
+        return pid;
+    }
+
+    /** How long {@link #interrupt()} waits for a thread to stop before reporting it as running. */
+    public void setStopTimeout(long nanos) {
+        checkOwner();
+        this.stopTimeoutNanos = Math.max(0, nanos);
+    }
+
+    /** Whether the whole target process has exited; every call then returns without doing anything. */
+    public boolean targetExited() {
+        return exited;
+    }
+
+    public boolean isAttached() {
+        return attached;
+    }
+
+    /** Ids of the threads stopped by the last {@link #interrupt()}, ascending (empty after resume). */
+    public int[] stoppedThreads() {
+        return stopped.clone();
+    }
+
+    /** Number of threads currently traced. */
+    public int tracedThreadCount() {
+        return tracees.size();
+    }
+
+    /**
+     * Stops every thread of the target: interrupts all traced threads, seizes and interrupts
+     * threads created since, and waits for each to stop, until a re-listing of the task directory
+     * finds no new thread. A thread that does not stop within the stop timeout (for example one
+     * blocked in uninterruptible sleep) is left out of the result and is not waited for again.
+     *
+     * @return ids of the stopped threads, ascending; empty if the target exited
+     */
+    public int[] interrupt() {
+        checkOwner();
+        if (!attached || exited) {
+            return stopped = new int[0];
+        }
+        boolean interruptedFlag = Thread.interrupted();
+        try {
+            paused = true;
+            // Threads already in an unseen ptrace-stop must not get PTRACE_INTERRUPT: on a stopped
+            // thread it queues another stop, which would stop the thread again right after resume.
+            drainEvents();
+            for (Tracee t : tracees.values()) {
+                if (t.state == State.RUNNING || t.state == State.LISTENING) {
+                    sendInterrupt(t);
+                }
+            }
+            long deadline = System.nanoTime() + stopTimeoutNanos;
+            for (int round = 0; round < MAX_SCAN_ROUNDS && !exited; round++) {
+                awaitStops(deadline);
+                if (exited || seizeNew(true) == 0) {
+                    break;
+                }
+            }
+            // Threads that missed the deadline are sampled running; their stop is picked up later.
+            for (Tracee t : tracees.values()) {
+                if (t.state == State.STOPPING) {
+                    LOG.debug("thread {} of {} did not stop in time", t.tid, pid);
+                    t.state = State.LAGGING;
+                }
+            }
+            return stopped = collectStopped();
+        } finally {
+            if (interruptedFlag) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Lets every thread stopped by pyspy run again: PTRACE_CONT, re-injecting the signal of a
+     * signal-delivery-stop, or PTRACE_LISTEN for a group-stopped thread so it stays stopped for
+     * its own reasons.
+     */
+    public void resume() {
+        checkOwner();
+        stopped = new int[0];
+        paused = false;
+        if (!attached) {
+            return;
+        }
+        for (Tracee t : tracees.values()) {
+            if (t.state == State.STOPPED) {
+                restart(t);
+            }
+        }
+        // Stops that arrived meanwhile (signals, a late interrupt) must not keep the thread stopped.
+        pollEvents();
+    }
+
+    /**
+     * Handles stops that happened while the target was meant to run (signal-delivery-stops,
+     * group-stops, wake-ups of listening threads) by restarting those threads at once. Cheap (one
+     * non-blocking waitpid when nothing happened); call it while idle between samples.
+     */
+    public void pollEvents() {
+        checkOwner();
+        if (!attached) {
+            return;
+        }
+        for (int i = 0; i < 10_000; i++) {
+            Tracee t = nextEvent();
+            if (t == null) {
+                break;
+            }
+            // While paused, stopped threads are being sampled; resume() restarts them all.
+            if (t.state == State.STOPPED && !paused) {
+                restart(t);
+            }
+        }
+    }
+
+    /** {@link #detach()}: the one-shot mode's name for it. */
+    public void resumeAll() {
+        detach();
+    }
+
+    /**
+     * Detaches from every thread, which then runs as if never traced (a pending signal is handed
+     * back; a group-stopped thread stays stopped). Threads that exited are skipped. Idempotent.
+     */
+    public void detach() {
+        checkOwner();
+        if (!attached) {
+            return;
+        }
+        boolean interruptedFlag = Thread.interrupted();
+        try {
+            if (!exited) {
+                // PTRACE_DETACH needs a thread in ptrace-stop: stop the running and listening ones first.
+                drainEvents();
+                for (Tracee t : tracees.values()) {
+                    if (t.state == State.RUNNING || t.state == State.LISTENING) {
+                        sendInterrupt(t);
+                    } else if (t.state == State.LAGGING) {
+                        t.state = State.STOPPING;
+                    }
+                }
+                awaitStops(System.nanoTime() + DETACH_TIMEOUT_NANOS);
+                for (Tracee t : tracees.values()) {
+                    if (t.state == State.STOPPED) {
+                        try {
+                            LibC.ptrace(LibC.PTRACE_DETACH, t.tid, 0L, t.groupStop ? 0L : t.pendingSignal);
+                        } catch (LastErrorException e) {
+                            if (e.getErrorCode() != LibC.ESRCH) {
+                                LOG.warn("cannot detach from thread {}: {}", t.tid, LibC.strerror(e.getErrorCode()));
+                            }
+                        }
+                    } else if (t.state != State.ZOMBIE) {
+                        LOG.warn("thread {} of process {} did not stop; it stays traced until this thread ends",
+                                t.tid, pid);
+                    }
+                }
+            }
+            tracees.clear();
+            stopped = new int[0];
+            attached = false;
+            paused = false;
+            OWNED.get().remove(this);
+        } finally {
+            if (interruptedFlag) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Same as {@link #detach()}. */
+    @Override
+    public void close() {
+        detach();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private void checkOwner() {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("ThreadPauser for pid " + pid + " belongs to thread '" + owner.getName()
+                    + "': ptrace requests must come from the thread that seized the tracees");
+        }
+    }
+
+    /** Seizes the threads listed now, then re-lists until no new thread shows up. */
+    private void seizeAll() throws PyspyException {
+        int seized = 0;
+        for (int round = 0; round < MAX_SCAN_ROUNDS; round++) {
+            int[] tids = ProcFs.threadIds(pid);
+            int before = tracees.size();
+            for (int tid : tids) {
+                if (!tracees.containsKey(tid)) {
+                    seize(tid, false, true);
+                }
+            }
+            seized += tracees.size() - before;
+            if (tracees.size() == before) {
+                break;
+            }
+        }
+        if (seized == 0) {
+            if (ProcFs.exists(pid) && ProcFs.isZombie(pid)) {
+                throw new PyspyException(ExitCode.NO_SUCH_PROCESS, "process " + pid + " has exited (zombie)");
+            }
+            if (!ProcFs.exists(pid)) {
+                throw ProcFs.noSuchProcess(pid);
+            }
+        }
+    }
+
+    /** Seizes threads not yet traced; returns how many were added. */
+    private int seizeNew(boolean interruptThem) {
+        int[] tids;
+        try {
+            tids = ProcFs.threadIds(pid);
+        } catch (PyspyException e) {
+            checkExited();
+            return 0;
+        }
+        int added = 0;
+        for (int tid : tids) {
+            if (!tracees.containsKey(tid)) {
+                try {
+                    if (seize(tid, interruptThem, false)) {
+                        added++;
+                    }
+                } catch (PyspyException e) {
+                    LOG.debug("cannot seize new thread {}: {}", tid, e.getMessage());
+                }
+            }
+        }
+        return added;
+    }
+
+    /**
+     * PTRACE_SEIZE one thread (no options: in particular not PTRACE_O_EXITKILL). Threads that
+     * vanished are skipped; a zombie main thread is recorded so it is not retried.
+     */
+    private boolean seize(int tid, boolean interruptIt, boolean strict) throws PyspyException {
+        try {
+            LibC.ptrace(LibC.PTRACE_SEIZE, tid, 0L, 0L);
+        } catch (LastErrorException e) {
+            int errno = e.getErrorCode();
+            if (errno == LibC.ESRCH) {
+                return false;
+            }
+            if (errno == LibC.EPERM) {
+                char state = threadStateOrZero(tid);
+                if (state == 0 || state == 'Z' || state == 'X') {
+                    if (state != 0) {
+                        Tracee z = new Tracee(tid);
+                        z.state = State.ZOMBIE;
+                        tracees.put(tid, z);
+                    }
+                    return false;
+                }
+                int tracer = ProcFs.threadTracerPid(pid, tid);
+                if (tracer != 0) {
+                    throw new PyspyException(ExitCode.PERMISSION_DENIED, "process " + pid
+                            + " is already being traced by process " + tracer + " (a debugger?); detach it first");
+                }
+                if (strict) {
+                    throw RemoteMemory.permissionDenied(pid);
+                }
+                throw new PyspyException(ExitCode.PERMISSION_DENIED, "cannot trace thread " + tid);
+            }
+            throw new PyspyException(ExitCode.ERROR, "ptrace(PTRACE_SEIZE, " + tid + "): " + LibC.strerror(errno));
+        }
+        Tracee t = new Tracee(tid);
+        tracees.put(tid, t);
+        if (interruptIt) {
+            sendInterrupt(t);
+        }
+        return true;
+    }
+
+    private void sendInterrupt(Tracee t) {
+        try {
+            LibC.ptrace(LibC.PTRACE_INTERRUPT, t.tid, 0L, 0L);
+            t.state = State.STOPPING;
+        } catch (LastErrorException e) {
+            // ESRCH: the thread is gone; its exit, if reportable, arrives through waitpid.
+            if (e.getErrorCode() != LibC.ESRCH) {
+                LOG.debug("PTRACE_INTERRUPT {}: {}", t.tid, LibC.strerror(e.getErrorCode()));
+            }
+            tracees.remove(t.tid);
+        }
+    }
+
+    /** Restarts a stopped thread the way ptrace(2) requires for the kind of stop it is in. */
+    private void restart(Tracee t) {
+        try {
+            if (t.groupStop) {
+                LibC.ptrace(LibC.PTRACE_LISTEN, t.tid, 0L, 0L);
+                t.state = State.LISTENING;
+            } else {
+                LibC.ptrace(LibC.PTRACE_CONT, t.tid, 0L, t.pendingSignal);
+                t.state = State.RUNNING;
+            }
+            t.pendingSignal = 0;
+        } catch (LastErrorException e) {
+            // ESRCH: killed while stopped (SIGKILL wakes tracees); the exit is reported later.
+            if (e.getErrorCode() != LibC.ESRCH) {
+                LOG.warn("cannot restart thread {}: {}", t.tid, LibC.strerror(e.getErrorCode()));
+            }
+            t.state = State.RUNNING;
+        }
+    }
+
+    /**
+     * Waits until no thread is STOPPING, or the deadline passes. Polls with WNOHANG rather than
+     * blocking: a main thread that exited while others live never reports a stop, and a blocking
+     * waitpid would then hang. Such zombies are spotted through /proc.
+     */
+    private void awaitStops(long deadline) {
+        long sleep = 0;
+        long nextZombieCheck = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2);
+        while (!exited) {
+            if (drainEvents() > 0) {
+                sleep = 0;
+            }
+            if (countState(State.STOPPING) == 0) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (now - deadline >= 0) {
+                return;
+            }
+            if (now - nextZombieCheck >= 0) {
+                markVanished();
+                nextZombieCheck = now + TimeUnit.MILLISECONDS.toNanos(10);
+                continue;
+            }
+            if (sleep == 0) {
+                Thread.onSpinWait();
+                sleep = 1_000;
+            } else {
+                LockSupport.parkNanos(sleep);
+                sleep = Math.min(sleep * 2, 1_000_000);
+            }
+        }
+    }
+
+    /** Threads still STOPPING that are zombies or gone will never stop. */
+    private void markVanished() {
+        Iterator<Tracee> it = tracees.values().iterator();
+        while (it.hasNext()) {
+            Tracee t = it.next();
+            if (t.state != State.STOPPING) {
+                continue;
+            }
+            char s = threadStateOrZero(t.tid);
+            if (s == 0) {
+                it.remove();
+            } else if (s == 'Z' || s == 'X') {
+                t.state = State.ZOMBIE;
+            }
+        }
+        checkExited();
+    }
+
+    private char threadStateOrZero(int tid) {
+        try {
+            return ProcFs.threadState(pid, tid);
+        } catch (PyspyException e) {
+            return 0;
+        }
+    }
+
+    private void checkExited() {
+        if (!ProcFs.exists(pid)) {
+            markExited();
+        }
+    }
+
+    private void markExited() {
+        exited = true;
+        tracees.clear();
+    }
+
+    /** Consumes every pending wait notification; returns how many concerned this pauser. */
+    private int drainEvents() {
+        int n = 0;
+        for (int i = 0; i < 100_000; i++) {
+            Tracee t = nextEvent();
+            if (t == null) {
+                return n;
+            }
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * One non-blocking {@code waitpid(-1, __WALL | __WNOTHREAD)}: applies the event to the tracee it
+     * concerns (this pauser's or a sibling's on the same thread) and returns this pauser's tracee,
+     * or a placeholder for foreign events; null when nothing is pending.
+     */
+    private Tracee nextEvent() {
+        int who;
+        try {
+            status.setInt(0, 0);
+            who = LibC.waitpid(-1, status, WAIT_ANY);
+        } catch (LastErrorException e) {
+            // ECHILD: nothing left to wait for (all tracees gone).
+            if (e.getErrorCode() == LibC.ECHILD && !tracees.isEmpty()) {
+                checkExited();
+            }
+            return null;
+        }
+        if (who <= 0) {
+            return null;
+        }
+        int st = status.getInt(0);
+        ThreadPauser target = ownerOf(who);
+        if (target == null) {
+            if (WaitStatus.terminated(st)) {
+                ExitStatuses.record(who, st); // one of our children, perhaps a ChildProcess
+            }
+            return FOREIGN;
+        }
+        Tracee t = target.apply(who, st);
+        return target == this && t != null ? t : FOREIGN;
+    }
+
+    private static final Tracee FOREIGN = new Tracee(-1);
+
+    private ThreadPauser ownerOf(int tid) {
+        if (tracees.containsKey(tid) || tid == pid) {
+            return this;
+        }
+        for (ThreadPauser p : OWNED.get()) {
+            if (p != this && (p.tracees.containsKey(tid) || p.pid == tid)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** Updates a tracee from a wait status; returns it if it is still traced and stopped. */
+    private Tracee apply(int tid, int st) {
+        if (WaitStatus.terminated(st)) {
+            tracees.remove(tid);
+            if (tid == pid) {
+                // The main thread's exit is reported only once the whole process is gone.
+                ExitStatuses.record(tid, st);
+                markExited();
+            }
+            return null;
+        }
+        Tracee t = tracees.get(tid);
+        if (t == null || !WaitStatus.stopped(st)) {
+            return null;
+        }
+        int sig = WaitStatus.stopSignal(st);
+        int event = WaitStatus.ptraceEvent(st);
+        if (event == LibC.PTRACE_EVENT_STOP) {
+            // Interrupt stop (SIGTRAP) or group-stop (a stopping signal): nothing to re-inject.
+            t.groupStop = sig == LibC.SIGSTOP || sig == LibC.SIGTSTP || sig == LibC.SIGTTIN || sig == LibC.SIGTTOU;
+            t.pendingSignal = 0;
+        } else if (event == 0) {
+            // Signal-delivery-stop: the target was sent `sig`; hand it over on restart.
+            t.groupStop = false;
+            t.pendingSignal = sig;
+        } else {
+            t.groupStop = false;
+            t.pendingSignal = 0;
+        }
+        t.state = State.STOPPED;
+        return t;
+    }
+
+    private int countState(State s) {
+        int n = 0;
+        for (Tracee t : tracees.values()) {
+            if (t.state == s) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private int[] collectStopped() {
+        int[] out = new int[tracees.size()];
+        int n = 0;
+        for (Tracee t : tracees.values()) {
+            if (t.state == State.STOPPED) {
+                out[n++] = t.tid;
+            }
+        }
+        int[] result = Arrays.copyOf(out, n);
+        Arrays.sort(result);
+        return result;
+    }
+
+    @Override
+    public String toString() {
+        return "ThreadPauser[pid=" + pid + ", threads=" + tracees.size() + (exited ? ", exited" : "") + "]";
+    }
+}

@@ -1,0 +1,43 @@
+package dev.pyspy.python;
+
+/**
+ * What the profiler needs of one code object, decoded once and cached by address.
+ *
+ * @param id         small number unique within one process's cache, for cheap interning
+ * @param address    where the code object lives in the target
+ * @param name       function name: {@code co_qualname} on 3.11+, {@code co_name} before
+ * @param filename   {@code co_filename} as the interpreter holds it
+ * @param shortFilename path from the top-level package
+ * @param firstLine  {@code co_firstlineno}
+ * @param lineTable  {@code co_lnotab} / {@code co_linetable} bytes
+ * @param lineFormat how to decode {@code lineTable}
+ */
+public record CodeInfo(int id, long address, String name, String filename, String shortFilename, int firstLine,
+                       byte[] lineTable, LineFormat lineFormat) {
+
+    public enum LineFormat {
+        /** 2.7: co_lnotab with unsigned line increments; offsets in bytes. */
+        LNOTAB_27,
+        /** 3.6-3.9: co_lnotab with signed line increments; offsets in bytes. */
+        LNOTAB,
+        /** 3.10: co_linetable; f_lasti counts 2-byte code units. */
+        LINETABLE_310,
+        /** 3.11+: location table; the frame gives a code unit index. */
+        LOCATION_TABLE
+    }
+
+    /**
+     * The line executing at {@code instruction}: f_lasti as the frame holds it (≤3.10), or the
+     * instruction's index in code units (3.11+). 0 when the instruction has no line.
+     */
+    public int lineAt(int instruction) {
+        int line = switch (lineFormat) {
+            case LNOTAB_27 -> LineTable.lnotabLine27(lineTable, firstLine, instruction);
+            case LNOTAB -> LineTable.lnotabLine(lineTable, firstLine, instruction);
+            case LINETABLE_310 -> instruction < 0 ? firstLine
+                    : LineTable.linetable310Line(lineTable, firstLine, instruction * 2);
+            case LOCATION_TABLE -> LineTable.locationTableLine(lineTable, firstLine, instruction);
+        };
+        return Math.max(line, 0); // instructions without a line (cleanup code) show none
+    }
+}

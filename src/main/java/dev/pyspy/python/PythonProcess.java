@@ -1,0 +1,193 @@
+package dev.pyspy.python;
+
+import dev.pyspy.ExitCode;
+import dev.pyspy.PyspyException;
+import dev.pyspy.process.MemoryMapping;
+import dev.pyspy.process.ProcFs;
+import dev.pyspy.process.ProcMaps;
+import dev.pyspy.process.RemoteMemory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A Python process pyspy has attached to (read-only): where its interpreter is, which version and
+ * layout it has, and the readers built on them. Attaching never stops or changes the process.
+ */
+public final class PythonProcess {
+    private static final Logger log = LoggerFactory.getLogger(PythonProcess.class);
+
+    private final int pid;
+    private final RemoteMemory memory;
+    private final PythonBinary binary;
+    private final PythonVersion version;
+    private final Layout layout;
+    private final long interpreter;
+    private final PyObjects objects;
+    private final CodeCache codes;
+    private final StackWalker walker;
+    private final ThreadNames threadNames;
+    private final NativeThreadIds nativeThreadIds;
+    private final GilReader gil;
+    private final String executable;
+    private final List<String> cmdline;
+
+    private PythonProcess(int pid, RemoteMemory memory, PythonBinary binary, PythonVersion version, Layout layout,
+                          InterpreterLocator.Found found, String executable, List<String> cmdline) throws PyspyException {
+        this.pid = pid;
+        this.memory = memory;
+        this.binary = binary;
+        this.version = version;
+        this.layout = layout;
+        this.interpreter = found.interpreter();
+        this.executable = executable;
+        this.cmdline = cmdline;
+        this.objects = new PyObjects(memory, layout, version);
+        this.codes = new CodeCache(memory, layout, version, objects, new ShortFilenames(ProcFs.rootPath(pid, "/")),
+                binary.symbolAddress("PyCode_Type"));
+        this.gil = GilReader.create(memory, layout, version, binary, found.runtime(), interpreter);
+        this.walker = new StackWalker(memory, layout, interpreter, codes, gil);
+        this.threadNames = new ThreadNames(memory, objects, layout, interpreter);
+        this.nativeThreadIds = new NativeThreadIds(memory);
+    }
+
+    /** Finds the interpreter inside process {@code pid}; fails with a user-facing message and exit code. */
+    public static PythonProcess attach(int pid) throws PyspyException {
+        ProcFs.requireExists(pid);
+        if (ProcFs.isZombie(pid)) {
+            throw new PyspyException(ExitCode.NO_SUCH_PROCESS, "process " + pid + " is a zombie: it has exited and waits to be reaped");
+        }
+        List<MemoryMapping> maps = ProcMaps.read(pid);
+        String exe = ProcFs.exePath(pid);
+        List<String> cmdline = ProcFs.cmdline(pid);
+        PythonBinary binary = PythonBinary.find(pid, maps, exe);
+        RemoteMemory memory = RemoteMemory.open(pid);
+        long runtimeSymbol = binary.symbolAddress("_PyRuntime");
+        PythonVersion version = VersionDetector.detect(memory, binary, runtimeSymbol);
+        if (version == null) {
+            throw new PyspyException(ExitCode.NOT_PYTHON, "process " + pid + " (" + exe
+                    + ") does not look like Python: no interpreter version found in " + binary.pathInTarget());
+        }
+        boolean hasDebugOffsets = version.atLeast(3, 13) && DebugOffsets.hasCookie(memory, runtimeSymbol);
+        if (hasDebugOffsets) {
+            Layout struct = DebugOffsets.structLayout(version);
+            boolean ft = struct != null && DebugOffsets.freeThreaded(memory, runtimeSymbol, struct);
+            version = version.withFreeThreaded(ft || binary.nameSaysFreeThreaded());
+        } else {
+            version = version.withFreeThreaded(binary.nameSaysFreeThreaded());
+        }
+        Layout layout = layoutFor(version, memory, runtimeSymbol, hasDebugOffsets);
+        log.debug("pid {}: Python {} in {} (bias 0x{}), layout: {}", pid, version, binary.pathInTarget(),
+                Long.toHexString(binary.loadBias()), layout);
+        InterpreterLocator.Found found = new InterpreterLocator(memory, maps, layout).locate(binary, runtimeSymbol);
+        if (found == null) {
+            if (isGone(pid)) {
+                throw new PyspyException(ExitCode.NO_SUCH_PROCESS, "process " + pid + " exited while pyspy was attaching");
+            }
+            throw new PyspyException(ExitCode.NOT_PYTHON, "process " + pid + " runs Python " + version
+                    + " but no interpreter state was found (is it still starting up or already finalizing?)");
+        }
+        return new PythonProcess(pid, memory, binary, version, layout, found, exe, cmdline);
+    }
+
+    private static Layout layoutFor(PythonVersion version, RemoteMemory memory, long runtime, boolean debugOffsets)
+            throws PyspyException {
+        if (!version.atLeast(3, 6) && !(version.major() == 2 && version.minor() == 7)) {
+            throw unsupported(version);
+        }
+        Layout table = Layout.table(version.majorMinor() + (version.freeThreaded() ? "t" : ""));
+        if (debugOffsets) {
+            if (table == null) {
+                table = nearestOlderTable(version);
+            }
+            return DebugOffsets.read(memory, runtime, version, table);
+        }
+        if (table == null) {
+            throw unsupported(version);
+        }
+        return table;
+    }
+
+    private static Layout nearestOlderTable(PythonVersion version) {
+        for (int minor = version.minor() - 1; minor >= 13; minor--) {
+            Layout t = Layout.table("3." + minor + (version.freeThreaded() ? "t" : ""));
+            if (t != null) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private static PyspyException unsupported(PythonVersion version) {
+        return new PyspyException(ExitCode.UNSUPPORTED_VERSION, "Python " + version
+                + " is not supported (pyspy reads CPython 2.7 and 3.6 to 3.13)");
+    }
+
+    public int pid() {
+        return pid;
+    }
+
+    public RemoteMemory memory() {
+        return memory;
+    }
+
+    public PythonVersion version() {
+        return version;
+    }
+
+    public Layout layout() {
+        return layout;
+    }
+
+    public PythonBinary binary() {
+        return binary;
+    }
+
+    public PyObjects objects() {
+        return objects;
+    }
+
+    public CodeCache codes() {
+        return codes;
+    }
+
+    public StackWalker walker() {
+        return walker;
+    }
+
+    public ThreadNames threadNames() {
+        return threadNames;
+    }
+
+    public NativeThreadIds nativeThreadIds() {
+        return nativeThreadIds;
+    }
+
+    public GilReader gil() {
+        return gil;
+    }
+
+    /** The executable's path as the target sees it. */
+    public String executable() {
+        return executable;
+    }
+
+    public List<String> cmdline() {
+        return cmdline;
+    }
+
+    public Path root() {
+        return ProcFs.rootPath(pid, "/");
+    }
+
+    /** True when the process no longer exists or is a zombie. */
+    public static boolean isGone(int pid) {
+        try {
+            return !ProcFs.exists(pid) || ProcFs.isZombie(pid);
+        } catch (PyspyException e) {
+            return true;
+        }
+    }
+}

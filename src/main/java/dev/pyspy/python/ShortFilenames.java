@@ -1,0 +1,50 @@
+package dev.pyspy.python;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Shortens a source path to start at its top-level package: walk up while the directory holds an
+ * {@code __init__.py}. {@code /srv/app/pkg/sub/mod.py} with packages pkg and pkg.sub → {@code pkg/sub/mod.py};
+ * a script outside any package → its file name. Files are checked inside the target's root
+ * ({@code /proc/PID/root}) so containerised targets shorten the same way.
+ */
+public final class ShortFilenames {
+    private final Path root;
+    private final Map<String, String> cache = new HashMap<>();
+
+    /** @param root the target's root directory as seen from here, e.g. {@code /proc/PID/root} */
+    public ShortFilenames(Path root) {
+        this.root = root;
+    }
+
+    public String shorten(String filename) {
+        return cache.computeIfAbsent(filename, this::compute);
+    }
+
+    private String compute(String filename) {
+        if (filename.isEmpty() || filename.charAt(0) != '/') {
+            return filename; // "<frozen importlib._bootstrap>", "<string>", relative paths
+        }
+        int end = filename.lastIndexOf('/');
+        int start = end;
+        try {
+            while (start > 0) {
+                String dir = filename.substring(0, start);
+                if (!Files.exists(inRoot(dir + "/__init__.py"))) {
+                    break;
+                }
+                start = dir.lastIndexOf('/');
+            }
+        } catch (RuntimeException e) {
+            // An odd path (invalid characters) is shown as far as it was shortened.
+        }
+        return filename.substring(start + 1);
+    }
+
+    private Path inRoot(String absolute) {
+        return root == null ? Path.of(absolute) : root.resolve(absolute.substring(1));
+    }
+}

@@ -1,0 +1,78 @@
+package dev.pyspy.python;
+
+import dev.pyspy.PyspyException;
+import dev.pyspy.process.Memory;
+import dev.pyspy.process.MemoryReadException;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Thread names from the {@code threading} module's registry: {@code sys.modules["threading"]._active}
+ * maps each thread's ident to its Thread object, whose {@code _name} ({@code _Thread__name} on 2.7)
+ * is what users see.
+ * Names are cached by (ident, Thread object) and only re-read for threads not seen before.
+ */
+public final class ThreadNames {
+    private static final int MAX_THREADS = 100_000;
+
+    private final Memory memory;
+    private final PyObjects objects;
+    private final long modulesField;
+    private final int mdDict;
+    private final Map<Long, Long> threadObjects = new HashMap<>();
+    private final Map<Long, String> namesByObject = new HashMap<>();
+    private final ByteBuffer word = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+
+    public ThreadNames(Memory memory, PyObjects objects, Layout layout, long interp) throws PyspyException {
+        this.memory = memory;
+        this.objects = objects;
+        this.modulesField = interp + layout.offset("PyInterpreterState.modules");
+        this.mdDict = layout.offset("PyModuleObject.md_dict");
+    }
+
+    /** Re-reads the registry (call when the set of threads changed); returns ident → name. */
+    public Map<Long, String> refresh() throws MemoryReadException {
+        Map<Long, String> names = new HashMap<>();
+        threadObjects.clear();
+        long modules = pointer(modulesField);
+        if (modules == 0) {
+            return names;
+        }
+        long threading = objects.dictLookup(modules, "threading");
+        if (threading == 0) {
+            return names; // the program never imported threading: threads have no names
+        }
+        long active = objects.dictLookup(pointer(threading + mdDict), "_active");
+        if (active == 0) {
+            return names;
+        }
+        Map<Long, String> fresh = new HashMap<>();
+        objects.dictItems(active, MAX_THREADS, (key, value) -> {
+            long ident = objects.longValue(key);
+            threadObjects.put(ident, value);
+            String name = namesByObject.get(value);
+            if (name == null) {
+                long nameObject = objects.attribute(value, "_name");
+                if (nameObject == 0) {
+                    nameObject = objects.attribute(value, "_Thread__name"); // 2.7's name-mangled self.__name
+                }
+                name = nameObject == 0 ? null : objects.readString(nameObject);
+            }
+            if (name != null) {
+                fresh.put(value, name);
+                names.put(ident, name);
+            }
+        });
+        namesByObject.clear();
+        namesByObject.putAll(fresh);
+        return names;
+    }
+
+    private long pointer(long address) throws MemoryReadException {
+        memory.read(address, word, 8);
+        return word.getLong(0);
+    }
+}

@@ -1,0 +1,82 @@
+package dev.pyspy.python;
+
+import dev.pyspy.model.Frame;
+import dev.pyspy.model.LocalVariable;
+import dev.pyspy.model.ThreadStack;
+import dev.pyspy.process.MemoryReadException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Turns a raw {@link StackSnapshot} into the user-facing {@link ThreadStack} model (dump, JSON). */
+public final class ThreadStacks {
+
+    /** What to show: locals (and how long a repr may be), whole paths or short ones. */
+    public record Options(boolean locals, int maxReprLength, boolean fullFilenames) {
+    }
+
+    private ThreadStacks() {
+    }
+
+    /**
+     * @param kernelStates tid → state char read before the process was paused
+     * @param names        thread ident → threading name
+     */
+    public static List<ThreadStack> build(PythonProcess process, StackSnapshot snapshot,
+                                          Map<Long, Character> kernelStates, Map<Long, String> names,
+                                          Options options) throws MemoryReadException {
+        int n = snapshot.threadCount();
+        long[] tids = nativeIds(process, snapshot, kernelStates.keySet());
+        FrameLocals locals = options.locals() ? newFrameLocals(process) : null;
+        List<ThreadStack> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            ThreadSample t = snapshot.thread(i);
+            Character state = tids[i] == 0 ? null : kernelStates.get(tids[i]);
+            boolean active = ThreadActivity.isActive(state == null ? 0 : state, t);
+            List<Frame> frames = new ArrayList<>(t.depth);
+            for (int f = 0; f < t.depth; f++) {
+                CodeInfo code = t.codes[f];
+                List<LocalVariable> vars = locals == null ? List.of()
+                        : locals.read(t.frameAddresses[f], code.address(), options.maxReprLength());
+                String shown = options.fullFilenames() ? code.filename() : code.shortFilename();
+                frames.add(new Frame(code.name(), code.filename(), shown, null, t.lines[f], vars, t.entries[f]));
+            }
+            out.add(new ThreadStack(process.pid(), t.threadId, tids[i], names.get(t.threadId), active,
+                    t.ownsGil, frames));
+        }
+        return out;
+    }
+
+    private static FrameLocals newFrameLocals(PythonProcess process) throws MemoryReadException {
+        try {
+            return new FrameLocals(process.memory(), process.layout(), process.objects());
+        } catch (dev.pyspy.PyspyException e) {
+            throw new MemoryReadException("cannot read locals: " + e.getMessage());
+        }
+    }
+
+    /** Kernel tids: recorded by the interpreter (3.11+) or mapped from pthread ids. */
+    public static long[] nativeIds(PythonProcess process, StackSnapshot snapshot, Set<Long> tids) {
+        int n = snapshot.threadCount();
+        long[] out = new long[n];
+        long[] pthreads = new long[n];
+        boolean missing = false;
+        for (int i = 0; i < n; i++) {
+            ThreadSample t = snapshot.thread(i);
+            out[i] = t.nativeThreadId;
+            pthreads[i] = t.threadId;
+            missing |= out[i] == 0;
+        }
+        if (missing) {
+            long[] mapped = process.nativeThreadIds().resolve(pthreads, n, tids);
+            for (int i = 0; i < n; i++) {
+                if (out[i] == 0) {
+                    out[i] = mapped[i];
+                }
+            }
+        }
+        return out;
+    }
+}

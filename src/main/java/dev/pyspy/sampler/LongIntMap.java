@@ -1,0 +1,77 @@
+package dev.pyspy.sampler;
+
+import java.util.Arrays;
+
+/** Open-addressing map from long keys to int values, so lookups on the sampling path allocate nothing. */
+final class LongIntMap {
+    private static final long EMPTY = Long.MIN_VALUE;
+    private long[] keys;
+    private int[] values;
+    private int size;
+
+    LongIntMap(int capacity) {
+        int n = Integer.highestOneBit(Math.max(16, capacity) * 2 - 1);
+        keys = new long[n];
+        values = new int[n];
+        Arrays.fill(keys, EMPTY);
+    }
+
+    /** The value for {@code key}, or {@code missing}. */
+    int get(long key, int missing) {
+        int mask = keys.length - 1;
+        for (int i = mix(key) & mask; ; i = (i + 1) & mask) {
+            long k = keys[i];
+            if (k == key) {
+                return values[i];
+            }
+            if (k == EMPTY) {
+                return missing;
+            }
+        }
+    }
+
+    void put(long key, int value) {
+        if (key == EMPTY) {
+            throw new IllegalArgumentException("reserved key");
+        }
+        if ((size + 1) * 2 > keys.length) {
+            grow();
+        }
+        int mask = keys.length - 1;
+        for (int i = mix(key) & mask; ; i = (i + 1) & mask) {
+            if (keys[i] == key) {
+                values[i] = value;
+                return;
+            }
+            if (keys[i] == EMPTY) {
+                keys[i] = key;
+                values[i] = value;
+                size++;
+                return;
+            }
+        }
+    }
+
+    int size() {
+        return size;
+    }
+
+    private void grow() {
+        long[] oldKeys = keys;
+        int[] oldValues = values;
+        keys = new long[oldKeys.length * 2];
+        values = new int[oldKeys.length * 2];
+        Arrays.fill(keys, EMPTY);
+        size = 0;
+        for (int i = 0; i < oldKeys.length; i++) {
+            if (oldKeys[i] != EMPTY) {
+                put(oldKeys[i], oldValues[i]);
+            }
+        }
+    }
+
+    private static int mix(long key) {
+        long h = key * 0x9E3779B97F4A7C15L;
+        return (int) (h ^ (h >>> 32));
+    }
+}

@@ -1,0 +1,161 @@
+package dev.pyspy.sampler;
+
+import dev.pyspy.process.MemoryReadException;
+import dev.pyspy.process.ProcFs;
+import dev.pyspy.process.ThreadPauser;
+import dev.pyspy.python.PythonProcess;
+import dev.pyspy.python.StackSnapshot;
+import dev.pyspy.python.ThreadActivity;
+import dev.pyspy.python.ThreadSample;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One process being sampled: its interpreter, the ptrace session that pauses it (blocking mode),
+ * its threads' kernel states, and what is remembered about its threads between samples.
+ * Used only from the sampler thread (ptrace requires one tracer thread).
+ */
+public final class SampledProcess implements AutoCloseable {
+    /** Thread names and tids are re-read at least this often even if no thread came or went. */
+    private static final long THREAD_REFRESH_NANOS = 2_000_000_000L;
+
+    private final int index;
+    private final PythonProcess python;
+    private final ThreadPauser pauser;
+    private final KernelThreadStates states;
+    private final StackSnapshot snapshot = new StackSnapshot();
+    private final Map<Long, SampledThread> threads = new HashMap<>();
+    private final String label;
+    private SampledThread[] slots = new SampledThread[16];
+    private long threadSetSignature = -1;
+    private long lastRefresh;
+    int profileRootFrame = -1;
+
+    SampledProcess(int index, PythonProcess python, ThreadPauser pauser) {
+        this.index = index;
+        this.python = python;
+        this.pauser = pauser;
+        this.states = new KernelThreadStates(python.pid());
+        this.label = "process " + python.pid() + ":\"" + String.join(" ", python.cmdline()) + "\"";
+    }
+
+    public int pid() {
+        return python.pid();
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public PythonProcess python() {
+        return python;
+    }
+
+    /** The {@code process PID:"cmdline"} root frame label. */
+    public String label() {
+        return label;
+    }
+
+    /** Takes one sample and hands each kept thread to {@code consumer}. */
+    void sample(long nanos, RecordOptions options, SampleConsumer consumer, SamplerStats stats)
+            throws MemoryReadException {
+        states.read();
+        if (pauser != null) {
+            pauser.interrupt();
+        }
+        try {
+            python.walker().walk(snapshot);
+        } finally {
+            if (pauser != null) {
+                pauser.resume();
+            }
+        }
+        int n = snapshot.threadCount();
+        syncThreads(n);
+        long seen = 0;
+        long gil = 0;
+        long active = 0;
+        for (int i = 0; i < n; i++) {
+            ThreadSample t = snapshot.thread(i);
+            SampledThread thread = slots[i];
+            boolean isActive = ThreadActivity.isActive(states.state(thread.osThreadId), t);
+            seen++;
+            gil += t.ownsGil ? 1 : 0;
+            active += isActive ? 1 : 0;
+            if ((!options.idle() && !isActive) || (options.gilOnly() && !t.ownsGil)) {
+                continue;
+            }
+            consumer.accept(nanos, this, thread, t);
+        }
+        stats.threadSamples += seen;
+        stats.gilSamples += gil;
+        stats.activeSamples += active;
+    }
+
+    /** Maps this walk's threads to remembered ones; re-reads names and tids when the set changed. */
+    private void syncThreads(int n) throws MemoryReadException {
+        long signature = n;
+        for (int i = 0; i < n; i++) {
+            signature = signature * 0x9E3779B97F4A7C15L + snapshot.thread(i).threadId;
+        }
+        long now = System.nanoTime();
+        boolean changed = signature != threadSetSignature || now - lastRefresh > THREAD_REFRESH_NANOS;
+        if (slots.length < n) {
+            slots = new SampledThread[Math.max(n, slots.length * 2)];
+        }
+        for (int i = 0; i < n; i++) {
+            ThreadSample t = snapshot.thread(i);
+            SampledThread thread = threads.get(t.threadId);
+            if (thread == null) {
+                thread = new SampledThread(t.threadId);
+                threads.put(t.threadId, thread);
+                changed = true;
+            }
+            slots[i] = thread;
+        }
+        if (!changed) {
+            return;
+        }
+        threadSetSignature = signature;
+        lastRefresh = now;
+        states.refreshTasks();
+        Map<Long, String> names = python.threadNames().refresh();
+        java.util.Set<Long> tids = new java.util.HashSet<>();
+        try {
+            for (int tid : ProcFs.threadIds(python.pid())) {
+                tids.add((long) tid);
+            }
+        } catch (dev.pyspy.PyspyException e) {
+            // the process is exiting: tids stay unknown
+        }
+        long[] nativeIds = dev.pyspy.python.ThreadStacks.nativeIds(python, snapshot, tids);
+        Map<Long, SampledThread> alive = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            SampledThread thread = slots[i];
+            thread.name = names.get(thread.threadId);
+            if (nativeIds[i] != 0) {
+                thread.osThreadId = nativeIds[i];
+            }
+            alive.put(thread.threadId, thread);
+        }
+        threads.keySet().retainAll(alive.keySet());
+    }
+
+    public int threadCount() {
+        return snapshot.threadCount();
+    }
+
+    /** True once the process has exited (or become a zombie). */
+    boolean gone() {
+        return (pauser != null && pauser.targetExited()) || PythonProcess.isGone(python.pid());
+    }
+
+    @Override
+    public void close() {
+        states.close();
+        if (pauser != null) {
+            pauser.detach();
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package dev.pyspy.sampler;
+
+import dev.pyspy.PyspyException;
+import dev.pyspy.process.MemoryReadException;
+import dev.pyspy.process.ThreadPauser;
+import dev.pyspy.python.PythonProcess;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The sampling loop. Runs on one dedicated thread, which is also the ptrace tracer of every target
+ * (ptrace binds tracees to the thread that seized them). Each tick: pause, walk, resume each
+ * process, hand kept stacks to the consumer; then sleep until the next scheduled tick.
+ */
+public final class Sampler {
+    private static final Logger log = LoggerFactory.getLogger(Sampler.class);
+
+    /** Why sampling ended. */
+    public enum End { STOPPED, DURATION, TARGET_EXITED }
+
+    private final RecordOptions options;
+    private final SampleConsumer consumer;
+    private final SamplerStats stats = new SamplerStats();
+    private final List<SampledProcess> processes = new ArrayList<>();
+    private final List<PythonProcess> initial;
+    private final ProcessWatcher watcher;
+    private final LagListener lagListener;
+    private volatile boolean stopRequested;
+    private int nextIndex;
+
+    /** Told when sampling falls behind schedule (on the sampler thread). */
+    public interface LagListener {
+        void behind(long lagNanos);
+    }
+
+    public Sampler(RecordOptions options, List<PythonProcess> targets, SampleConsumer consumer, LagListener lagListener) {
+        this.options = options;
+        this.consumer = consumer;
+        this.initial = List.copyOf(targets);
+        this.lagListener = lagListener;
+        this.watcher = options.subprocesses()
+                ? new ProcessWatcher(targets.get(0).pid(), targets.stream().map(PythonProcess::pid).toList()) : null;
+    }
+
+    public SamplerStats stats() {
+        return stats;
+    }
+
+    /** Asks the loop to end after the current tick; safe from any thread (signal handlers, UI). */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Runs until stopped, the duration ends or every target exited. Call on the sampler thread. */
+    public End run() throws PyspyException {
+        stats.startNanos = System.nanoTime();
+        Thread watcherThread = null;
+        try {
+            for (PythonProcess p : initial) {
+                add(p);
+            }
+            if (watcher != null) {
+                watcherThread = new Thread(watcher, "pyspy-process-watcher");
+                watcherThread.setDaemon(true);
+                watcherThread.start();
+            }
+            return loop();
+        } finally {
+            if (watcher != null) {
+                watcher.stop();
+                watcherThread.interrupt();
+            }
+            for (SampledProcess p : processes) {
+                p.close();
+            }
+            stats.finished = true;
+        }
+    }
+
+    private End loop() {
+        long start = stats.startNanos;
+        SamplingSchedule schedule = new SamplingSchedule(start, options.intervalNanos());
+        while (true) {
+            if (stopRequested) {
+                return End.STOPPED;
+            }
+            long now = System.nanoTime();
+            if (options.durationNanos() > 0 && now - start >= options.durationNanos()) {
+                return End.DURATION;
+            }
+            addNewProcesses();
+            int threads = 0;
+            for (int i = 0; i < processes.size(); i++) {
+                SampledProcess p = processes.get(i);
+                try {
+                    p.sample(now - start, options, consumer, stats);
+                    threads += p.threadCount();
+                } catch (MemoryReadException e) {
+                    if (p.gone()) {
+                        log.debug("process {} exited", p.pid());
+                        p.close();
+                        processes.remove(i--);
+                    } else {
+                        stats.errors++;
+                        stats.lastError = e.getMessage();
+                    }
+                }
+            }
+            stats.samples++;
+            stats.threads = threads;
+            stats.processes = processes.size();
+            if (processes.isEmpty() && (watcher == null || ProcessWatcher.descendants(initial.get(0).pid()).isEmpty())) {
+                return End.TARGET_EXITED;
+            }
+            long next = schedule.next(System.nanoTime());
+            if (schedule.lagNanos() > 0) {
+                stats.lagNanos = schedule.lagNanos();
+                lagListener.behind(schedule.lagNanos());
+            }
+            for (long wait; (wait = next - System.nanoTime()) > 0 && !stopRequested; ) {
+                LockSupport.parkNanos(wait);
+            }
+        }
+    }
+
+    private void addNewProcesses() {
+        if (watcher == null) {
+            return;
+        }
+        for (PythonProcess p; (p = watcher.found().poll()) != null; ) {
+            try {
+                add(p);
+            } catch (PyspyException e) {
+                log.debug("cannot sample process {}: {}", p.pid(), e.getMessage());
+            }
+        }
+    }
+
+    private void add(PythonProcess p) throws PyspyException {
+        ThreadPauser pauser = options.blocking() ? ThreadPauser.attach(p.pid()) : null;
+        processes.add(new SampledProcess(nextIndex++, p, pauser));
+    }
+}

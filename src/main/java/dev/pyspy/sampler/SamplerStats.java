@@ -1,0 +1,76 @@
+package dev.pyspy.sampler;
+
+/** Counters the sampler thread updates and status displays read (single writer, volatile reads). */
+public final class SamplerStats {
+    volatile long startNanos;
+    volatile long samples;
+    volatile long errors;
+    volatile String lastError;
+    volatile long lagNanos;
+    volatile int processes;
+    volatile int threads;
+    volatile long threadSamples;
+    volatile long gilSamples;
+    volatile long activeSamples;
+    volatile boolean finished;
+
+    public long elapsedNanos() {
+        return System.nanoTime() - startNanos;
+    }
+
+    public long samples() {
+        return samples;
+    }
+
+    public long errors() {
+        return errors;
+    }
+
+    public String lastError() {
+        return lastError;
+    }
+
+    /** Samples per second achieved so far. */
+    public double achievedRate() {
+        long elapsed = elapsedNanos();
+        return elapsed <= 0 ? 0 : samples * 1e9 / elapsed;
+    }
+
+    public long lagNanos() {
+        return lagNanos;
+    }
+
+    public int processes() {
+        return processes;
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    /** Of all thread samples seen (kept or not), the fraction in which the thread held the GIL. */
+    public double gilFraction() {
+        long n = threadSamples;
+        return n == 0 ? 0 : (double) gilSamples / n;
+    }
+
+    public double activeFraction() {
+        long n = threadSamples;
+        return n == 0 ? 0 : (double) activeSamples / n;
+    }
+
+    public boolean finished() {
+        return finished;
+    }
+
+    /** Resets the counters shown to users (top's "R" key). */
+    public void resetCounters() {
+        startNanos = System.nanoTime();
+        samples = 0;
+        errors = 0;
+        lastError = null;
+        threadSamples = 0;
+        gilSamples = 0;
+        activeSamples = 0;
+    }
+}

@@ -1,0 +1,140 @@
+package dev.pyspy.output;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import dev.pyspy.ExitCode;
+import dev.pyspy.PyspyException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AtomicFileOutputTest {
+
+    static List<String> names(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void writesTheWholeFileAndLeavesNoTemporaryFile(@TempDir Path dir) throws IOException {
+        Path target = dir.resolve("profile.txt");
+        AtomicFileOutput.write(target, TestProfiles.heavy(), new RawWriter());
+        assertEquals(List.of("profile.txt"), names(dir));
+        assertEquals(5, Files.readAllLines(target).size());
+    }
+
+    @Test
+    void replacesAnExistingFile(@TempDir Path dir) throws IOException {
+        Path target = dir.resolve("out.svg");
+        Files.writeString(target, "old content that is longer than the new one");
+        AtomicFileOutput.write(target, out -> out.write("new".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("new", Files.readString(target));
+        assertEquals(List.of("out.svg"), names(dir));
+    }
+
+    @Test
+    void failedWriteKeepsTheOldFileAndDeletesTheTemporaryFile(@TempDir Path dir) throws IOException {
+        Path target = dir.resolve("out.json");
+        Files.writeString(target, "previous");
+        IOException e = assertThrows(IOException.class, () -> AtomicFileOutput.write(target, out -> {
+            out.write(new byte[100_000]);
+            throw new IOException("disk full");
+        }));
+        assertEquals("disk full", e.getMessage());
+        assertEquals("previous", Files.readString(target));
+        assertEquals(List.of("out.json"), names(dir));
+    }
+
+    @Test
+    void runtimeFailureInTheWriterAlsoLeavesNoTrace(@TempDir Path dir) throws IOException {
+        Path target = dir.resolve("new.txt");
+        assertThrows(IllegalStateException.class, () -> AtomicFileOutput.write(target, out -> {
+            out.write(1);
+            throw new IllegalStateException("bug");
+        }));
+        assertEquals(List.of(), names(dir));
+    }
+
+    @Test
+    void writerClosingTheStreamDoesNotBreakTheRename(@TempDir Path dir) throws IOException {
+        Path target = dir.resolve("closed.txt");
+        AtomicFileOutput.write(target, out -> {
+            out.write('x');
+            out.close();
+        });
+        assertEquals("x", Files.readString(target));
+    }
+
+    @Test
+    void relativeTargetsAreWrittenInTheirDirectory(@TempDir Path dir) throws IOException {
+        Path target = dir.resolve("sub/../rel.txt");
+        Files.createDirectories(dir.resolve("sub"));
+        AtomicFileOutput.write(target, out -> out.write('y'));
+        assertEquals("y", Files.readString(dir.resolve("rel.txt")));
+    }
+
+    @Test
+    void ensureWritableAcceptsAWritableDirectoryAndLeavesNothingBehind(@TempDir Path dir) throws IOException {
+        assertDoesNotThrow(() -> AtomicFileOutput.ensureWritable(dir.resolve("profile.svg")));
+        assertEquals(List.of(), names(dir));
+    }
+
+    @Test
+    void ensureWritableRejectsAMissingDirectoryAsUsageError(@TempDir Path dir) {
+        Path target = dir.resolve("missing/profile.svg");
+        PyspyException e = assertThrows(PyspyException.class, () -> AtomicFileOutput.ensureWritable(target));
+        assertEquals(ExitCode.USAGE, e.exitCode());
+        assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+
+    @Test
+    void ensureWritableRejectsADirectoryAsTarget(@TempDir Path dir) {
+        PyspyException e = assertThrows(PyspyException.class, () -> AtomicFileOutput.ensureWritable(dir));
+        assertEquals(ExitCode.USAGE, e.exitCode());
+        assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
+    }
+
+    @Test
+    void ensureWritableRejectsAParentThatIsAFile(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("plain"), "x");
+        PyspyException e = assertThrows(PyspyException.class,
+                () -> AtomicFileOutput.ensureWritable(file.resolve("profile.svg")));
+        assertEquals(ExitCode.USAGE, e.exitCode());
+        assertTrue(e.getMessage().contains("is not a directory"), e.getMessage());
+    }
+
+    @Test
+    void ensureWritableRejectsAReadOnlyDirectory(@TempDir Path dir) throws IOException {
+        Path ro = Files.createDirectory(dir.resolve("ro"));
+        Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
+        try {
+            boolean rootBypasses;
+            try {
+                Files.delete(Files.createFile(ro.resolve("probe")));
+                rootBypasses = true;
+            } catch (IOException denied) {
+                rootBypasses = false;
+            }
+            assumeFalse(rootBypasses, "running as root: permission bits do not stop writes");
+            PyspyException e = assertThrows(PyspyException.class,
+                    () -> AtomicFileOutput.ensureWritable(ro.resolve("profile.svg")));
+            assertEquals(ExitCode.USAGE, e.exitCode());
+            assertTrue(e.getMessage().contains("not writable"), e.getMessage());
+        } finally {
+            Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package dev.pyspy.output;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ChromeTraceWriterTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static JsonNode write(Profile p) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new ChromeTraceWriter().write(p, out);
+        return JSON.readTree(out.toByteArray());
+    }
+
+    /**
+     * Replays B/E events per thread: every E closes the innermost open B of the same name, nothing stays
+     * open, timestamps never decrease. Returns the total open time (µs) per (tid, name).
+     */
+    static Map<String, Double> replay(JsonNode events) {
+        Map<Long, Deque<JsonNode>> open = new HashMap<>();
+        Map<Long, Double> lastTs = new HashMap<>();
+        Map<String, Double> durations = new HashMap<>();
+        for (JsonNode e : events) {
+            String ph = e.get("ph").asText();
+            if (ph.equals("M")) {
+                continue;
+            }
+            assertTrue(ph.equals("B") || ph.equals("E"), "only B/E/M events: " + e);
+            assertEquals("python", e.get("cat").asText());
+            assertTrue(e.get("pid").isIntegralNumber());
+            long tid = e.get("tid").asLong();
+            double ts = e.get("ts").asDouble();
+            Double last = lastTs.put(tid, ts);
+            assertTrue(last == null || ts >= last, "timestamps monotonic within thread " + tid);
+            Deque<JsonNode> stack = open.computeIfAbsent(tid, t -> new ArrayDeque<>());
+            if (ph.equals("B")) {
+                stack.push(e);
+            } else {
+                assertTrue(!stack.isEmpty(), "E without B: " + e);
+                JsonNode b = stack.pop();
+                assertEquals(b.get("name").asText(), e.get("name").asText(), "E closes the innermost B");
+                durations.merge(tid + "|" + b.get("name").asText(), ts - b.get("ts").asDouble(), Double::sum);
+            }
+        }
+        open.forEach((tid, stack) -> assertTrue(stack.isEmpty(), "thread " + tid + " left open: " + stack));
+        return durations;
+    }
+
+    @Test
+    void chromeTraceIsAJsonArrayWithBalancedBeginAndEndPerThread() throws IOException {
+        JsonNode events = write(TestProfiles.heavy());
+        assertTrue(events.isArray());
+        replay(events);
+    }
+
+    @Test
+    void chromeTraceTimesAreMicrosecondsAndMatchSampleCounts() throws IOException {
+        Map<String, Double> d = replay(write(TestProfiles.heavy()));
+        // heavy_a runs on MainThread in 60 samples of 10 ms, on the worker in 30.
+        assertEquals(600_000.0, d.get("1001|heavy_a (heavy.py:5)"), 1e-6);
+        assertEquals(300_000.0, d.get("1002|heavy_a (heavy.py:5)"), 1e-6);
+        assertEquals(700_000.0, d.get("1002|heavy_b (heavy.py:12)"), 1e-6);
+        // The thread root stays open for the whole second.
+        assertEquals(1_000_000.0, d.get("1001|thread (1001): MainThread"), 1e-6);
+    }
+
+    @Test
+    void chromeTraceNamesProcessesAndThreadsWithMetadataEvents() throws IOException {
+        JsonNode events = write(TestProfiles.heavy());
+        Set<String> threadNames = new HashSet<>();
+        int processNames = 0;
+        for (JsonNode e : events) {
+            if (e.get("ph").asText().equals("M")) {
+                if (e.get("name").asText().equals("thread_name")) {
+                    threadNames.add(e.get("tid").asLong() + "=" + e.get("args").get("name").asText());
+                } else if (e.get("name").asText().equals("process_name")) {
+                    processNames++;
+                    assertEquals(TestProfiles.PID, e.get("pid").asInt());
+                }
+            }
+        }
+        assertEquals(Set.of("1001=MainThread", "1002=worker"), threadNames);
+        assertEquals(1, processNames);
+    }
+
+    @Test
+    void chromeTraceClosesStacksWhenAThreadWasNotSeenForAWhile() throws IOException {
+        Profile p = new Profile("gap", 0.01, 0);
+        int t = p.threadIndex(TestProfiles.MAIN);
+        int s = TestProfiles.stack(p, TestProfiles.fn("a"), TestProfiles.fn("b"));
+        p.addSample(0, t, s);
+        p.addSample(10_000_000, t, s);
+        p.addSample(500_000_000, t, s); // idle in between
+        JsonNode events = write(p);
+        Map<String, Double> d = replay(events);
+        assertEquals(30_000.0, d.get("1001|b (app.py:1)"), 1e-6);
+        long begins = 0;
+        for (JsonNode e : events) {
+            if (e.get("ph").asText().equals("B")) {
+                begins++;
+            }
+        }
+        assertEquals(4, begins, "a and b begin twice");
+    }
+
+    @Test
+    void chromeTraceOnlyReopensFramesBelowTheCommonPrefix() throws IOException {
+        Profile p = new Profile("diff", 0.01, 0);
+        int t = p.threadIndex(TestProfiles.MAIN);
+        FrameInfo a = TestProfiles.fn("a");
+        FrameInfo b = TestProfiles.fn("b");
+        FrameInfo c = TestProfiles.fn("c");
+        p.addSample(0, t, TestProfiles.stack(p, a, b));
+        p.addSample(10_000_000, t, TestProfiles.stack(p, a, c));
+        JsonNode events = write(p);
+        List<String> seq = new java.util.ArrayList<>();
+        for (JsonNode e : events) {
+            if (!e.get("ph").asText().equals("M")) {
+                seq.add(e.get("ph").asText() + " " + e.get("name").asText().split(" ")[0] + " "
+                        + (long) e.get("ts").asDouble());
+            }
+        }
+        assertEquals(List.of("B a 0", "B b 0", "E b 10000", "B c 10000", "E c 20000", "E a 20000"), seq);
+    }
+
+    @Test
+    void chromeTraceOfAnEmptyProfileIsAnEmptyArray() throws IOException {
+        JsonNode events = write(new Profile("empty", 0.01, 0));
+        assertTrue(events.isArray());
+        assertEquals(0, events.size());
+    }
+}

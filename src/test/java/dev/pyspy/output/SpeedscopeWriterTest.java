@@ -1,0 +1,151 @@
+package dev.pyspy.output;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+class SpeedscopeWriterTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static JsonNode write(Profile p) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new SpeedscopeWriter("pyspy test").write(p, out);
+        return JSON.readTree(out.toByteArray());
+    }
+
+    /** The structure speedscope's file-format-schema.json requires of a file of sampled profiles. */
+    static void assertValidSpeedscope(JsonNode root) {
+        assertTrue(root.isObject());
+        assertEquals(SpeedscopeWriter.SCHEMA, root.path("$schema").asText());
+        JsonNode frames = root.path("shared").path("frames");
+        assertTrue(frames.isArray(), "shared.frames must be an array");
+        for (JsonNode f : frames) {
+            assertTrue(f.path("name").isTextual(), "frame.name must be a string: " + f);
+            if (f.has("file")) {
+                assertTrue(f.get("file").isTextual());
+            }
+            if (f.has("line")) {
+                assertTrue(f.get("line").isNumber());
+            }
+        }
+        JsonNode profiles = root.path("profiles");
+        assertTrue(profiles.isArray(), "profiles must be an array");
+        for (JsonNode p : profiles) {
+            assertEquals("sampled", p.path("type").asText());
+            assertTrue(p.path("name").isTextual());
+            assertTrue(List.of("none", "nanoseconds", "microseconds", "milliseconds", "seconds", "bytes")
+                    .contains(p.path("unit").asText()));
+            assertTrue(p.path("startValue").isNumber());
+            assertTrue(p.path("endValue").isNumber());
+            JsonNode samples = p.path("samples");
+            JsonNode weights = p.path("weights");
+            assertTrue(samples.isArray() && weights.isArray());
+            assertEquals(samples.size(), weights.size(), "one weight per sample");
+            double sum = 0;
+            for (JsonNode w : weights) {
+                assertTrue(w.isNumber());
+                sum += w.asDouble();
+            }
+            assertEquals(p.path("endValue").asDouble() - p.path("startValue").asDouble(), sum, 1e-9);
+            for (JsonNode s : samples) {
+                assertTrue(s.isArray());
+                for (JsonNode idx : s) {
+                    assertTrue(idx.isInt());
+                    assertTrue(idx.asInt() >= 0 && idx.asInt() < frames.size(), "frame index in range");
+                }
+            }
+        }
+        if (root.has("activeProfileIndex")) {
+            assertTrue(root.get("activeProfileIndex").asInt() < Math.max(1, profiles.size()));
+        }
+        if (root.has("name")) {
+            assertTrue(root.get("name").isTextual());
+        }
+        if (root.has("exporter")) {
+            assertTrue(root.get("exporter").isTextual());
+        }
+    }
+
+    @Test
+    void speedscopeFileHasTheSchemaRequiredStructure() throws IOException {
+        JsonNode root = write(TestProfiles.heavy());
+        assertValidSpeedscope(root);
+        assertEquals(TestProfiles.TITLE, root.get("name").asText());
+        assertEquals("pyspy test", root.get("exporter").asText());
+        assertEquals(0, root.get("activeProfileIndex").asInt());
+    }
+
+    @Test
+    void speedscopeHasOneSampledProfilePerThreadNamedByThread() throws IOException {
+        JsonNode profiles = write(TestProfiles.heavy()).get("profiles");
+        assertEquals(2, profiles.size());
+        assertEquals("thread (1001): MainThread", profiles.get(0).get("name").asText());
+        assertEquals("thread (1002): worker", profiles.get(1).get("name").asText());
+        for (JsonNode p : profiles) {
+            assertEquals("seconds", p.get("unit").asText());
+            assertEquals(TestProfiles.SAMPLES_PER_THREAD, p.get("samples").size());
+            assertEquals(0.0, p.get("startValue").asDouble());
+            assertEquals(TestProfiles.SAMPLES_PER_THREAD * TestProfiles.INTERVAL, p.get("endValue").asDouble(), 1e-9);
+            for (JsonNode w : p.get("weights")) {
+                assertEquals(TestProfiles.INTERVAL, w.asDouble());
+            }
+        }
+    }
+
+    @Test
+    void speedscopeFramesCarryNameFileAndLine() throws IOException {
+        JsonNode frames = write(TestProfiles.heavy()).get("shared").get("frames");
+        boolean sawHeavyA = false;
+        for (JsonNode f : frames) {
+            if (f.get("name").asText().equals("heavy_a")) {
+                sawHeavyA = true;
+                assertEquals("heavy.py", f.get("file").asText());
+                assertEquals(5, f.get("line").asInt());
+            }
+            if (f.get("name").asText().startsWith("thread (")) {
+                assertFalse(f.has("file"), "synthetic frames have no file");
+            }
+        }
+        assertTrue(sawHeavyA);
+    }
+
+    @Test
+    void speedscopeSamplesAreRootFirstAndRebuildTheSameStacks() throws IOException {
+        Profile p = TestProfiles.heavy();
+        JsonNode root = write(p);
+        JsonNode frames = root.get("shared").get("frames");
+        Map<String, Long> rebuilt = new TreeMap<>();
+        for (JsonNode prof : root.get("profiles")) {
+            for (JsonNode s : prof.get("samples")) {
+                List<String> labels = new ArrayList<>();
+                for (JsonNode idx : s) {
+                    JsonNode f = frames.get(idx.asInt());
+                    FrameInfo fi = f.has("file")
+                            ? new FrameInfo(f.get("name").asText(), f.get("file").asText(), f.path("line").asInt(), 0)
+                            : FrameInfo.synthetic(f.get("name").asText());
+                    labels.add(fi.label());
+                }
+                assertTrue(labels.get(0).startsWith("thread ("), "root first: " + labels);
+                rebuilt.merge(String.join(";", labels), 1L, Long::sum);
+            }
+        }
+        assertEquals(RawWriter.collapse(p), rebuilt);
+    }
+
+    @Test
+    void speedscopeOfAnEmptyProfileIsStillValid() throws IOException {
+        JsonNode root = write(new Profile("empty", 0.01, 0));
+        assertValidSpeedscope(root);
+        assertEquals(0, root.get("profiles").size());
+    }
+}

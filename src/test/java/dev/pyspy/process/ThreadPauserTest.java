@@ -1,0 +1,460 @@
+package dev.pyspy.process;
+
+import dev.pyspy.ExitCode;
+import dev.pyspy.PyspyException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(180)
+class ThreadPauserTest {
+
+    /** Three spinning threads plus a spinning main thread. */
+    private static final String SPIN = """
+            import threading
+            def spin():
+                x = 0
+                while True:
+                    x += 1
+            for _ in range(3):
+                threading.Thread(target=spin, daemon=True).start()
+            ready('ok')
+            spin()
+            """;
+
+    private Targets targets;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        targets = new Targets();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        targets.close();
+    }
+
+    private ChildProcess startSpinner() throws Exception {
+        ChildProcess c = targets.python(SPIN);
+        targets.awaitReady(c);
+        Targets.awaitThreads(c.pid(), 4);
+        return c;
+    }
+
+    @Test
+    void pauseAllStopsEveryThreadAndResumeAllLetsThemRunAgain() throws Exception {
+        int pid = startSpinner().pid();
+        ThreadPauser pauser = ThreadPauser.pauseAll(pid);
+        try {
+            assertArrayEquals(ProcFs.threadIds(pid), pauser.stoppedThreads());
+            assertEquals(4, pauser.stoppedThreads().length);
+            for (Map.Entry<Integer, Character> e : ProcFs.threadStates(pid).entrySet()) {
+                assertEquals('t', e.getValue(), "thread " + e.getKey());
+            }
+            assertEquals(LibC.getpid(), ProcFs.tracerPid(pid));
+            long frozen = ProcFs.cpuTicks(pid);
+            Thread.sleep(200);
+            assertEquals(frozen, ProcFs.cpuTicks(pid), "no CPU time while paused");
+        } finally {
+            pauser.resumeAll();
+        }
+        assertFalse(pauser.isAttached());
+        awaitRunning(pid);
+        assertCpuGrows(pid);
+    }
+
+    @Test
+    void closeResumesLikeResumeAll() throws Exception {
+        int pid = startSpinner().pid();
+        try (ThreadPauser pauser = ThreadPauser.pauseAll(pid)) {
+            assertEquals('t', ProcFs.threadState(pid, pid));
+        }
+        awaitRunning(pid);
+    }
+
+    @Test
+    void persistentInterruptResumeThousandTimesWhileThreadsComeAndGo() throws Exception {
+        ChildProcess c = targets.python("""
+                import threading, time
+                def work():
+                    s = 0
+                    for i in range(3000):
+                        s += i
+                def churn():
+                    while True:
+                        ts = [threading.Thread(target=work) for _ in range(3)]
+                        for t in ts:
+                            t.start()
+                        for t in ts:
+                            t.join()
+                for _ in range(2):
+                    threading.Thread(target=churn, daemon=True).start()
+                ready('ok')
+                while True:
+                    time.sleep(0.0005)
+                """);
+        targets.awaitReady(c);
+        int pid = c.pid();
+        Set<Integer> seen = new HashSet<>();
+        long start = System.nanoTime();
+        ThreadPauser pauser = ThreadPauser.attach(pid);
+        try {
+            for (int i = 0; i < 1000; i++) {
+                int[] stopped = pauser.interrupt();
+                assertTrue(stopped.length >= 3, "main and churn threads at least: " + Arrays.toString(stopped));
+                for (int tid : stopped) {
+                    seen.add(tid);
+                }
+                if (i % 100 == 0) {
+                    // Every thread of the process is stopped by pyspy (or is already dead).
+                    for (Map.Entry<Integer, Character> e : ProcFs.threadStates(pid).entrySet()) {
+                        assertTrue("tZX".indexOf(e.getValue()) >= 0,
+                                "thread " + e.getKey() + " in state " + e.getValue() + " at cycle " + i);
+                    }
+                }
+                pauser.resume();
+            }
+            assertFalse(pauser.targetExited());
+        } finally {
+            pauser.detach();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertTrue(seen.size() > 20, "threads were created and destroyed meanwhile: " + seen.size());
+        System.out.printf("1000 interrupt/resume cycles in %.2fs, %d distinct threads%n", seconds, seen.size());
+        awaitRunning(pid);
+        for (int tid : ProcFs.threadIds(pid)) {
+            assertEquals(0, ProcFs.threadTracerPid(pid, tid), "thread " + tid + " still traced");
+        }
+        assertCpuGrows(pid);
+    }
+
+    @Test
+    void killingTheTracerWithSigkillLeavesTheTargetRunning() throws Exception {
+        int pid = startSpinner().pid();
+        Path ready = targets.dir().resolve("helper-ready");
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        ChildProcess helper = targets.track(ChildProcess.start(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:auto", "-cp", classpath,
+                PauseAndHangMain.class.getName(), Integer.toString(pid), ready.toString()),
+                Map.of(), null, targets.dir().resolve("helper.log")));
+        awaitCondition(() -> Files.exists(ready) || !helper.isAlive(), 60_000);
+        assertTrue(Files.exists(ready), () -> "helper failed: " + readQuietly(targets.dir().resolve("helper.log")));
+        for (char s : ProcFs.threadStates(pid).values()) {
+            assertEquals('t', s);
+        }
+        assertEquals(helper.pid(), ProcFs.tracerPid(pid));
+
+        // A second tracer is refused with an explanation.
+        PyspyException busy = assertThrows(PyspyException.class, () -> ThreadPauser.attach(pid));
+        assertEquals(ExitCode.PERMISSION_DENIED, busy.exitCode());
+        assertTrue(busy.getMessage().contains("already being traced by process " + helper.pid()), busy.getMessage());
+
+        assertTrue(helper.kill(LibC.SIGKILL));
+        assertEquals(128 + LibC.SIGKILL, helper.waitForExit());
+        awaitRunning(pid);
+        assertEquals(0, ProcFs.tracerPid(pid));
+        assertCpuGrows(pid);
+    }
+
+    @Test
+    void callsFromAnotherThreadAreRejected() throws Exception {
+        int pid = startSpinner().pid();
+        ThreadPauser pauser = ThreadPauser.attach(pid);
+        try {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread other = new Thread(() -> {
+                try {
+                    pauser.interrupt();
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            other.start();
+            other.join();
+            assertInstanceOf(IllegalStateException.class, failure.get());
+            assertTrue(failure.get().getMessage().contains("same thread") || failure.get().getMessage().contains("thread"));
+            // The owner can still use it.
+            assertEquals(4, pauser.interrupt().length);
+            pauser.resume();
+        } finally {
+            pauser.detach();
+        }
+        awaitRunning(pid);
+    }
+
+    @Test
+    void targetStoppedBySigstopStaysStoppedAndPyspyNeverLeavesItStopped() throws Exception {
+        ChildProcess c = startSpinner();
+        int pid = c.pid();
+        ThreadPauser pauser = ThreadPauser.attach(pid);
+        try {
+            cycle(pauser, 20);
+            c.kill(LibC.SIGSTOP);
+            cycleFor(pauser, 300);
+            long frozen = ProcFs.cpuTicks(pid);
+            cycleFor(pauser, 300);
+            assertEquals(frozen, ProcFs.cpuTicks(pid), "SIGSTOP is honoured while traced");
+            assertEquals(4, pauser.interrupt().length, "a stopped target can still be sampled");
+            pauser.resume();
+
+            c.kill(LibC.SIGCONT);
+            cycleFor(pauser, 300);
+            // Idle now: pollEvents alone must keep it running.
+            long deadline = System.currentTimeMillis() + 5000;
+            while (System.currentTimeMillis() < deadline && !noneStopped(pid)) {
+                pauser.pollEvents();
+                Thread.sleep(5);
+            }
+            assertTrue(noneStopped(pid), () -> "states " + states(pid));
+            long before = ProcFs.cpuTicks(pid);
+            for (int i = 0; i < 60; i++) {
+                pauser.pollEvents();
+                Thread.sleep(5);
+            }
+            assertTrue(ProcFs.cpuTicks(pid) > before, "running again after SIGCONT");
+
+            c.kill(LibC.SIGSTOP);
+            cycleFor(pauser, 200);
+        } finally {
+            pauser.detach();
+        }
+        // Detaching keeps the target in its own group-stop.
+        awaitCondition(() -> allStates(pid, 'T'), 5000);
+        assertTrue(allStates(pid, 'T'), () -> "states " + states(pid));
+        c.kill(LibC.SIGCONT);
+        awaitRunning(pid);
+    }
+
+    @Test
+    void oneShotPauseOfAStoppedTargetLeavesItStopped() throws Exception {
+        ChildProcess c = startSpinner();
+        int pid = c.pid();
+        c.kill(LibC.SIGSTOP);
+        awaitCondition(() -> allStates(pid, 'T'), 5000);
+        try (ThreadPauser pauser = ThreadPauser.pauseAll(pid)) {
+            assertEquals(4, pauser.stoppedThreads().length);
+        }
+        awaitCondition(() -> allStates(pid, 'T'), 5000);
+        assertTrue(allStates(pid, 'T'), () -> "states " + states(pid));
+        c.kill(LibC.SIGCONT);
+        awaitRunning(pid);
+    }
+
+    @Test
+    void signalsSentWhileTracedReachTheTargetsHandlers() throws Exception {
+        ChildProcess c = targets.python("""
+                import signal, threading, time
+                count = 0
+                def handler(sig, frame):
+                    global count
+                    count += 1
+                    ready(str(count))
+                signal.signal(signal.SIGUSR1, handler)
+                def spin():
+                    while True:
+                        pass
+                threading.Thread(target=spin, daemon=True).start()
+                ready('0')
+                while True:
+                    time.sleep(0.001)
+                """);
+        int pid = c.pid();
+        Path countFile = targets.readyFile(0);
+        targets.awaitReady(c);
+        ThreadPauser pauser = ThreadPauser.attach(pid);
+        try {
+            for (int i = 1; i <= 10; i++) {
+                c.kill(LibC.SIGUSR1);
+                int expected = i;
+                long deadline = System.currentTimeMillis() + 10_000;
+                while (System.currentTimeMillis() < deadline && !readQuietly(countFile).strip().equals("" + expected)) {
+                    pauser.interrupt();
+                    pauser.resume();
+                    Thread.sleep(2);
+                }
+                assertEquals("" + expected, readQuietly(countFile).strip());
+            }
+        } finally {
+            pauser.detach();
+        }
+        awaitRunning(pid);
+    }
+
+    @Test
+    void targetExitWhileAttachedEndsCleanly() throws Exception {
+        ChildProcess c = targets.python("""
+                import threading, time
+                for _ in range(3):
+                    threading.Thread(target=time.sleep, args=(0.3,)).start()
+                ready('ok')
+                time.sleep(0.3)
+                raise SystemExit(5)
+                """);
+        targets.awaitReady(c);
+        ThreadPauser pauser = ThreadPauser.attach(c.pid());
+        try {
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (!pauser.targetExited() && System.currentTimeMillis() < deadline) {
+                pauser.interrupt();
+                pauser.resume();
+                Thread.sleep(1);
+            }
+            assertTrue(pauser.targetExited());
+            assertEquals(0, pauser.interrupt().length);
+            pauser.resume();
+            pauser.pollEvents();
+        } finally {
+            pauser.detach();
+        }
+        assertEquals(5, c.waitForExit(), "exit status reaped by the tracer reaches ChildProcess");
+    }
+
+    @Test
+    void mainThreadThatExitedEarlyDoesNotHangThePause() throws Exception {
+        ChildProcess c = targets.python("""
+                import ctypes, threading, time
+                def spin():
+                    while True:
+                        time.sleep(0.0001)
+                for _ in range(2):
+                    threading.Thread(target=spin, daemon=True).start()
+                ready('ok')
+                ctypes.CDLL(None).pthread_exit(None)
+                """);
+        targets.awaitReady(c);
+        int pid = c.pid();
+        awaitCondition(() -> stateOf(pid, pid) == 'Z', 10_000);
+        ThreadPauser pauser = ThreadPauser.attach(pid);
+        try {
+            for (int i = 0; i < 50; i++) {
+                int[] stopped = pauser.interrupt();
+                assertEquals(2, stopped.length, Arrays.toString(stopped));
+                assertFalse(Arrays.stream(stopped).anyMatch(t -> t == pid));
+                pauser.resume();
+            }
+        } finally {
+            pauser.detach();
+        }
+        awaitRunning(pid);
+    }
+
+    @Test
+    void missingProcessIsReported() {
+        PyspyException e = assertThrows(PyspyException.class, () -> ThreadPauser.pauseAll(999_999_999));
+        assertEquals(ExitCode.NO_SUCH_PROCESS, e.exitCode());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private static void cycle(ThreadPauser pauser, int times) {
+        for (int i = 0; i < times; i++) {
+            pauser.interrupt();
+            pauser.resume();
+        }
+    }
+
+    private static void cycleFor(ThreadPauser pauser, long millis) throws InterruptedException {
+        long end = System.currentTimeMillis() + millis;
+        while (System.currentTimeMillis() < end) {
+            pauser.interrupt();
+            pauser.resume();
+            pauser.pollEvents();
+            Thread.sleep(2);
+        }
+    }
+
+    private static char stateOf(int pid, int tid) {
+        try {
+            return ProcFs.threadState(pid, tid);
+        } catch (PyspyException e) {
+            return '?';
+        }
+    }
+
+    private static Map<Integer, Character> states(int pid) {
+        try {
+            return ProcFs.threadStates(pid);
+        } catch (PyspyException e) {
+            return Map.of();
+        }
+    }
+
+    private static boolean noneStopped(int pid) {
+        Map<Integer, Character> s = states(pid);
+        return !s.isEmpty() && s.values().stream().noneMatch(c -> c == 't' || c == 'T');
+    }
+
+    private static boolean allStates(int pid, char state) {
+        Map<Integer, Character> s = states(pid);
+        return !s.isEmpty() && s.values().stream().allMatch(c -> c == state || c == 'Z');
+    }
+
+    /** Waits until no thread is stopped (t or T) and none is traced. */
+    private static void awaitRunning(int pid) throws Exception {
+        awaitCondition(() -> noneStopped(pid) && untraced(pid), 5000);
+        assertTrue(noneStopped(pid), () -> "threads left stopped: " + states(pid));
+        assertTrue(untraced(pid), "threads left traced");
+    }
+
+    private static boolean untraced(int pid) {
+        try {
+            for (int tid : ProcFs.threadIds(pid)) {
+                if (ProcFs.threadTracerPid(pid, tid) != 0) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (PyspyException e) {
+            return false;
+        }
+    }
+
+    private static void assertCpuGrows(int pid) throws Exception {
+        long before = ProcFs.cpuTicks(pid);
+        Thread.sleep(300);
+        assertTrue(ProcFs.cpuTicks(pid) > before, "target uses CPU again");
+    }
+
+    private static void awaitCondition(BooleanSupplier condition, long millis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + millis;
+        while (!condition.getAsBoolean() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
+    private static String readQuietly(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (Exception e) {
+            return "";
+        }
+    }
+
+    @SuppressWarnings("unused")
+    private static List<Integer> boxed(int[] a) {
+        List<Integer> l = new ArrayList<>();
+        for (int x : a) {
+            l.add(x);
+        }
+        return l;
+    }
+}

@@ -1,0 +1,67 @@
+package dev.pyspy.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs pyspy's command line in its own JVM, as a user would. (In-process runs would share the JVM's
+ * child reaper with ptrace, which must own the waits on the targets it stops.)
+ */
+public final class PyspyCli {
+
+    public record Result(int exitCode, String stdout, String stderr) {
+        @Override
+        public String toString() {
+            return "exit " + exitCode + "\n--- stdout\n" + stdout + "\n--- stderr\n" + stderr;
+        }
+    }
+
+    private PyspyCli() {
+    }
+
+    public static List<String> command(String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-XX:+UseSerialGC");
+        cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("dev.pyspy.cli.Main");
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    public static Result run(String... args) throws IOException, InterruptedException {
+        return run(60, args);
+    }
+
+    public static Result run(int timeoutSeconds, String... args) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command(args)).start();
+        p.getOutputStream().close();
+        var out = new java.io.ByteArrayOutputStream();
+        var err = new java.io.ByteArrayOutputStream();
+        Thread t1 = new Thread(() -> copy(p.getInputStream(), out));
+        Thread t2 = new Thread(() -> copy(p.getErrorStream(), err));
+        t1.start();
+        t2.start();
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("pyspy " + String.join(" ", args) + " did not finish in " + timeoutSeconds + " s");
+        }
+        t1.join();
+        t2.join();
+        return new Result(p.exitValue(), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static void copy(java.io.InputStream in, java.io.OutputStream out) {
+        try (in) {
+            in.transferTo(out);
+        } catch (IOException e) {
+            // the process died; what was read is kept
+        }
+    }
+}
