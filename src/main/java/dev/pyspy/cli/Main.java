@@ -12,7 +12,7 @@ import java.io.PrintWriter;
 /** {@code pyspy}: the command line. Each subcommand is a small class; the return value is the exit code. */
 @Command(name = "pyspy", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sampling profiler for running Python programs.",
-        subcommands = {DumpCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RecordCommand.class, DumpCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:success",
@@ -24,12 +24,14 @@ import java.io.PrintWriter;
                 "6:unsupported Python version"})
 public final class Main implements Runnable {
     private static boolean verbose;
+    private static String commandLine = "pyspy";
 
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
     public static int run(String... args) {
+        commandLine = "pyspy " + String.join(" ", args);
         CommandLine cl = new CommandLine(new Main());
         cl.setParameterExceptionHandler((ex, argv) -> {
             PrintWriter err = ex.getCommandLine().getErr();
@@ -56,6 +58,11 @@ public final class Main implements Runnable {
         }
         err.flush();
         return ExitCode.ERROR.code;
+    }
+
+    /** The command line pyspy was started with, for titles. */
+    static String commandLine() {
+        return commandLine;
     }
 
     static void setVerbose(boolean on) {

@@ -285,17 +285,36 @@ public final class PprofWriter implements ProfileWriter {
     private record LocationKey(int functionId, int line) {
         @Override
         public int hashCode() {
-            return functionId * 0x9E3779B1 + line;
+            return mix(functionId, line, 0);
         }
     }
 
     private record FunctionKey(String name, String filename, int startLine) {
+        @Override
+        public int hashCode() {
+            return mix(name.hashCode(), Objects.hashCode(filename), startLine);
+        }
+
         static FunctionKey of(FrameInfo f) {
             if (f.isSynthetic()) {
                 return new FunctionKey(Objects.requireNonNullElse(f.name(), ""), null, 0);
             }
             return new FunctionKey(Objects.requireNonNullElse(f.name(), ""), f.filename(), f.firstLine());
         }
+    }
+
+    /**
+     * Combines hash codes so that structured inputs (names and files differing in one digit) do not
+     * collide the way {@code 31 * a + b} does.
+     */
+    static int mix(int a, int b, int c) {
+        long h = a * 0x9E3779B97F4A7C15L;
+        h ^= (b + 0x632BE59BD9B4E019L) * 0xC2B2AE3D27D4EB4FL;
+        h ^= (c + 0x165667B19E3779F9L) * 0x94D049BB133111EBL;
+        h ^= h >>> 31;
+        h *= 0xBF58476D1CE4E5B9L;
+        h ^= h >>> 29;
+        return (int) (h ^ (h >>> 32));
     }
 
     /** A reusable buffer for one nested message. */

@@ -1,0 +1,178 @@
+package dev.pyspy.cli;
+
+import dev.pyspy.ExitCode;
+import dev.pyspy.PyspyException;
+import dev.pyspy.output.AtomicFileOutput;
+import dev.pyspy.output.FlameGraphOptions;
+import dev.pyspy.output.OutputFormat;
+import dev.pyspy.output.Profile;
+import dev.pyspy.sampler.RecordOptions;
+import dev.pyspy.sampler.Sampler;
+import dev.pyspy.sampler.StackRecorder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code pyspy record}: sample a program for a while and write a profile file. */
+@Command(name = "record", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Record samples of a Python program and write a flame graph or another profile format.")
+public final class RecordCommand implements Callable<Integer> {
+    private static final DateTimeFormatter FILE_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssZ");
+
+    @Mixin
+    TargetOptions target;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+            description = "Output file (default: <program or pid>-<time>.<ext>).")
+    Path output;
+
+    @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", converter = FormatConverter.class,
+            description = "flamegraph (default), raw, speedscope, chrometrace or pprof.")
+    OutputFormat format = OutputFormat.DEFAULT;
+
+    @Option(names = {"-d", "--duration"}, paramLabel = "SECONDS",
+            description = "Seconds to record (default: until Ctrl-C or the program exits).")
+    Double duration;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Option(names = {"-F", "--function"}, description = "Aggregate by function (its first line) instead of by line.")
+    boolean function;
+
+    @Option(names = {"--nolineno"}, description = "Leave line numbers out of frame labels.")
+    boolean noLineNumbers;
+
+    @Option(names = {"-t", "--threads"}, description = "Add a root frame per thread: thread (TID): name.")
+    boolean threads;
+
+    @Option(names = {"--full-filenames"}, description = "Show full paths instead of paths from the top-level package.")
+    boolean fullFilenames;
+
+    @Option(names = {"--flame"}, description = "Flame graph with the root at the bottom (default: icicle, root on top).")
+    boolean flame;
+
+    @Option(names = {"--width"}, paramLabel = "PIXELS", description = "Flame graph width (default: ${DEFAULT-VALUE}).")
+    int width = FlameGraphOptions.DEFAULT_WIDTH;
+
+    @Option(names = {"--min-width"}, paramLabel = "PERCENT",
+            description = "Leave out frames narrower than this share of all samples (default: ${DEFAULT-VALUE}).")
+    double minWidthPercent = FlameGraphOptions.DEFAULT_MIN_WIDTH_FRACTION * 100;
+
+    @Option(names = {"--title"}, description = "Flame graph title (default: the pyspy command line).")
+    String title;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public Integer call() throws PyspyException {
+        validate();
+        RecordOptions options = new RecordOptions(sampling.rate, duration == null ? 0 : (long) (duration * 1e9),
+                !sampling.nonblocking, sampling.idle, sampling.gil, threads, sampling.subprocesses, function,
+                !noLineNumbers, fullFilenames);
+        if (output != null) {
+            AtomicFileOutput.ensureWritable(output);
+        }
+        PrintStream err = System.err;
+        try (Target t = Target.open(target.pid, target.command)) {
+            Path out = output != null ? output : defaultOutput(t);
+            AtomicFileOutput.ensureWritable(out);
+            String heading = title != null ? title : Main.commandLine();
+            Profile profile = new Profile(heading, 1.0 / sampling.rate, System.currentTimeMillis());
+            StatusLine status = new StatusLine(err, options.durationNanos(), Tty.stderr());
+            Sampler sampler = new Sampler(options, List.of(t.python()), new StackRecorder(profile, options), status::behind);
+            SamplingRun run = new SamplingRun(sampler);
+            err.printf(Locale.ROOT, "pyspy> Sampling process %d times a second%s. Press Control-C to exit.%n",
+                    sampling.rate, options.blocking() ? "" : " (nonblocking)");
+            run.start();
+            try {
+                while (run.running()) {
+                    status.update(sampler.stats());
+                    run.awaitEnd(250);
+                }
+                status.clear();
+                profile.setDurationNanos(sampler.stats().elapsedNanos());
+                write(out, profile);
+                err.println("pyspy> " + endReason(run));
+                err.printf(Locale.ROOT, "pyspy> Wrote %s data to '%s'. Samples: %d Errors: %d Rate: %.1f/s%n",
+                        format.formatName(), out, sampler.stats().samples(), sampler.stats().errors(),
+                        sampler.stats().achievedRate());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                run.stop();
+            } finally {
+                run.outputDone();
+            }
+            if (run.failure() != null) {
+                return Main.report(new java.io.PrintWriter(err, true), run.failure());
+            }
+            return t.finish();
+        }
+    }
+
+    private void write(Path out, Profile profile) throws PyspyException {
+        FlameGraphOptions flameOptions = FlameGraphOptions.defaults().withTitle(profile.title()).withWidth(width)
+                .withMinWidthFraction(minWidthPercent / 100).withIcicle(!flame);
+        try {
+            AtomicFileOutput.write(out, profile, format.writer(flameOptions));
+        } catch (IOException e) {
+            throw new PyspyException(ExitCode.ERROR, "cannot write " + out + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String endReason(SamplingRun run) {
+        if (run.failure() != null) {
+            return "Stopped sampling because of an error";
+        }
+        if (run.end() == null || run.end() == Sampler.End.STOPPED) {
+            return "Stopped sampling (interrupted)";
+        }
+        return run.end() == Sampler.End.DURATION ? "Stopped sampling: duration reached"
+                : "Stopped sampling because the process exited";
+    }
+
+    private Path defaultOutput(Target t) {
+        String name = t.shortName(target.command) + "-" + ZonedDateTime.now().format(FILE_TIME) + "." + format.extension();
+        return Path.of(name);
+    }
+
+    /** Option rules in one place: all are checked before anything is attached or launched. */
+    private void validate() throws PyspyException {
+        target.validate();
+        sampling.validate();
+        if (duration != null && !(duration > 0)) {
+            throw usage("--duration must be a positive number of seconds, not " + duration);
+        }
+        if (function && noLineNumbers) {
+            throw usage("--function and --nolineno cannot be used together");
+        }
+        if (width < 100) {
+            throw usage("--width must be at least 100 pixels");
+        }
+        if (!(minWidthPercent >= 0 && minWidthPercent < 100)) {
+            throw usage("--min-width must be a percentage in [0, 100)");
+        }
+    }
+
+    static PyspyException usage(String message) {
+        return new PyspyException(ExitCode.USAGE, message);
+    }
+
+    static final class FormatConverter implements ITypeConverter<OutputFormat> {
+        @Override
+        public OutputFormat convert(String value) {
+            return OutputFormat.fromName(value);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package dev.pyspy.cli;
+
+import dev.pyspy.PyspyException;
+import picocli.CommandLine.Option;
+
+/** How to sample: rate, which processes and threads, pausing or not. Shared by record and top. */
+final class SamplingOptions {
+    static final int MAX_RATE = 1_000_000;
+
+    @Option(names = {"-r", "--rate"}, paramLabel = "RATE", description = "Samples per second (default: ${DEFAULT-VALUE}).")
+    int rate = 100;
+
+    @Option(names = {"-s", "--subprocesses"}, description = "Also profile child processes (multiprocessing, subprocess).")
+    boolean subprocesses;
+
+    @Option(names = {"-g", "--gil"}, description = "Only keep samples of the thread holding the GIL.")
+    boolean gil;
+
+    @Option(names = {"-i", "--idle"}, description = "Keep samples of idle (not running) threads.")
+    boolean idle;
+
+    @Option(names = {"--nonblocking"}, description = "Do not pause the program while sampling (lower overhead, stacks may be torn).")
+    boolean nonblocking;
+
+    void validate() throws PyspyException {
+        if (rate <= 0 || rate > MAX_RATE) {
+            throw RecordCommand.usage("--rate must be between 1 and " + MAX_RATE + " samples per second, not " + rate);
+        }
+    }
+}
