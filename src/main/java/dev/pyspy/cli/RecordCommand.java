@@ -172,7 +172,11 @@ public final class RecordCommand implements Callable<Integer> {
     static final class FormatConverter implements ITypeConverter<OutputFormat> {
         @Override
         public OutputFormat convert(String value) {
-            return OutputFormat.fromName(value);
+            try {
+                return OutputFormat.fromName(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
         }
     }
 }

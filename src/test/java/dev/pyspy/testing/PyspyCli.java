@@ -35,6 +35,16 @@ public final class PyspyCli {
         return cmd;
     }
 
+    /** Starts pyspy without waiting; its output goes to the given files. */
+    public static Process start(Path stdout, Path stderr, String... args) throws IOException {
+        return new ProcessBuilder(command(args)).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+    }
+
+    /** Sends a signal (by name, e.g. "INT") to a process. */
+    public static void signal(long pid, String signal) throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
+    }
+
     public static Result run(String... args) throws IOException, InterruptedException {
         return run(60, args);
     }

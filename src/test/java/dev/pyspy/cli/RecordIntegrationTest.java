@@ -1,0 +1,219 @@
+package dev.pyspy.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.Interpreters.Interpreter;
+import dev.pyspy.testing.PyspyCli;
+import dev.pyspy.testing.TargetProcess;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import javax.xml.parsers.DocumentBuilderFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** {@code pyspy record} end to end, against real interpreters. */
+class RecordIntegrationTest {
+    private static final Pattern COLLAPSED_LINE = Pattern.compile("^(.+) (\\d+)$");
+    private static Path scripts;
+
+    @BeforeAll
+    static void copyScripts() throws Exception {
+        scripts = TargetProcess.scripts("ratio_target.py", "pool_target.py", "sleep_target.py", "spin_target.py");
+    }
+
+    static List<Interpreter> interpreters() {
+        return Interpreters.all();
+    }
+
+    static Interpreter newestPython3() {
+        List<Interpreter> all = interpreters().stream().filter(i -> !i.isPython2()).toList();
+        assumeTrue(!all.isEmpty(), "no Python 3 interpreter on this machine");
+        return all.get(all.size() - 1);
+    }
+
+    /** Collapsed stacks → count per line; fails on any malformed line (a truncated file). */
+    static Map<String, Long> readCollapsed(Path file) throws Exception {
+        Map<String, Long> out = new HashMap<>();
+        for (String line : Files.readAllLines(file)) {
+            Matcher m = COLLAPSED_LINE.matcher(line);
+            assertTrue(m.matches(), "malformed collapsed line: " + line);
+            out.merge(m.group(1), Long.parseLong(m.group(2)), Long::sum);
+        }
+        return out;
+    }
+
+    static long samplesContaining(Map<String, Long> stacks, String frame) {
+        return stacks.entrySet().stream().filter(e -> e.getKey().contains(frame)).mapToLong(Map.Entry::getValue).sum();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("interpreters")
+    void sampledSplitMatchesTheWorkloadsOwnCpuTimes(Interpreter python) throws Exception {
+        Path out = Files.createTempFile(scripts, "ratio", ".txt");
+        Path truth = scripts.resolve("ratio-" + System.nanoTime() + ".json");
+        List<String> args = new ArrayList<>(List.of("record", "-r", "500", "-f", "raw", "-o", out.toString(), "--"));
+        args.addAll(python.command(scripts.resolve("ratio_target.py").toString(), truth.toString(), "5"));
+        PyspyCli.Result r = PyspyCli.run(120, args.toArray(new String[0]));
+        assertEquals(0, r.exitCode(), r.toString());
+        JsonNode measured = new ObjectMapper().readTree(truth.toFile());
+        double expected = measured.get("heavy_a").asDouble() / measured.get("heavy_b").asDouble();
+        Map<String, Long> stacks = readCollapsed(out);
+        long total = stacks.values().stream().mapToLong(Long::longValue).sum();
+        long a = samplesContaining(stacks, "heavy_a (");
+        long b = samplesContaining(stacks, "heavy_b (");
+        assertTrue(total >= 1000, "at least 1000 samples, got " + total + "\n" + r);
+        double sampled = (double) a / b;
+        assertEquals(expected, sampled, expected * 0.05,
+                "sampled heavy_a/heavy_b " + a + "/" + b + " vs measured CPU " + measured);
+        assertTrue(r.stderr().contains("Stopped sampling because the process exited"), r.stderr());
+    }
+
+    @Test
+    void launchModeExitsWithTheChildsExitCodeAndPassesItsOutputThrough() throws Exception {
+        Interpreter python = newestPython3();
+        Path out = Files.createTempFile(scripts, "exit", ".txt");
+        List<String> args = new ArrayList<>(List.of("record", "-f", "raw", "-o", out.toString(), "--"));
+        args.addAll(python.command("-c", "import sys, time; time.sleep(1); print('child says hi'); sys.exit(7)"));
+        PyspyCli.Result r = PyspyCli.run(args.toArray(new String[0]));
+        assertEquals(7, r.exitCode(), r.toString());
+        assertTrue(r.stdout().contains("child says hi"), r.toString());
+        assertTrue(Files.exists(out), "profile written");
+    }
+
+    @Test
+    void sigintWhileRecordingStillWritesACompleteFlameGraph() throws Exception {
+        Interpreter python = newestPython3();
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
+            target.truth(30);
+            Path out = scripts.resolve("sigint-" + System.nanoTime() + ".svg");
+            Process pyspy = PyspyCli.start(scripts.resolve("sigint.out"), scripts.resolve("sigint.err"),
+                    "record", "-o", out.toString(), "-p", Integer.toString(target.pid()));
+            Thread.sleep(3000);
+            PyspyCli.signal(pyspy.pid(), "INT");
+            assertTrue(pyspy.waitFor(30, TimeUnit.SECONDS), "pyspy ended after SIGINT");
+            var doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(out.toFile());
+            assertEquals("svg", doc.getDocumentElement().getNodeName());
+            assertTrue(Files.readString(out).contains("busy_loop"), "the busy function is in the graph");
+            assertTrue(target.process().isAlive(), "target still running");
+            assertFalse(isStopped(target.pid()), "target not left stopped");
+        }
+    }
+
+    @Test
+    void targetExitingMidRecordingGivesACompleteFile() throws Exception {
+        Interpreter python = newestPython3();
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"), "2")) {
+            target.truth(30);
+            Path out = scripts.resolve("exit-" + System.nanoTime() + ".txt");
+            PyspyCli.Result r = PyspyCli.run("record", "-f", "raw", "-d", "60", "-o", out.toString(),
+                    "-p", Integer.toString(target.pid()));
+            assertEquals(0, r.exitCode(), r.toString());
+            assertTrue(samplesContaining(readCollapsed(out), "busy_loop (") > 50, Files.readString(out));
+            assertTrue(r.stderr().contains("process exited"), r.stderr());
+        }
+    }
+
+    @Test
+    void subprocessesOfAMultiprocessingPoolAreFollowed() throws Exception {
+        Interpreter python = newestPython3();
+        Path out = Files.createTempFile(scripts, "pool", ".txt");
+        List<String> args = new ArrayList<>(List.of("record", "-s", "-f", "raw", "-o", out.toString(), "--"));
+        args.addAll(python.command(scripts.resolve("pool_target.py").toString(), "unused", "4"));
+        PyspyCli.Result r = PyspyCli.run(120, args.toArray(new String[0]));
+        assertEquals(0, r.exitCode(), r.toString());
+        Set<String> processes = new HashSet<>();
+        Pattern root = Pattern.compile("^process (\\d+):");
+        for (String stack : readCollapsed(out).keySet()) {
+            Matcher m = root.matcher(stack);
+            assertTrue(m.find(), "every stack starts with its process: " + stack);
+            if (stack.contains("burn (")) {
+                processes.add(m.group(1));
+            }
+        }
+        assertTrue(processes.size() >= 3, "worker processes burning CPU: " + processes + "\n" + r);
+    }
+
+    @Test
+    void gilOnlyRecordsAlmostNothingOfASleepingProgramWhileIdleRecordsTheSleep() throws Exception {
+        Interpreter python = newestPython3();
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("sleep_target.py"), "60")) {
+            target.truth(30);
+            Path gil = scripts.resolve("gil-" + System.nanoTime() + ".txt");
+            Path idle = scripts.resolve("idle-" + System.nanoTime() + ".txt");
+            String pid = Integer.toString(target.pid());
+            PyspyCli.Result g = PyspyCli.run("record", "-g", "-d", "2", "-f", "raw", "-o", gil.toString(), "-p", pid);
+            PyspyCli.Result i = PyspyCli.run("record", "-i", "-d", "2", "-f", "raw", "-o", idle.toString(), "-p", pid);
+            assertEquals(0, g.exitCode(), g.toString());
+            assertEquals(0, i.exitCode(), i.toString());
+            long gilSamples = readCollapsed(gil).values().stream().mapToLong(Long::longValue).sum();
+            long idleSleep = samplesContaining(readCollapsed(idle), "idle_sleeper (");
+            assertTrue(gilSamples <= 5, "GIL-only samples of a sleeping program: " + gilSamples);
+            assertTrue(idleSleep >= 150, "idle samples in the sleeping function: " + idleSleep);
+        }
+    }
+
+    @Test
+    void sigkillDuringABlockingRecordingLeavesTheTargetRunning() throws Exception {
+        Interpreter python = newestPython3();
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
+            target.truth(30);
+            Process pyspy = PyspyCli.start(scripts.resolve("kill.out"), scripts.resolve("kill.err"),
+                    "record", "-r", "1000", "-f", "raw", "-o", scripts.resolve("kill.txt").toString(),
+                    "-p", Integer.toString(target.pid()));
+            Thread.sleep(2500);
+            pyspy.destroyForcibly();
+            assertTrue(pyspy.waitFor(10, TimeUnit.SECONDS));
+            Thread.sleep(200);
+            for (int i = 0; i < 5; i++) {
+                assertFalse(isStopped(target.pid()), "target left stopped after pyspy was killed");
+                Thread.sleep(100);
+            }
+            assertFalse(Files.exists(scripts.resolve("kill.txt")), "no partial profile after SIGKILL");
+        }
+    }
+
+    @Test
+    void invalidOptionsAreRejectedWithExitCode2BeforeSampling() throws Exception {
+        String[][] cases = {
+                {"record", "-r", "0", "-p", "1"},
+                {"record", "-r", "-5", "-p", "1"},
+                {"record", "-d", "-1", "-p", "1"},
+                {"record", "-F", "--nolineno", "-p", "1"},
+                {"record", "-f", "gif", "-p", "1"},
+                {"record", "-o", "/nonexistent-dir/out.svg", "-p", "1"},
+                {"record"},
+                {"record", "-p", "1", "--", "python3"},
+                {"dump"},
+                {"dump", "-p", "notanumber"},
+        };
+        for (String[] args : cases) {
+            PyspyCli.Result r = PyspyCli.run(args);
+            assertEquals(2, r.exitCode(), String.join(" ", args) + "\n" + r);
+            assertEquals(1, r.stderr().strip().lines().count(), "one line on stderr: " + r.stderr());
+            assertFalse(r.stderr().contains("Exception"), r.stderr());
+        }
+    }
+
+    static boolean isStopped(int pid) throws Exception {
+        char state = TargetProcess.state(pid);
+        return state == 't' || state == 'T';
+    }
+}
