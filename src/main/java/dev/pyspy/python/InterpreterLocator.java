@@ -25,6 +25,9 @@ final class InterpreterLocator {
     private final int interpThreads;
     private final int tsInterp;
     private final int runtimeInterpreters;
+    private final int interpModules;
+    private final int obType;
+    private final int tpName;
     private final ByteBuffer word = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
 
     /** Where the search ended: the interpreter, and the runtime that holds it (0 before 3.7). */
@@ -37,6 +40,9 @@ final class InterpreterLocator {
         this.interpThreads = layout.offset("PyInterpreterState.tstate_head");
         this.tsInterp = layout.offset("PyThreadState.interp");
         this.runtimeInterpreters = layout.offsetOr("_PyRuntimeState.interpreters_head", -1);
+        this.interpModules = layout.offset("PyInterpreterState.modules");
+        this.obType = layout.offset("PyObject.ob_type");
+        this.tpName = layout.offset("PyTypeObject.tp_name");
     }
 
     Found locate(PythonBinary binary, long runtimeSymbol) {
@@ -56,7 +62,8 @@ final class InterpreterLocator {
         return scan(binary);
     }
 
-    private Found scan(PythonBinary binary) {
+    /** The symbol-free search: also used directly by tests to prove it finds what the symbols say. */
+    Found scan(PythonBinary binary) {
         for (String name : SCAN_SECTIONS) {
             ElfFile.Section section = binary.elf().section(name).orElse(null);
             if (section == null || section.size() <= 0 || section.size() > MAX_SCAN_BYTES) {
@@ -72,7 +79,8 @@ final class InterpreterLocator {
             }
             for (int off = 0; off + 8 <= size; off += 8) {
                 long candidate = data.getLong(off);
-                if (candidate != 0 && (candidate & 7) == 0 && isMappedReadable(candidate) && validates(candidate)) {
+                if (candidate != 0 && (candidate & 7) == 0 && isMappedReadable(candidate) && validates(candidate)
+                        && holdsModulesDict(candidate)) {
                     long runtime = runtimeInterpreters >= 0 ? start + off - runtimeInterpreters : 0;
                     return new Found(candidate, runtime);
                 }
@@ -87,6 +95,30 @@ final class InterpreterLocator {
         }
         long ts = pointerAt(interp + interpThreads);
         return ts != 0 && (ts & 7) == 0 && pointerAt(ts + tsInterp) == interp;
+    }
+
+    /**
+     * A stricter check for scanned candidates: where structs share their first fields (2.7's thread
+     * and interpreter states both start with next, then a pointer to the other), a thread state can
+     * pass {@link #validates}; only a real interpreter holds the modules dict.
+     */
+    private boolean holdsModulesDict(long interp) {
+        long modules = pointerAt(interp + interpModules);
+        if (modules == 0 || (modules & 7) != 0) {
+            return false;
+        }
+        long type = pointerAt(modules + obType);
+        long name = type == 0 ? 0 : pointerAt(type + tpName);
+        if (name == 0) {
+            return false;
+        }
+        try {
+            ByteBuffer text = ByteBuffer.allocate(5);
+            memory.read(name, text, 5);
+            return text.get(0) == 'd' && text.get(1) == 'i' && text.get(2) == 'c' && text.get(3) == 't' && text.get(4) == 0;
+        } catch (MemoryReadException e) {
+            return false;
+        }
     }
 
     private boolean isMappedReadable(long address) {

@@ -33,7 +33,7 @@ public record PythonBinary(String pathInTarget, ElfFile elf, long loadBias, List
                 break;
             }
         }
-        String chosen = lib != null ? lib : exePath;
+        String chosen = lib != null ? lib : stripDeleted(exePath);
         List<MemoryMapping> own = maps.stream().filter(m -> chosen.equals(m.path())).toList();
         if (own.isEmpty()) {
             throw new PyspyException(ExitCode.NOT_PYTHON, "process " + pid + " has no Python interpreter mapped ("

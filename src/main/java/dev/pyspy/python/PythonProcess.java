@@ -92,7 +92,7 @@ public final class PythonProcess {
         return new PythonProcess(pid, memory, binary, version, layout, found, exe, cmdline);
     }
 
-    private static Layout layoutFor(PythonVersion version, RemoteMemory memory, long runtime, boolean debugOffsets)
+    static Layout layoutFor(PythonVersion version, RemoteMemory memory, long runtime, boolean debugOffsets)
             throws PyspyException {
         if (!version.atLeast(3, 6) && !(version.major() == 2 && version.minor() == 7)) {
             throw unsupported(version);
@@ -176,6 +176,11 @@ public final class PythonProcess {
 
     public List<String> cmdline() {
         return cmdline;
+    }
+
+    /** The first interpreter state's address. */
+    public long interpreter() {
+        return interpreter;
     }
 
     public Path root() {

@@ -1,0 +1,138 @@
+package dev.pyspy.browser;
+
+import static dev.pyspy.browser.BrowserTestSupport.js;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pyspy.output.AtomicFileOutput;
+import dev.pyspy.output.FlameGraphOptions;
+import dev.pyspy.output.FlameGraphWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The SVG flame graph's script, exercised in a real headless Chromium with real mouse and keyboard input. */
+class SvgFlameGraphBrowserTest {
+    static Chromium chromium;
+    @TempDir
+    static Path dir;
+    static Path heavy;
+    Page page;
+
+    @BeforeAll
+    static void start() throws Exception {
+        chromium = BrowserTestSupport.launchOrSkip();
+        heavy = dir.resolve("heavy.svg");
+        AtomicFileOutput.write(heavy, BrowserTestSupport.fixture("heavy.txt"),
+                new FlameGraphWriter(FlameGraphOptions.defaults().withTitle("pyspy record -- python heavy.py")));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (chromium != null) {
+            chromium.close();
+        }
+    }
+
+    @BeforeEach
+    void open() throws Exception {
+        page = chromium.newPage();
+    }
+
+    @AfterEach
+    void noPageErrors() {
+        assertEquals(java.util.List.of(), page.errors(), "the page reported errors");
+    }
+
+    /** Screen box of the frame whose tooltip starts with {@code info}: {x, y, w, h, widthAttr, fill, hidden}. */
+    JsonNode frame(String info) throws Exception {
+        return page.eval("(function(){var gs=document.querySelectorAll('#frames g.f');"
+                + "for(var i=0;i<gs.length;i++){var t=gs[i].querySelector('title').textContent;"
+                + "if(t.indexOf(" + js(info) + ")===0){var r=gs[i].querySelector('rect');var b=r.getBoundingClientRect();"
+                + "return {x:b.x,y:b.y,w:b.width,h:b.height,width:r.getAttribute('width'),fill:r.getAttribute('fill'),"
+                + "hidden:gs[i].classList.contains('hide'),parent:gs[i].classList.contains('parent')};}}return null;})()");
+    }
+
+    String text(String id) throws Exception {
+        return page.evalString("document.getElementById(" + js(id) + ").textContent");
+    }
+
+    void hover(JsonNode f) throws Exception {
+        page.mouseMove(f.get("x").asDouble() + f.get("w").asDouble() / 2, f.get("y").asDouble() + f.get("h").asDouble() / 2);
+    }
+
+    void click(JsonNode f) throws Exception {
+        page.click(f.get("x").asDouble() + Math.min(5, f.get("w").asDouble() / 2), f.get("y").asDouble() + f.get("h").asDouble() / 2);
+    }
+
+    @Test
+    void hoverShowsTheFrameDetails() throws Exception {
+        page.navigate(BrowserTestSupport.url(heavy, null));
+        hover(frame("heavy_b (heavy.py:12) (70 samples"));
+        assertEquals("heavy_b (heavy.py:12) (70 samples, 35.00%)", text("details"));
+        hover(frame("dot ("));
+        assertEquals("dot (/venv/lib/python3.11/site-packages/numpy/core/multiarray.py:10) (30 samples, 15.00%)",
+                text("details"));
+    }
+
+    @Test
+    void clickZoomsToFullWidthAndResetZoomRestores() throws Exception {
+        page.navigate(BrowserTestSupport.url(heavy, null));
+        assertTrue(page.eval("document.getElementById('unzoom').getBoundingClientRect().width === 0").asBoolean(),
+                "Reset Zoom hidden before zooming");
+        click(frame("worker_loop (heavy.py:18)"));
+        JsonNode z = frame("worker_loop (heavy.py:18)");
+        assertEquals("100%", z.get("width").asText());
+        JsonNode root = frame("all (");
+        assertEquals(root.get("w").asDouble(), z.get("w").asDouble(), 0.5, "as wide as the whole graph");
+        assertTrue(root.get("parent").asBoolean(), "ancestors dimmed");
+        assertTrue(frame("main (heavy.py:25)").get("hidden").asBoolean(), "frames beside it hidden");
+        assertEquals("70%", frame("heavy_b (heavy.py:12) (70").get("width").asText());
+        assertTrue(page.eval("document.getElementById('unzoom').getBoundingClientRect().width > 0").asBoolean(),
+                "Reset Zoom shown");
+        assertEquals("Reset Zoom", text("unzoom"));
+        assertTrue(page.evalString("location.search").contains("y=4"), page.evalString("location.search"));
+
+        JsonNode reset = page.eval("(function(){var b=document.getElementById('unzoom').getBoundingClientRect();"
+                + "return {x:b.x,y:b.y,w:b.width,h:b.height};})()");
+        hover(reset);
+        page.click(reset.get("x").asDouble() + reset.get("w").asDouble() / 2, reset.get("y").asDouble() + reset.get("h").asDouble() / 2);
+        assertEquals("50%", frame("worker_loop (heavy.py:18)").get("width").asText());
+        assertTrue(!frame("main (heavy.py:25)").get("hidden").asBoolean());
+        assertEquals("", page.evalString("location.search"));
+    }
+
+    @Test
+    void ctrlFSearchHighlightsAndCountsEachSampleOnce() throws Exception {
+        page.navigate(BrowserTestSupport.url(heavy, null));
+        String fill = frame("heavy_a (heavy.py:5) (60").get("fill").asText();
+        page.answerPrompts("heavy_a");
+        page.key("f", "KeyF", 70, Page.CTRL);
+        page.waitFor("document.getElementById('matched').textContent.indexOf('Matched') === 0", 10);
+        assertEquals("Matched: 45.0%", text("matched"));
+        assertEquals("rgb(230,0,230)", frame("heavy_a (heavy.py:5) (60").get("fill").asText());
+        assertEquals("rgb(230,0,230)", frame("heavy_a (heavy.py:5) (30").get("fill").asText());
+        assertTrue(!fill.equals("rgb(230,0,230)"));
+        assertEquals("Reset Search", text("search"));
+        assertTrue(page.evalString("location.search").contains("s=heavy_a"));
+
+        // nested matches: worker_loop holds heavy_a and heavy_b; 60 + 30 + 100 of 200 samples
+        page.answerPrompts("heavy_.|worker_loop");
+        page.key("f", "KeyF", 70, Page.CTRL);
+        page.waitFor("document.getElementById('matched').textContent === 'Matched: 95.0%'", 10);
+    }
+
+    @Test
+    void urlRestoresSearchAndZoom() throws Exception {
+        page.navigate(BrowserTestSupport.url(heavy, "?s=heavy_b"));
+        assertEquals("Matched: 50.0%", text("matched"));
+        assertEquals("rgb(230,0,230)", frame("heavy_b (heavy.py:12) (70").get("fill").asText());
+        page.navigate(BrowserTestSupport.url(heavy, "?x=100&y=4"));
+        assertEquals("100%", frame("worker_loop (heavy.py:18)").get("width").asText());
+    }
+}
