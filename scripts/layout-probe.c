@@ -16,7 +16,8 @@
  * Optional compile-time input from the driver:
  *   PYSPY_DEBUG_OFFSETS_FIELDS  a header holding one DEBUG_FIELD(path) line per
  *                               leaf field of _Py_DebugOffsets (generated from
- *                               the interpreter's own pycore_runtime.h); when
+ *                               the interpreter's own pycore_runtime.h, or
+ *                               pycore_debug_offsets.h from 3.14); when
  *                               given, the probe prints "debug.<path>=offset"
  *                               lines for the debug-offsets table.
  */
@@ -65,6 +66,10 @@
 #if PY_VERSION_HEX >= 0x030C0000
 #  include "internal/pycore_gil.h"       /* struct _gil_runtime_state */
 #  include "internal/pycore_long.h"
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+#  include "internal/pycore_stackref.h"  /* _PyStackRef, Py_TAG_BITS */
+#  include "internal/pycore_debug_offsets.h" /* _Py_DebugOffsets moved here in 3.14 */
 #endif
 
 /* ------------------------------------------------------------------------ */
@@ -180,7 +185,15 @@ int main(void)
     CONST("SIZEOF_VOID_P", sizeof(void *));
 
     /* --- object header ------------------------------------------------- */
+#ifdef Py_GIL_DISABLED
+    /* free-threaded header: ob_tid, flags, mutex, gc bits, split refcounts, then ob_type */
+    OFF("PyObject.ob_tid", PyObject, ob_tid);
+    OFF("PyObject.ob_ref_local", PyObject, ob_ref_local);
+    OFF("PyObject.ob_ref_shared", PyObject, ob_ref_shared);
+    CONST("Py_GIL_DISABLED", 1);
+#else
     OFF("PyObject.ob_refcnt", PyObject, ob_refcnt);
+#endif
     OFF("PyObject.ob_type", PyObject, ob_type);
     SIZE("PyObject", PyObject);
     OFF("PyVarObject.ob_size", PyVarObject, ob_size);
@@ -288,8 +301,19 @@ int main(void)
 #  endif
     OFF("_PyInterpreterFrame.previous", _PyInterpreterFrame, previous);
     OFF("_PyInterpreterFrame.localsplus", _PyInterpreterFrame, localsplus);
+#  if PY_VERSION_HEX >= 0x030E0000
+    OFF("_PyInterpreterFrame.stackpointer", _PyInterpreterFrame, stackpointer);
+#  else
     OFF("_PyInterpreterFrame.stacktop", _PyInterpreterFrame, stacktop);
+#  endif
     OFF("_PyInterpreterFrame.owner", _PyInterpreterFrame, owner);
+#  if PY_VERSION_HEX >= 0x030E0000 && defined(Py_GIL_DISABLED)
+    /* thread-local bytecode: instr_ptr points into co_tlbc->entries[tlbc_index] */
+    OFF("_PyInterpreterFrame.tlbc_index", _PyInterpreterFrame, tlbc_index);
+    OFF("PyCodeObject.co_tlbc", PyCodeObject, co_tlbc);
+    OFF("_PyCodeArray.entries", _PyCodeArray, entries);
+    SIZE("_PyCodeArray", _PyCodeArray);
+#  endif
 #  if PY_VERSION_HEX < 0x030C0000
     OFF("_PyInterpreterFrame.is_entry", _PyInterpreterFrame, is_entry);
 #  endif
@@ -298,8 +322,15 @@ int main(void)
     CONST("FRAME_OWNED_BY_THREAD", FRAME_OWNED_BY_THREAD);
     CONST("FRAME_OWNED_BY_GENERATOR", FRAME_OWNED_BY_GENERATOR);
     CONST("FRAME_OWNED_BY_FRAME_OBJECT", FRAME_OWNED_BY_FRAME_OBJECT);
-#  if PY_VERSION_HEX >= 0x030C0000
-    CONST("FRAME_OWNED_BY_CSTACK", FRAME_OWNED_BY_CSTACK);
+#  if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030F0000
+    CONST("FRAME_OWNED_BY_CSTACK", FRAME_OWNED_BY_CSTACK);   /* 3.12-3.14 */
+#  endif
+#  if PY_VERSION_HEX >= 0x030E0000
+    CONST("FRAME_OWNED_BY_INTERPRETER", FRAME_OWNED_BY_INTERPRETER);
+#  endif
+#  ifdef Py_TAG_BITS
+    /* 3.14+: frames hold tagged _PyStackRef words (f_executable, localsplus) */
+    CONST("Py_TAG_BITS", Py_TAG_BITS);
 #  endif
 #endif
 
@@ -442,6 +473,14 @@ int main(void)
          * fake object address (nothing is dereferenced; asserts are off). */
         static char buf[256];
         PyObject *obj = (PyObject *)(buf + 128);
+#  if PY_VERSION_HEX >= 0x030E0000
+        /* 3.14's _PyObject_InlineValues reads the type's tp_basicsize: give the fake object a
+         * fake type shaped like a plain class deriving from object */
+        static PyTypeObject fake_type;
+        fake_type.tp_basicsize = sizeof(PyObject);
+        fake_type.tp_flags = Py_TPFLAGS_MANAGED_DICT | Py_TPFLAGS_INLINE_VALUES;
+        obj->ob_type = &fake_type;
+#  endif
 #  if PY_VERSION_HEX >= 0x030D0000 || PY_VERSION_HEX < 0x030C0000
         CONST("MANAGED_DICT_OFFSET", MANAGED_DICT_OFFSET);
 #  else

@@ -12,7 +12,7 @@ import java.io.PrintWriter;
 /** {@code pyspy}: the command line. Each subcommand is a small class; the return value is the exit code. */
 @Command(name = "pyspy", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sampling profiler for running Python programs.",
-        subcommands = {RecordCommand.class, DumpCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RecordCommand.class, TopCommand.class, DumpCommand.class, RenderCommand.class, DiffCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:success",

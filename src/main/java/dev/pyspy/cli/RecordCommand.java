@@ -37,7 +37,7 @@ public final class RecordCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", converter = FormatConverter.class,
-            description = "flamegraph (default), raw, speedscope, chrometrace or pprof.")
+            description = "flamegraph (default, SVG), html (canvas page for huge profiles), raw, speedscope, chrometrace or pprof.")
     OutputFormat format = OutputFormat.DEFAULT;
 
     @Option(names = {"-d", "--duration"}, paramLabel = "SECONDS",
@@ -66,8 +66,8 @@ public final class RecordCommand implements Callable<Integer> {
     int width = FlameGraphOptions.DEFAULT_WIDTH;
 
     @Option(names = {"--min-width"}, paramLabel = "PERCENT",
-            description = "Leave out frames narrower than this share of all samples (default: ${DEFAULT-VALUE}).")
-    double minWidthPercent = FlameGraphOptions.DEFAULT_MIN_WIDTH_FRACTION * 100;
+            description = "Leave out frames narrower than this share of all samples (default: 0.1 for flamegraph, 0 for html).")
+    Double minWidthPercent;
 
     @Option(names = {"--title"}, description = "Flame graph title (default: the pyspy command line).")
     String title;
@@ -93,6 +93,10 @@ public final class RecordCommand implements Callable<Integer> {
             StatusLine status = new StatusLine(err, options.durationNanos(), Tty.stderr());
             Sampler sampler = new Sampler(options, List.of(t.python()), new StackRecorder(profile, options), status::behind);
             SamplingRun run = new SamplingRun(sampler);
+            String noGil = SamplingOptions.gilDoesNotApply(sampling.gil, t.python());
+            if (noGil != null) {
+                err.println("pyspy> " + noGil);
+            }
             err.printf(Locale.ROOT, "pyspy> Sampling process %d times a second%s. Press Control-C to exit.%n",
                     sampling.rate, options.blocking() ? "" : " (nonblocking)");
             run.start();
@@ -123,7 +127,8 @@ public final class RecordCommand implements Callable<Integer> {
 
     private void write(Path out, Profile profile) throws PyspyException {
         FlameGraphOptions flameOptions = FlameGraphOptions.defaults().withTitle(profile.title()).withWidth(width)
-                .withMinWidthFraction(minWidthPercent / 100).withIcicle(!flame);
+                .withMinWidthFraction(minWidthPercent != null ? minWidthPercent / 100 : format.defaultMinWidthFraction())
+                .withIcicle(!flame);
         try {
             AtomicFileOutput.write(out, profile, format.writer(flameOptions));
         } catch (IOException e) {
@@ -160,7 +165,7 @@ public final class RecordCommand implements Callable<Integer> {
         if (width < 100) {
             throw usage("--width must be at least 100 pixels");
         }
-        if (!(minWidthPercent >= 0 && minWidthPercent < 100)) {
+        if (minWidthPercent != null && !(minWidthPercent >= 0 && minWidthPercent < 100)) {
             throw usage("--min-width must be a percentage in [0, 100)");
         }
     }

@@ -22,6 +22,21 @@ final class SamplingOptions {
     @Option(names = {"--nonblocking"}, description = "Do not pause the program while sampling (lower overhead, stacks may be torn).")
     boolean nonblocking;
 
+    /**
+     * What to tell the user when {@code --gil} was asked for but cannot apply to {@code python}
+     * (free-threaded builds have no GIL; some stripped old builds hide its holder); null when it applies.
+     * Sampling then keeps every thread's samples.
+     */
+    static String gilDoesNotApply(boolean gilRequested, dev.pyspy.python.PythonProcess python) {
+        if (!gilRequested || python.gil().applies()) {
+            return null;
+        }
+        return python.version().freeThreaded()
+                ? "--gil does not apply: Python " + python.version() + " has no GIL; sampling all threads"
+                : "--gil does not apply: pyspy cannot tell which thread holds the GIL in this Python "
+                        + python.version() + "; sampling all threads";
+    }
+
     void validate() throws PyspyException {
         if (rate <= 0 || rate > MAX_RATE) {
             throw RecordCommand.usage("--rate must be between 1 and " + MAX_RATE + " samples per second, not " + rate);

@@ -46,17 +46,67 @@ public final class FlameGraphWriter implements ProfileWriter {
         return options;
     }
 
+    /**
+     * How frames look: their fill and the details line shown on hover. The details must start with the
+     * frame's label followed by {@code " ("} and contain no other {@code " ("} after it (the script
+     * takes the label from them for searches).
+     */
+    interface FrameStyle {
+        String fill(FlameGraphLayout.Node node, int index);
+
+        String info(FlameGraphLayout.Node node, int index, long total);
+
+        /** The legend line under the title, as SVG markup of one {@code <text>} element. */
+        void writeLegend(Writer w) throws IOException;
+    }
+
+    /** Colours by {@link FrameCategory}; details {@code label (N samples, x.xx%)}. */
+    static final FrameStyle CATEGORY_STYLE = new FrameStyle() {
+        @Override
+        public String fill(FlameGraphLayout.Node node, int index) {
+            return node.frame() == null ? FrameCategory.OTHER.color(node.label()) : FrameCategory.color(node.frame());
+        }
+
+        @Override
+        public String info(FlameGraphLayout.Node node, int index, long total) {
+            return node.label() + " (" + samples(node.total()) + ", " + percent(node.total(), total) + ")";
+        }
+
+        @Override
+        public void writeLegend(Writer w) throws IOException {
+            FlameGraphWriter.writeLegend(w);
+        }
+    };
+
+    /** {@code "1 sample"}, {@code "N samples"}. */
+    static String samples(long n) {
+        return n + (n == 1 ? " sample" : " samples");
+    }
+
+    /** {@code part} of {@code total} as {@code x.xx%}. */
+    static String percent(long part, long total) {
+        return String.format(Locale.ROOT, "%.2f%%", total == 0 ? 0.0 : 100.0 * part / total);
+    }
+
+    /** The graph's heading: the option, else the profile's title, else "Flame Graph". */
+    String title(Profile profile) {
+        return options.title() != null ? options.title()
+                : profile.title() != null ? profile.title() : "Flame Graph";
+    }
+
     @Override
     public void write(Profile profile, OutputStream out) throws IOException {
         FlameGraphLayout layout = FlameGraphLayout.build(profile, options.minWidthFraction());
-        String title = options.title() != null ? options.title()
-                : profile.title() != null ? profile.title() : "Flame Graph";
         Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
-        render(layout, title, w);
+        render(layout, title(profile), CATEGORY_STYLE, w);
         w.flush();
     }
 
     void render(FlameGraphLayout layout, String title, Writer w) throws IOException {
+        render(layout, title, CATEGORY_STYLE, w);
+    }
+
+    void render(FlameGraphLayout layout, String title, FrameStyle style, Writer w) throws IOException {
         int fh = options.frameHeight();
         int fs = options.fontSize();
         int width = options.width();
@@ -80,7 +130,7 @@ public final class FlameGraphWriter implements ProfileWriter {
         w.write("<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"rgb(250,250,250)\"/>\n");
         w.write("<text id=\"title\" x=\"50%\" y=\"" + TITLE_Y + "\" font-size=\"" + TITLE_FONT_SIZE + "\">"
                 + Xml.escape(title) + "</text>\n");
-        writeLegend(w);
+        style.writeLegend(w);
         w.write("<text id=\"unzoom\" class=\"hide\" x=\"" + PAD + "\" y=\"" + TITLE_Y + "\">Reset Zoom</text>\n");
         w.write("<text id=\"search\" x=\"100%\" dx=\"-" + PAD + "\" y=\"" + TITLE_Y + "\">Search</text>\n");
         w.write("<text id=\"details\" x=\"" + PAD + "\" y=\"" + detailsY + "\"> </text>\n");
@@ -93,26 +143,26 @@ public final class FlameGraphWriter implements ProfileWriter {
             w.write("<text x=\"50%\" y=\"" + (FRAMES_TOP + fh) + "\" text-anchor=\"middle\">No samples</text>\n");
         } else {
             StringBuilder sb = new StringBuilder(512);
+            int index = 0;
             for (FlameGraphLayout.Node node : layout.nodes()) {
                 sb.setLength(0);
-                frame(node, total, layout.maxDepth(), framesWidth, sb);
+                frame(node, style.info(node, index, total), style.fill(node, index), layout.maxDepth(), framesWidth, sb);
                 w.write(sb.toString());
+                index++;
             }
         }
         w.write("</svg>\n");
         w.write("</svg>\n");
     }
 
-    private void frame(FlameGraphLayout.Node node, long total, int maxDepth, double framesWidth, StringBuilder sb) {
+    private void frame(FlameGraphLayout.Node node, String info, String fill, int maxDepth, double framesWidth,
+                       StringBuilder sb) {
         int fh = options.frameHeight();
         int row = options.icicle() ? node.depth() : maxDepth - node.depth();
         int y = FRAMES_TOP + row * fh;
         double xPct = node.x() * 100;
         double wPct = node.width() * 100;
         String label = node.label();
-        String info = label + " (" + node.total() + (node.total() == 1 ? " sample, " : " samples, ")
-                + String.format(Locale.ROOT, "%.2f", 100.0 * node.total() / total) + "%)";
-        String fill = node.frame() == null ? FrameCategory.OTHER.color(label) : FrameCategory.color(node.frame());
         int textY = y + (fh + options.fontSize()) / 2 - 2;
         sb.append("<g class=\"f\" data-s=\"").append(node.start())
                 .append("\" data-n=\"").append(node.total())
@@ -126,7 +176,7 @@ public final class FlameGraphWriter implements ProfileWriter {
                 .append("</text></g>\n");
     }
 
-    private static void writeLegend(Writer w) throws IOException {
+    static void writeLegend(Writer w) throws IOException {
         StringBuilder sb = new StringBuilder("<text id=\"legend\" x=\"50%\" y=\"" + LEGEND_Y + "\">");
         boolean first = true;
         for (FrameCategory c : FrameCategory.values()) {

@@ -11,7 +11,8 @@ public enum OutputFormat {
     RAW("raw", "txt", RawWriter::new),
     SPEEDSCOPE("speedscope", "json", SpeedscopeWriter::new),
     CHROMETRACE("chrometrace", "json", ChromeTraceWriter::new),
-    PPROF("pprof", "pprof", PprofWriter::new);
+    PPROF("pprof", "pprof", PprofWriter::new),
+    HTML("html", "html", HtmlFlameGraphWriter::new);
 
     /** The default of {@code --format}. */
     public static final OutputFormat DEFAULT = FLAMEGRAPH;
@@ -41,9 +42,26 @@ public enum OutputFormat {
         return factory.get();
     }
 
-    /** A writer; the flame graph one with {@code flameGraphOptions}, the others with their defaults. */
+    /** A writer; the flame graph ones (SVG, HTML) with {@code flameGraphOptions}, the others with their defaults. */
     public ProfileWriter writer(FlameGraphOptions flameGraphOptions) {
-        return this == FLAMEGRAPH ? new FlameGraphWriter(flameGraphOptions) : factory.get();
+        return switch (this) {
+            case FLAMEGRAPH -> new FlameGraphWriter(flameGraphOptions);
+            case HTML -> new HtmlFlameGraphWriter(flameGraphOptions);
+            default -> factory.get();
+        };
+    }
+
+    /** Whether this format is a flame graph that takes {@link FlameGraphOptions}. */
+    public boolean isFlameGraph() {
+        return this == FLAMEGRAPH || this == HTML;
+    }
+
+    /**
+     * The {@code --min-width} used when none is given: 0.1 % for the SVG, whose size grows with every
+     * frame drawn; 0 (keep every frame) for the HTML page, which draws only what is wide enough to see.
+     */
+    public double defaultMinWidthFraction() {
+        return this == HTML ? 0 : FlameGraphOptions.DEFAULT_MIN_WIDTH_FRACTION;
     }
 
     /**

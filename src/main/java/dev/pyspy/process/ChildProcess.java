@@ -153,7 +153,7 @@ public final class ChildProcess implements AutoCloseable {
                 LibC.posix_spawnattr_destroy(attr);
             }
             int pid = pidOut.getInt(0);
-            LOG.debug("started {} as pid {}", argv, pid);
+            LOG.debug("started {} as pid {}", argv.get(0), pid);
             return new ChildProcess(pid, argv);
         }
     }

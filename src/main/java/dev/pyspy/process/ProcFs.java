@@ -317,12 +317,25 @@ public final class ProcFs {
         return (int) statusNumber(pid, "Uid:");
     }
 
-    /** The pid of the process tracing the main thread, 0 if none. */
+    /**
+     * The id of the <em>thread</em> tracing the main thread, 0 if none (ptrace tracers are threads;
+     * see {@link #threadGroupId(int)} for its process).
+     */
     public static int tracerPid(int pid) throws PyspyException {
         return (int) statusNumber(pid, "TracerPid:");
     }
 
-    /** The pid of the process tracing one thread, 0 if none or if the thread is gone. */
+    /** The process (thread group) a thread id belongs to; the id itself if it cannot be read. */
+    public static int threadGroupId(int tid) {
+        try {
+            return (int) statusValue(new String(Files.readAllBytes(procPath(tid, "status")), StandardCharsets.UTF_8),
+                    "Tgid:");
+        } catch (IOException | PyspyException e) {
+            return tid;
+        }
+    }
+
+    /** The id of the thread tracing one thread, 0 if none or if the thread is gone. */
     public static int threadTracerPid(int pid, int tid) {
         try {
             String text = new String(Files.readAllBytes(procPath(pid, "task", Integer.toString(tid), "status")),

@@ -27,7 +27,7 @@ public final class RemoteMemory implements Memory, AutoCloseable {
 
     private static final int IOVEC_SIZE = 16;
     private static final int INITIAL_BUFFER = 4096;
-    /** Ranges of one readAll call are split into system calls of at most this many bytes... */
+    /** A readAll batch closes at this many bytes (or IOV_MAX ranges), bounding the native buffer. */
     private static final long MAX_BATCH_BYTES = 16L << 20;
 
     private final int pid;

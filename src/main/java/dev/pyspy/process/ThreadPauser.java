@@ -1,7 +1,6 @@
 package dev.pyspy.process;
 
 import com.sun.jna.LastErrorException;
-import com.sun.jna.Pointer;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 import org.slf4j.Logger;
@@ -39,7 +38,10 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Signals and job control follow ptrace(2): a signal that arrives while traced shows up as a
  * signal-delivery-stop and is re-injected on resume; a group-stop (SIGSTOP, SIGTSTP, ...) is
  * resumed with {@code PTRACE_LISTEN}, so a target stopped for its own reasons stays stopped, while
- * pyspy itself never leaves a thread stopped once {@link #resume()} or {@link #detach()} returns.
+ * pyspy itself does not leave a thread stopped once {@link #resume()} or {@link #detach()} returns.
+ * Stops that happen after that (a signal arriving, a SIGCONT waking a listening thread, a thread
+ * that did not stop in time stopping now) wait for the next call on this pauser; hence
+ * {@link #pollEvents()} while idle.
  *
  * <p><b>Threading:</b> in Linux the tracer is a <em>thread</em>, not a process: every ptrace
  * request for a tracee must come from the thread that seized it, and the tracees are detached
@@ -401,7 +403,8 @@ public final class ThreadPauser implements AutoCloseable {
                 int tracer = ProcFs.threadTracerPid(pid, tid);
                 if (tracer != 0) {
                     throw new PyspyException(ExitCode.PERMISSION_DENIED, "process " + pid
-                            + " is already being traced by process " + tracer + " (a debugger?); detach it first");
+                            + " is already being traced by process " + ProcFs.threadGroupId(tracer)
+                            + " (a debugger?); detach it first");
                 }
                 if (strict) {
                     throw RemoteMemory.permissionDenied(pid);

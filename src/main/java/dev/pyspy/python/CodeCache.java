@@ -6,8 +6,6 @@ import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Decoded code objects by address: a code object is read (header, name, file, line table) the first
@@ -30,7 +28,7 @@ public final class CodeCache {
     private final int lineTable;
     private final CodeInfo.LineFormat lineFormat;
     private final ByteBuffer buf;
-    private final Map<Long, CodeInfo> byAddress = new HashMap<>();
+    private final AddressMap<CodeInfo> byAddress = new AddressMap<>();
     private int nextId;
 
     /**

@@ -13,7 +13,21 @@ package dev.pyspy.python;
  * @param lineFormat how to decode {@code lineTable}
  */
 public record CodeInfo(int id, long address, String name, String filename, String shortFilename, int firstLine,
-                       byte[] lineTable, LineFormat lineFormat) {
+                       byte[] lineTable, LineFormat lineFormat, int[] lineMemo) {
+
+    /** Slots in the per-code memo of recent (instruction → line) answers. */
+    static final int MEMO_SLOTS = 8;
+
+    public CodeInfo(int id, long address, String name, String filename, String shortFilename, int firstLine,
+                    byte[] lineTable, LineFormat lineFormat) {
+        this(id, address, name, filename, shortFilename, firstLine, lineTable, lineFormat, newMemo());
+    }
+
+    private static int[] newMemo() {
+        int[] memo = new int[MEMO_SLOTS * 2];
+        java.util.Arrays.fill(memo, Integer.MIN_VALUE);
+        return memo;
+    }
 
     public enum LineFormat {
         /** 2.7: co_lnotab with unsigned line increments; offsets in bytes. */
@@ -31,6 +45,19 @@ public record CodeInfo(int id, long address, String name, String filename, Strin
      * instruction's index in code units (3.11+). 0 when the instruction has no line.
      */
     public int lineAt(int instruction) {
+        // Most frames of a stack sit at the same instruction sample after sample: remember answers
+        // (direct-mapped; a racy overwrite only costs a recomputation).
+        int slot = (instruction & (MEMO_SLOTS - 1)) * 2;
+        if (lineMemo[slot] == instruction) {
+            return lineMemo[slot + 1];
+        }
+        int line = computeLine(instruction);
+        lineMemo[slot + 1] = line;
+        lineMemo[slot] = instruction;
+        return line;
+    }
+
+    private int computeLine(int instruction) {
         int line = switch (lineFormat) {
             case LNOTAB_27 -> LineTable.lnotabLine27(lineTable, firstLine, instruction);
             case LNOTAB -> LineTable.lnotabLine(lineTable, firstLine, instruction);

@@ -67,7 +67,42 @@ final class DebugOffsets {
         LOGICAL.put("unicode_object.state", "PyASCIIObject.state");
         LOGICAL.put("unicode_object.length", "PyASCIIObject.length");
         LOGICAL.put("unicode_object.asciiobject_size", "sizeof.PyASCIIObject");
+        // 3.14+
+        LOGICAL.put("interpreter_frame.stackpointer", "_PyInterpreterFrame.stackpointer");
+        LOGICAL.put("type_object.tp_basicsize", "PyTypeObject.tp_basicsize");
+        LOGICAL.put("type_object.tp_dictoffset", "PyTypeObject.tp_dictoffset");
+        LOGICAL.put("heap_type_object.ht_cached_keys", "PyHeapTypeObject.ht_cached_keys");
+        LOGICAL.put("heap_type_object.size", "sizeof.PyHeapTypeObject");
+        LOGICAL.put("unicode_object.compactunicodeobject_size", "sizeof.PyCompactUnicodeObject");
+        // free-threaded only (0 in other builds, where the fields do not exist)
+        LOGICAL.put("interpreter_frame.tlbc_index", "_PyInterpreterFrame.tlbc_index");
+        LOGICAL.put("code_object.co_tlbc", "PyCodeObject.co_tlbc");
+        // declared sizes of the structs
+        LOGICAL.put("runtime_state.size", "sizeof._PyRuntimeState");
+        LOGICAL.put("interpreter_state.size", "sizeof.PyInterpreterState");
+        LOGICAL.put("pyobject.size", "sizeof.PyObject");
+        LOGICAL.put("type_object.size", "sizeof.PyTypeObject");
+        LOGICAL.put("tuple_object.size", "sizeof.PyTupleObject");
+        LOGICAL.put("list_object.size", "sizeof.PyListObject");
+        LOGICAL.put("dict_object.size", "sizeof.PyDictObject");
+        LOGICAL.put("float_object.size", "sizeof.PyFloatObject");
+        LOGICAL.put("long_object.size", "sizeof.PyLongObject");
+        LOGICAL.put("bytes_object.size", "sizeof.PyBytesObject");
+        LOGICAL.put("unicode_object.size", "sizeof.PyUnicodeObject");
     }
+
+    /** Entries whose value is an offset only in free-threaded builds; 0 means "no such field". */
+    private static final java.util.Set<String> ZERO_MEANS_ABSENT = java.util.Set.of(
+            "interpreter_frame.tlbc_index", "code_object.co_tlbc", "interpreter_state.gil_runtime_state_enabled",
+            "interpreter_state.tlbc_generation");
+
+    /**
+     * Sections whose {@code size} declares the size of the struct their other entries are offsets
+     * into: every such offset must lie inside it (entries ending in {@code _size} are sizes, not offsets).
+     */
+    private static final java.util.List<String> SIZED_SECTIONS = java.util.List.of("runtime_state", "interpreter_state",
+            "thread_state", "interpreter_frame", "code_object", "pyobject", "type_object", "heap_type_object",
+            "tuple_object", "list_object", "dict_object", "float_object", "long_object", "bytes_object", "unicode_object");
 
     private DebugOffsets() {
     }
@@ -95,6 +130,42 @@ final class DebugOffsets {
         ByteBuffer buf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         memory.read(runtime + 8, buf, 8);
         return buf.getLong(0);
+    }
+
+    /**
+     * Checks every offset the target declares against the size it declares for the same struct
+     * ({@code thread_state.current_frame < thread_state.size}, ...): a wrong struct map or a
+     * damaged struct shows up here, naming the entry, instead of as garbage stacks.
+     */
+    private static void checkSectionSizes(Layout struct, ByteBuffer buf, PythonVersion version) throws PyspyException {
+        for (String section : SIZED_SECTIONS) {
+            String sizeKey = section + ".size";
+            if (!struct.has(sizeKey)) {
+                continue;
+            }
+            long size = buf.getLong(struct.offset(sizeKey));
+            if (size <= 0 || size > (1 << 24)) {
+                throw corrupt(version, sizeKey + " = " + size);
+            }
+            for (Map.Entry<String, Long> e : struct.values().entrySet()) {
+                String key = e.getKey();
+                if (!key.startsWith(section + ".") || key.equals(sizeKey) || key.endsWith("_size")) {
+                    continue;
+                }
+                long value = buf.getLong((int) (long) e.getValue());
+                if (value < 0 || value >= size) {
+                    if (value == 0 && ZERO_MEANS_ABSENT.contains(key)) {
+                        continue;
+                    }
+                    throw corrupt(version, key + " = " + value + " lies outside " + sizeKey + " = " + size);
+                }
+            }
+        }
+    }
+
+    private static PyspyException corrupt(PythonVersion version, String what) {
+        return new PyspyException(ExitCode.UNSUPPORTED_VERSION, "the _Py_DebugOffsets of this Python " + version
+                + " do not fit pyspy's map of that struct (" + what + "): pyspy cannot read this build");
     }
 
     /** The position of each entry inside the debug struct of this minor version, or null if unknown. */
@@ -126,10 +197,15 @@ final class DebugOffsets {
         int size = struct.offset("sizeof");
         ByteBuffer buf = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
         memory.read(runtime, buf, size);
+        checkSectionSizes(struct, buf, version);
         Map<String, Long> found = new HashMap<>();
         for (Map.Entry<String, String> e : LOGICAL.entrySet()) {
             if (struct.has(e.getKey())) {
-                found.put(e.getValue(), buf.getLong(struct.offset(e.getKey())));
+                long value = buf.getLong(struct.offset(e.getKey()));
+                if (value == 0 && ZERO_MEANS_ABSENT.contains(e.getKey())) {
+                    continue;
+                }
+                found.put(e.getValue(), value);
             }
         }
         // The GIL's fields are given relative to the interpreter state; the walker wants them

@@ -99,10 +99,10 @@ public final class PythonProcess {
         }
         Layout table = Layout.table(version.majorMinor() + (version.freeThreaded() ? "t" : ""));
         if (debugOffsets) {
-            if (table == null) {
-                table = nearestOlderTable(version);
-            }
-            return DebugOffsets.read(memory, runtime, version, table);
+            Layout base = table != null ? table : nearestOlderTable(version);
+            Layout merged = DebugOffsets.read(memory, runtime, version, base);
+            requireWalkerKeys(version, merged, table, base);
+            return merged;
         }
         if (table == null) {
             throw unsupported(version);
@@ -122,7 +122,36 @@ public final class PythonProcess {
 
     private static PyspyException unsupported(PythonVersion version) {
         return new PyspyException(ExitCode.UNSUPPORTED_VERSION, "Python " + version
-                + " is not supported (pyspy reads CPython 2.7 and 3.6 to 3.13)");
+                + " is not supported (pyspy reads CPython 2.7 and 3.6 to 3.15, free-threaded 3.13t+)");
+    }
+
+    /** What walking stacks and reading names needs from the layout of a 3.13+ interpreter. */
+    static final List<String> WALKER_KEYS = List.of(
+            "_PyRuntimeState.interpreters_head", "PyInterpreterState.next", "PyInterpreterState.tstate_head",
+            "PyInterpreterState.modules", "PyThreadState.next", "PyThreadState.interp", "PyThreadState.thread_id",
+            "PyThreadState.current_frame", "_PyInterpreterFrame.previous", "_PyInterpreterFrame.executable",
+            "_PyInterpreterFrame.instr", "_PyInterpreterFrame.owner", "_PyInterpreterFrame.localsplus",
+            "PyCodeObject.co_filename", "PyCodeObject.co_qualname", "PyCodeObject.co_firstlineno",
+            "PyCodeObject.co_linetable", "PyCodeObject.co_code_adaptive", "PyObject.ob_type", "PyVarObject.ob_size",
+            "PyTypeObject.tp_name", "PyTypeObject.tp_flags", "PyASCIIObject.length", "PyASCIIObject.state",
+            "sizeof.PyASCIIObject", "sizeof.PyCompactUnicodeObject", "PyUnicodeObject.data",
+            "PyModuleObject.md_dict", "PyDictObject.ma_keys", "PyDictObject.ma_values");
+
+    /**
+     * A version read through its debug offsets must have everything the walker needs, from them or
+     * from a table; otherwise fail once, naming every missing field and where pyspy looked.
+     */
+    private static void requireWalkerKeys(PythonVersion version, Layout layout, Layout table, Layout base)
+            throws PyspyException {
+        List<String> missing = WALKER_KEYS.stream().filter(k -> !layout.has(k)).toList();
+        if (missing.isEmpty()) {
+            return;
+        }
+        String where = table != null ? "nor does the " + table
+                : base != null ? "nor does the " + base + ", the nearest older one"
+                : "and pyspy has no layout table for " + version.majorMinor() + (version.freeThreaded() ? "t" : "");
+        throw new PyspyException(ExitCode.UNSUPPORTED_VERSION, "Python " + version + " is not supported: "
+                + "its _Py_DebugOffsets do not describe " + String.join(", ", missing) + " (" + where + ")");
     }
 
     public int pid() {

@@ -32,7 +32,8 @@ public final class StackWalker {
     private final int tsFrame;
     private final int tsCFrame;
     private final int cfCurrentFrame;
-    private final ByteBuffer tsBuf;
+    private final int tsChunk;
+    private final int tsStackTop;
     private final int tsSize;
 
     private final boolean interpreterFrames;
@@ -42,11 +43,35 @@ public final class StackWalker {
     private final int fOwner;
     private final int fIsEntry;
     private final int ownedByCStack;
+    private final int ownedByInterpreter;
     private final int codeAdaptive;
     private final long executableMask;
-    private final ByteBuffer frameBuf;
+    private final int fTlbcIndex;
+    private final int codeTlbc;
+    private final int tlbcEntries;
     private final int frameSize;
     private final ByteBuffer wordBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer headBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer nextBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+
+    // Per thread slot (index in the snapshot), reused between walks.
+    private ByteBuffer[] tsBufs = new ByteBuffer[0];
+    private ByteBuffer[] frameBufs = new ByteBuffer[0];
+    private ByteBuffer[] cframeBufs = new ByteBuffer[0];
+    private StackChunks[] chunkSets;
+    private long[] cursors = new long[0];
+    private int[] steps = new int[0];
+
+    // One batched read: what to read where.
+    private long[] batchAddresses = new long[0];
+    private ByteBuffer[] batchBuffers = new ByteBuffer[0];
+    private int[] batchLengths = new int[0];
+    private int[] pendingSlots = new int[0];
+
+    // The main interpreter's thread list as last seen, for speculative batched reads.
+    private long cachedInterp;
+    private long[] cachedStates = new long[16];
+    private int cachedStatesCount;
 
     public StackWalker(Memory memory, Layout layout, long firstInterpreter, CodeCache codes, GilReader gil)
             throws PyspyException {
@@ -73,21 +98,35 @@ public final class StackWalker {
             tsCFrame = -1;
             cfCurrentFrame = -1;
         }
-        int tsEnd = Math.max(Math.max(tsNext, tsThreadId), Math.max(tsNativeId, Math.max(tsFrame, tsCFrame))) + 8;
+        tsChunk = layout.offsetOr("PyThreadState.datastack_chunk", -1);
+        // datastack_top follows datastack_chunk in every version that has data stacks (3.11+)
+        tsStackTop = tsChunk < 0 ? -1 : layout.offsetOr("PyThreadState.datastack_top", tsChunk + 8);
+        chunkSets = tsChunk < 0 ? null : new StackChunks[0];
+        int tsEnd = Math.max(Math.max(Math.max(tsNext, tsThreadId), Math.max(tsNativeId, Math.max(tsFrame, tsCFrame))),
+                tsStackTop) + 8;
         tsSize = tsEnd;
-        tsBuf = ByteBuffer.allocate(tsSize).order(ByteOrder.LITTLE_ENDIAN);
 
         if (interpreterFrames) {
             fPrevious = layout.offset("_PyInterpreterFrame.previous");
             fCode = layout.offset("_PyInterpreterFrame.executable");
             fInstr = layout.offset("_PyInterpreterFrame.instr");
-            // 3.11 frames have an owner too, but no C-stack shim frames to skip
-            fOwner = layout.has("const.FRAME_OWNED_BY_CSTACK") ? layout.offset("_PyInterpreterFrame.owner") : -1;
-            fIsEntry = layout.offsetOr("_PyInterpreterFrame.is_entry", -1);
+            // Shim frames holding no Python code: owned by the C stack (3.12-3.14) or the
+            // interpreter's entry frame (3.14+). 3.14 renumbered the owners: the values come from
+            // the table. 3.11 frames have an owner too, but no shim frames to skip.
             ownedByCStack = (int) layout.value("const.FRAME_OWNED_BY_CSTACK", -1);
+            ownedByInterpreter = (int) layout.value("const.FRAME_OWNED_BY_INTERPRETER", -1);
+            fOwner = ownedByCStack >= 0 || ownedByInterpreter >= 0 ? layout.offset("_PyInterpreterFrame.owner") : -1;
+            fIsEntry = layout.offsetOr("_PyInterpreterFrame.is_entry", -1);
             codeAdaptive = layout.offset("PyCodeObject.co_code_adaptive");
+            // 3.14+: f_executable is a tagged _PyStackRef; clearing the tag bits gives the object
             executableMask = ~layout.value("const.Py_TAG_BITS", 0);
-            frameSize = Math.max(Math.max(fPrevious, fCode), Math.max(fInstr, Math.max(fOwner, fIsEntry))) + 8;
+            // free-threaded 3.14+: instr_ptr points into the thread's own copy of the bytecode
+            boolean tlbc = layout.has("_PyInterpreterFrame.tlbc_index") && layout.has("PyCodeObject.co_tlbc");
+            fTlbcIndex = tlbc ? layout.offset("_PyInterpreterFrame.tlbc_index") : -1;
+            codeTlbc = tlbc ? layout.offset("PyCodeObject.co_tlbc") : -1;
+            tlbcEntries = tlbc ? layout.offsetOr("_PyCodeArray.entries", 8) : -1;
+            frameSize = Math.max(Math.max(Math.max(fPrevious, fCode), Math.max(fInstr, Math.max(fOwner, fIsEntry))),
+                    fTlbcIndex) + 8;
         } else {
             fPrevious = layout.offset("PyFrameObject.f_back");
             fCode = layout.offset("PyFrameObject.f_code");
@@ -95,99 +134,284 @@ public final class StackWalker {
             fOwner = -1;
             fIsEntry = -1;
             ownedByCStack = -1;
+            ownedByInterpreter = -1;
             codeAdaptive = 0;
             executableMask = -1L;
+            fTlbcIndex = -1;
+            codeTlbc = -1;
+            tlbcEntries = -1;
             frameSize = Math.max(fPrevious, Math.max(fCode, fInstr)) + 8;
         }
-        frameBuf = ByteBuffer.allocate(frameSize).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** Reads every thread's stack into {@code out} (its previous contents are replaced). */
+    /**
+     * Reads every thread's stack into {@code out} (its previous contents are replaced). Reads are
+     * batched across threads: the thread list (speculatively, as it was last time) in one call,
+     * each thread's frame pointer and data-stack chunk in one more, then frames outside the data
+     * stacks one level at a time for all threads together.
+     */
     public void walk(StackSnapshot out) throws MemoryReadException {
         out.reset();
         long holder = gil.holder();
         int interpreters = 0;
-        for (long interp = firstInterpreter; interp != 0; interp = readPointer(interp + interpNext)) {
+        long interp = firstInterpreter;
+        while (interp != 0) {
             if (++interpreters > MAX_INTERPRETERS) {
                 throw new MemoryReadException("interpreter list does not end (corrupt or changing)");
             }
-            int threads = 0;
-            for (long ts = readPointer(interp + interpThreads); ts != 0; ) {
-                if (++threads > MAX_THREADS) {
-                    throw new MemoryReadException("thread list does not end (corrupt or changing)");
+            int first = out.threadCount();
+            long next = readThreadStates(interp, out);
+            int n = out.threadCount() - first;
+            readFramePointersAndChunks(out, first, n);
+            for (int i = first; i < first + n; i++) {
+                ThreadSample t = out.thread(i);
+                t.ownsGil = holder != 0 && holder == t.threadState;
+            }
+            walkFrames(out, first, n);
+            interp = next;
+        }
+    }
+
+    /** Phase 1: the interpreter's thread states; returns the next interpreter. */
+    private long readThreadStates(long interp, StackSnapshot out) throws MemoryReadException {
+        int first = out.threadCount();
+        int guess = cachedCount(interp);
+        if (guess > 0) {
+            // Speculate that the thread list is unchanged: read the list head, the next-interpreter
+            // pointer and every remembered thread state in one call, then check the chain.
+            ensureSlots(first + guess);
+            batchAddresses[0] = interp + interpThreads;
+            batchBuffers[0] = headBuf;
+            batchLengths[0] = 8;
+            batchAddresses[1] = interp + interpNext;
+            batchBuffers[1] = nextBuf;
+            batchLengths[1] = 8;
+            for (int i = 0; i < guess; i++) {
+                batchAddresses[2 + i] = cachedStates[i];
+                batchBuffers[2 + i] = tsBufs[first + i];
+                batchLengths[2 + i] = tsSize;
+            }
+            memory.readAll(batchAddresses, batchBuffers, batchLengths, guess + 2);
+            boolean same = headBuf.getLong(0) == cachedStates[0];
+            for (int i = 0; same && i < guess; i++) {
+                long expected = i + 1 < guess ? cachedStates[i + 1] : 0;
+                same = tsBufs[first + i].getLong(tsNext) == expected;
+            }
+            if (same) {
+                for (int i = 0; i < guess; i++) {
+                    adopt(out, first + i, cachedStates[i]);
                 }
-                memory.read(ts, tsBuf, tsSize);
-                ThreadSample t = out.next();
-                t.threadState = ts;
-                t.threadId = tsBuf.getLong(tsThreadId);
-                t.nativeThreadId = tsNativeId >= 0 ? tsBuf.getLong(tsNativeId) : 0;
-                t.ownsGil = holder != 0 && holder == ts;
-                long next = tsBuf.getLong(tsNext);
-                long frame = tsCFrame >= 0 ? cframeCurrent(tsBuf.getLong(tsCFrame)) : tsBuf.getLong(tsFrame);
-                if (interpreterFrames) {
-                    walkInterpreterFrames(frame, t);
-                } else {
-                    walkFrameObjects(frame, t);
+                return nextBuf.getLong(0);
+            }
+        }
+        int count = 0;
+        for (long ts = readPointer(interp + interpThreads); ts != 0; count++) {
+            if (count >= MAX_THREADS) {
+                throw new MemoryReadException("thread list does not end (corrupt or changing)");
+            }
+            ensureSlots(first + count + 1);
+            memory.read(ts, tsBufs[first + count], tsSize);
+            adopt(out, first + count, ts);
+            ts = tsBufs[first + count].getLong(tsNext);
+        }
+        remember(interp, out, first, count);
+        return readPointer(interp + interpNext);
+    }
+
+    private void adopt(StackSnapshot out, int slot, long ts) {
+        ByteBuffer b = tsBufs[slot];
+        ThreadSample t = out.next();
+        t.threadState = ts;
+        t.threadId = b.getLong(tsThreadId);
+        t.nativeThreadId = tsNativeId >= 0 ? b.getLong(tsNativeId) : 0;
+    }
+
+    /** Phase 2: frame pointers behind the cframe (3.11-3.12) and data-stack chunks, in one call. */
+    private void readFramePointersAndChunks(StackSnapshot out, int first, int n) throws MemoryReadException {
+        int k = 0;
+        ensureBatch(2 * n);
+        for (int i = first; i < first + n; i++) {
+            ByteBuffer b = tsBufs[i];
+            cursors[i] = tsCFrame >= 0 ? 0 : b.getLong(tsFrame);
+            if (tsCFrame >= 0 && b.getLong(tsCFrame) != 0) {
+                batchAddresses[k] = b.getLong(tsCFrame) + cfCurrentFrame;
+                batchBuffers[k] = cframeBufs[i];
+                batchLengths[k] = 8;
+                k++;
+            }
+            if (chunkSets != null) {
+                StackChunks c = chunkSets[i];
+                int length = c.prepare(b.getLong(tsChunk), b.getLong(tsStackTop));
+                if (length > 0) {
+                    batchAddresses[k] = b.getLong(tsChunk);
+                    batchBuffers[k] = c.buffer();
+                    batchLengths[k] = length;
+                    k++;
                 }
-                ts = next;
+            }
+        }
+        if (k > 0) {
+            memory.readAll(batchAddresses, batchBuffers, batchLengths, k);
+        }
+        for (int i = first; i < first + n; i++) {
+            if (tsCFrame >= 0 && tsBufs[i].getLong(tsCFrame) != 0) {
+                cursors[i] = cframeBufs[i].getLong(0);
+            }
+            if (chunkSets != null) {
+                chunkSets[i].complete();
             }
         }
     }
 
-    private long cframeCurrent(long cframe) throws MemoryReadException {
-        return cframe == 0 ? 0 : readPointer(cframe + cfCurrentFrame);
+    /**
+     * Phase 3: follows every thread's frame chain. Frames inside a copied chunk are decoded in
+     * place; the others (frame objects before 3.11, generator and C-stack frames after) are read
+     * one level at a time for all threads in one call.
+     */
+    private void walkFrames(StackSnapshot out, int first, int n) throws MemoryReadException {
+        for (int i = first; i < first + n; i++) {
+            steps[i] = 0;
+        }
+        while (true) {
+            int k = 0;
+            ensureBatch(n);
+            for (int i = first; i < first + n; i++) {
+                ThreadSample t = out.thread(i);
+                long frame = cursors[i];
+                while (frame != 0) {
+                    int base = chunkSets == null ? -1 : chunkSets[i].find(frame, frameSize);
+                    if (base < 0) {
+                        break;
+                    }
+                    frame = decode(t, chunkSets[i].buffer(), base, frame, i);
+                }
+                cursors[i] = frame;
+                if (frame != 0) {
+                    batchAddresses[k] = frame;
+                    batchBuffers[k] = frameBufs[i];
+                    batchLengths[k] = frameSize;
+                    pendingSlots[k] = i;
+                    k++;
+                }
+            }
+            if (k == 0) {
+                break;
+            }
+            memory.readAll(batchAddresses, batchBuffers, batchLengths, k);
+            for (int j = 0; j < k; j++) {
+                int i = pendingSlots[j];
+                cursors[i] = decode(out.thread(i), frameBufs[i], 0, cursors[i], i);
+            }
+        }
+        if (interpreterFrames && fIsEntry < 0) {
+            for (int i = first; i < first + n; i++) {
+                out.thread(i).markLastAsEntry(); // the outermost frame was entered from C
+            }
+        }
     }
 
-    private void walkFrameObjects(long frame, ThreadSample t) throws MemoryReadException {
-        while (frame != 0) {
-            if (t.depth >= MAX_DEPTH) {
-                t.truncated = true;
-                return;
-            }
-            memory.read(frame, frameBuf, frameSize);
-            CodeInfo code = codes.get(frameBuf.getLong(fCode));
+    /** Decodes one frame held at {@code base} in {@code b}; returns the next (older) frame, 0 to stop. */
+    private long decode(ThreadSample t, ByteBuffer b, int base, long frame, int slot) throws MemoryReadException {
+        if (++steps[slot] > MAX_DEPTH * 2 || t.depth >= MAX_DEPTH) {
+            t.truncated = true;
+            return 0;
+        }
+        long previous = b.getLong(base + fPrevious);
+        if (!interpreterFrames) {
+            CodeInfo code = codes.get(b.getLong(base + fCode));
             if (code == null) {
                 throw new MemoryReadException(String.format("frame 0x%x does not point at a code object", frame));
             }
-            int lasti = frameBuf.getInt(fInstr);
-            t.push(code, code.lineAt(lasti), frame, true);
-            frame = frameBuf.getLong(fPrevious);
+            t.push(code, code.lineAt(b.getInt(base + fInstr)), frame, true);
+            return previous;
         }
+        byte owner = fOwner >= 0 ? b.get(base + fOwner) : -1;
+        if (fOwner >= 0 && (owner == ownedByCStack || owner == ownedByInterpreter)) {
+            // A shim frame (C stack / interpreter entry): not Python code, but the frame above it was entered from C.
+            t.markLastAsEntry();
+            return previous;
+        }
+        long executable = b.getLong(base + fCode) & executableMask;
+        CodeInfo code = executable == 0 ? null : codes.get(executable);
+        if (code != null) {
+            long index = (b.getLong(base + fInstr) - bytecodeStart(executable, b, base)) / 2;
+            int line = index < 0 || index > Integer.MAX_VALUE ? code.firstLine() : code.lineAt((int) index);
+            t.push(code, line, frame, fIsEntry >= 0 && b.get(base + fIsEntry) != 0);
+        }
+        return previous;
     }
 
-    private void walkInterpreterFrames(long frame, ThreadSample t) throws MemoryReadException {
-        int steps = 0;
-        while (frame != 0) {
-            if (++steps > MAX_DEPTH * 2) {
-                t.truncated = true;
-                return;
-            }
-            memory.read(frame, frameBuf, frameSize);
-            long previous = frameBuf.getLong(fPrevious);
-            if (fOwner >= 0 && frameBuf.get(fOwner) == ownedByCStack) {
-                // A shim frame owned by the C stack: not Python code, but it means the frame
-                // above it was entered from C.
-                t.markLastAsEntry();
-                frame = previous;
-                continue;
-            }
-            long executable = frameBuf.getLong(fCode) & executableMask;
-            CodeInfo code = executable == 0 ? null : codes.get(executable);
-            if (code != null) {
-                if (t.depth >= MAX_DEPTH) {
-                    t.truncated = true;
-                    return;
+    /**
+     * Where the bytecode {@code instr_ptr} points into starts: the code object's own
+     * {@code co_code_adaptive}, or in free-threaded 3.14+ the thread's copy
+     * {@code co_tlbc->entries[frame->tlbc_index]} (index 0 is co_code_adaptive itself).
+     */
+    private long bytecodeStart(long code, ByteBuffer b, int base) throws MemoryReadException {
+        if (fTlbcIndex >= 0) {
+            int index = b.getInt(base + fTlbcIndex);
+            if (index > 0 && index < 1 << 16) {
+                long array = readPointer(code + codeTlbc);
+                long copy = array == 0 ? 0 : readPointer(array + tlbcEntries + 8L * index);
+                if (copy != 0) {
+                    return copy;
                 }
-                long instr = frameBuf.getLong(fInstr);
-                long index = (instr - (executable + codeAdaptive)) / 2;
-                int line = index < 0 || index > Integer.MAX_VALUE ? code.firstLine() : code.lineAt((int) index);
-                boolean entry = fIsEntry >= 0 && frameBuf.get(fIsEntry) != 0;
-                t.push(code, line, frame, entry);
             }
-            frame = previous;
         }
-        if (fIsEntry < 0) {
-            t.markLastAsEntry(); // the outermost frame was entered from C (the interpreter's main loop)
+        return code + codeAdaptive;
+    }
+
+    // --- the remembered thread list (per interpreter) and per-thread buffers ---
+
+    private int cachedCount(long interp) {
+        return interp == cachedInterp ? cachedStatesCount : 0;
+    }
+
+    private void remember(long interp, StackSnapshot out, int first, int count) {
+        if (interp != firstInterpreter) {
+            return; // only the main interpreter's list is speculated on
+        }
+        cachedInterp = interp;
+        if (cachedStates.length < count) {
+            cachedStates = new long[Math.max(count, cachedStates.length * 2)];
+        }
+        for (int i = 0; i < count; i++) {
+            cachedStates[i] = out.thread(first + i).threadState;
+        }
+        cachedStatesCount = count;
+    }
+
+    private void ensureSlots(int n) {
+        if (tsBufs.length >= n) {
+            return;
+        }
+        int size = Math.max(n, tsBufs.length * 2);
+        int old = tsBufs.length;
+        tsBufs = java.util.Arrays.copyOf(tsBufs, size);
+        frameBufs = java.util.Arrays.copyOf(frameBufs, size);
+        cframeBufs = java.util.Arrays.copyOf(cframeBufs, size);
+        cursors = java.util.Arrays.copyOf(cursors, size);
+        steps = java.util.Arrays.copyOf(steps, size);
+        if (chunkSets != null) {
+            chunkSets = java.util.Arrays.copyOf(chunkSets, size);
+        }
+        for (int i = old; i < size; i++) {
+            tsBufs[i] = ByteBuffer.allocate(tsSize).order(ByteOrder.LITTLE_ENDIAN);
+            frameBufs[i] = ByteBuffer.allocate(frameSize).order(ByteOrder.LITTLE_ENDIAN);
+            cframeBufs[i] = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            if (chunkSets != null) {
+                chunkSets[i] = new StackChunks(memory);
+            }
+        }
+        ensureBatch(size + 2);
+    }
+
+    private void ensureBatch(int n) {
+        if (batchAddresses.length < n + 2) {
+            int size = Math.max(n + 2, batchAddresses.length * 2);
+            batchAddresses = new long[size];
+            batchBuffers = new ByteBuffer[size];
+            batchLengths = new int[size];
+            pendingSlots = new int[size];
         }
     }
 

@@ -70,8 +70,12 @@ final class LongIntMap {
         }
     }
 
+    /** Murmur3's finalizer: addresses are aligned, so their low bits alone would cluster. */
     private static int mix(long key) {
-        long h = key * 0x9E3779B97F4A7C15L;
-        return (int) (h ^ (h >>> 32));
+        long h = key ^ (key >>> 33);
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        return (int) (h ^ (h >>> 33));
     }
 }

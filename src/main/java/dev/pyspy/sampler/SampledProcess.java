@@ -60,7 +60,9 @@ public final class SampledProcess implements AutoCloseable {
     /** Takes one sample and hands each kept thread to {@code consumer}. */
     void sample(long nanos, RecordOptions options, SampleConsumer consumer, SamplerStats stats)
             throws MemoryReadException {
-        states.read();
+        if (!options.idle()) {
+            states.read(); // one pread per thread: only worth it when idle threads are dropped
+        }
         if (pauser != null) {
             pauser.interrupt();
         }
@@ -73,6 +75,7 @@ public final class SampledProcess implements AutoCloseable {
         }
         int n = snapshot.threadCount();
         syncThreads(n);
+        boolean gilApplies = python.gil().applies();
         long seen = 0;
         long gil = 0;
         long active = 0;
@@ -83,7 +86,8 @@ public final class SampledProcess implements AutoCloseable {
             seen++;
             gil += t.ownsGil ? 1 : 0;
             active += isActive ? 1 : 0;
-            if ((!options.idle() && !isActive) || (options.gilOnly() && !t.ownsGil)) {
+            // --gil keeps only the GIL holder where there is a GIL to hold (not in free-threaded builds)
+            if ((!options.idle() && !isActive) || (options.gilOnly() && gilApplies && !t.ownsGil)) {
                 continue;
             }
             consumer.accept(nanos, this, thread, t);
@@ -140,6 +144,16 @@ public final class SampledProcess implements AutoCloseable {
             alive.put(thread.threadId, thread);
         }
         threads.keySet().retainAll(alive.keySet());
+    }
+
+    /**
+     * Between samples: lets signals that reached the target while traced through at once
+     * (otherwise they would wait for the next sample).
+     */
+    void pollEvents() {
+        if (pauser != null) {
+            pauser.pollEvents();
+        }
     }
 
     public int threadCount() {

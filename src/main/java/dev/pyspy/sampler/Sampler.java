@@ -18,6 +18,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Sampler {
     private static final Logger log = LoggerFactory.getLogger(Sampler.class);
+    /** While waiting for the next tick, signals for traced targets are passed on at least this often. */
+    private static final long POLL_NANOS = 2_000_000;
 
     /** Why sampling ended. */
     public enum End { STOPPED, DURATION, TARGET_EXITED }
@@ -122,7 +124,10 @@ public final class Sampler {
                 lagListener.behind(schedule.lagNanos());
             }
             for (long wait; (wait = next - System.nanoTime()) > 0 && !stopRequested; ) {
-                LockSupport.parkNanos(wait);
+                for (SampledProcess p : processes) {
+                    p.pollEvents();
+                }
+                LockSupport.parkNanos(Math.min(wait, POLL_NANOS));
             }
         }
     }

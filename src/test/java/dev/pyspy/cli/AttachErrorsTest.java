@@ -62,7 +62,7 @@ class AttachErrorsTest {
     @Test
     void withoutPtracePermissionTheErrorSaysWhatToChange() throws Exception {
         assumeTrue(new File("/usr/bin/setpriv").canExecute(), "setpriv (util-linux) not installed");
-        Interpreter python = Interpreters.all().get(Interpreters.all().size() - 1);
+        Interpreter python = Interpreters.host().get(Interpreters.host().size() - 1);
         Path scripts = TargetProcess.scripts("sleep_target.py");
         // The unprivileged JVM needs a classpath it can read: copy it somewhere world-readable.
         Path cpDir = Files.createTempDirectory("pyspy-cp");

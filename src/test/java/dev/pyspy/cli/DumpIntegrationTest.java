@@ -77,8 +77,11 @@ class DumpIntegrationTest {
                 if (!t.get("active").asBoolean()) {
                     assertFalse(d.get("owns_gil").asBoolean(), "sleeping thread " + name + " cannot hold the GIL");
                 }
+                if (python.freeThreaded()) {
+                    assertFalse(d.get("owns_gil").asBoolean(), "free-threaded: no thread holds a GIL (" + name + ")");
+                }
             }
-            EXERCISED.add(python.path().toRealPath().toString());
+            EXERCISED.add(python.id());
         }
     }
 
@@ -95,6 +98,9 @@ class DumpIntegrationTest {
             assertTrue(lines.get(1).matches("Python v" + python.majorMinor().replace("t", "") + "\\.\\d+.* \\(.+\\)"), lines.get(1));
             assertTrue(lines.stream().anyMatch(l -> l.matches("Thread \\d+ \\(idle\\): \"sleeper\"")), r.stdout());
             assertTrue(lines.stream().anyMatch(l -> l.matches("Thread \\d+ \\(active(\\+gil)?\\): \"spinner\"")), r.stdout());
+            if (python.freeThreaded()) {
+                assertFalse(r.stdout().contains("active+gil"), "free-threaded: no GIL holder\n" + r.stdout());
+            }
             assertTrue(lines.contains("    park_forever (stacks_target.py:23)"), r.stdout());
             String run = python.hasQualifiedNames() ? "Thread.run" : "run";
             assertTrue(lines.stream().anyMatch(l -> l.matches("    " + run + " \\(threading.py:\\d+\\)")), r.stdout());
@@ -144,7 +150,8 @@ class DumpIntegrationTest {
 
     /**
      * CI exports the interpreters it found on the machine ({@code PYSPY_REQUIRED_INTERPRETERS},
-     * space-separated paths); every one must have been exercised above.
+     * space-separated real paths, or manifest names of provisioned interpreters that run in a tree);
+     * every one must have been exercised above.
      */
     @AfterAll
     static void everyRequiredInterpreterWasExercised() {

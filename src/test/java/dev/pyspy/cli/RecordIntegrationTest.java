@@ -43,8 +43,9 @@ class RecordIntegrationTest {
         return Interpreters.all();
     }
 
+    /** The last Python 3 installed on the host (provisioned and free-threaded ones are tested separately). */
     static Interpreter newestPython3() {
-        List<Interpreter> all = interpreters().stream().filter(i -> !i.isPython2()).toList();
+        List<Interpreter> all = Interpreters.host().stream().filter(i -> !i.isPython2() && !i.freeThreaded()).toList();
         assumeTrue(!all.isEmpty(), "no Python 3 interpreter on this machine");
         return all.get(all.size() - 1);
     }
@@ -68,10 +69,23 @@ class RecordIntegrationTest {
     @MethodSource("interpreters")
     void sampledSplitMatchesTheWorkloadsOwnCpuTimes(Interpreter python) throws Exception {
         Path out = Files.createTempFile(scripts, "ratio", ".txt");
-        Path truth = scripts.resolve("ratio-" + System.nanoTime() + ".json");
-        List<String> args = new ArrayList<>(List.of("record", "-r", "500", "-f", "raw", "-o", out.toString(), "--"));
-        args.addAll(python.command(scripts.resolve("ratio_target.py").toString(), truth.toString(), "5"));
-        PyspyCli.Result r = PyspyCli.run(120, args.toArray(new String[0]));
+        Path script = python.stage(scripts.resolve("ratio_target.py"));
+        Path truth = script.resolveSibling("ratio-" + System.nanoTime() + ".json");
+        List<String> args = new ArrayList<>(List.of("record", "-r", "500", "-f", "raw", "-o", out.toString()));
+        PyspyCli.Result r;
+        if (python.forks()) {
+            // started through a launcher (unshare): attach to the interpreter it starts, until it exits
+            try (TargetProcess target = TargetProcess.start(python, script, "5")) {
+                args.addAll(List.of("-p", Integer.toString(target.pid())));
+                r = PyspyCli.run(120, args.toArray(new String[0]));
+                truth = target.truthPath();
+                target.truth(30);
+            }
+        } else {
+            args.add("--");
+            args.addAll(python.command(python.inside(script), python.inside(truth), "5"));
+            r = PyspyCli.run(120, args.toArray(new String[0]));
+        }
         assertEquals(0, r.exitCode(), r.toString());
         JsonNode measured = new ObjectMapper().readTree(truth.toFile());
         double expected = measured.get("heavy_a").asDouble() / measured.get("heavy_b").asDouble();
@@ -120,7 +134,7 @@ class RecordIntegrationTest {
     @Test
     void targetExitingMidRecordingGivesACompleteFile() throws Exception {
         Interpreter python = newestPython3();
-        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"), "2")) {
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"), "6")) {
             target.truth(30);
             Path out = scripts.resolve("exit-" + System.nanoTime() + ".txt");
             PyspyCli.Result r = PyspyCli.run("record", "-f", "raw", "-d", "60", "-o", out.toString(),

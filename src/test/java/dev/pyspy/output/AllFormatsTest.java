@@ -34,11 +34,12 @@ class AllFormatsTest {
                 case PPROF -> assertEquals(200L, PprofWriterTest.decode(bytes).samples.stream()
                         .mapToLong(s -> s.values().get(0)).sum());
                 case FLAMEGRAPH -> assertEquals(13, FlameGraphWriterTest.frames(FlameGraphWriterTest.parse(bytes)).size());
+                case HTML -> assertEquals(13, HtmlFlameGraphWriterTest.data(bytes).get("n").asInt());
                 default -> throw new AssertionError(format);
             }
         }
         try (Stream<Path> files = Files.list(dir)) {
-            assertEquals(5, files.count(), "no temporary files left");
+            assertEquals(OutputFormat.values().length, files.count(), "no temporary files left");
         }
     }
 

@@ -22,7 +22,7 @@ class OutputFormatTest {
     @Test
     void unknownFormatErrorListsTheChoices() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OutputFormat.fromName("svg"));
-        assertEquals("unknown output format 'svg' (choose one of: flamegraph, raw, speedscope, chrometrace, pprof)",
+        assertEquals("unknown output format 'svg' (choose one of: flamegraph, raw, speedscope, chrometrace, pprof, html)",
                 e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> OutputFormat.fromName(null));
     }
@@ -39,6 +39,9 @@ class OutputFormatTest {
         assertEquals("json", OutputFormat.SPEEDSCOPE.extension());
         assertEquals("json", OutputFormat.CHROMETRACE.extension());
         assertEquals("pprof", OutputFormat.PPROF.extension());
+        assertInstanceOf(HtmlFlameGraphWriter.class, OutputFormat.HTML.writer());
+        assertEquals("html", OutputFormat.HTML.extension());
+        assertSame(OutputFormat.HTML, OutputFormat.fromName("HTML"));
         for (OutputFormat f : OutputFormat.values()) {
             assertEquals(f.extension(), f.writer().extension(), f.formatName());
             assertEquals(f.formatName(), f.toString());
@@ -52,5 +55,8 @@ class OutputFormatTest {
         ProfileWriter w = OutputFormat.FLAMEGRAPH.writer(options);
         assertSame(options, ((FlameGraphWriter) w).options());
         assertTrue(OutputFormat.RAW.writer(options) instanceof RawWriter);
+        assertSame(options, ((HtmlFlameGraphWriter) OutputFormat.HTML.writer(options)).options());
+        assertEquals(0.001, OutputFormat.FLAMEGRAPH.defaultMinWidthFraction());
+        assertEquals(0.0, OutputFormat.HTML.defaultMinWidthFraction(), "the canvas page keeps every frame");
     }
 }

@@ -87,7 +87,7 @@ class ChildProcessTest {
     @Test
     void runsAsAnotherUserThroughSetpriv() throws Exception {
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
-        try (ChildProcess c = ChildProcess.start(List.of("python3", "-c",
+        try (ChildProcess c = ChildProcess.start(List.of(Targets.PYTHON, "-c",
                 "import os; print(os.getuid(), os.getgid())"), Map.of(), new ChildProcess.RunAs(65534, 65534),
                 dir.resolve("out.log"))) {
             assertEquals(0, c.waitForExit(), () -> readQuietly(dir.resolve("out.log")));

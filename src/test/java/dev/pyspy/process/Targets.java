@@ -92,8 +92,11 @@ final class Targets implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        // Kill all before waiting: a process traced by another child is reaped only once its tracer dies.
         for (ChildProcess c : children) {
             c.kill(LibC.SIGKILL);
+        }
+        for (ChildProcess c : children) {
             c.waitForExit();
             c.close();
         }

@@ -9,13 +9,13 @@ import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -70,7 +70,8 @@ class ThreadPauserTest {
             for (Map.Entry<Integer, Character> e : ProcFs.threadStates(pid).entrySet()) {
                 assertEquals('t', e.getValue(), "thread " + e.getKey());
             }
-            assertEquals(LibC.getpid(), ProcFs.tracerPid(pid));
+            assertEquals(LibC.gettid(), ProcFs.tracerPid(pid), "the tracer is this thread");
+            assertEquals(LibC.getpid(), ProcFs.threadGroupId(ProcFs.tracerPid(pid)));
             long frozen = ProcFs.cpuTicks(pid);
             Thread.sleep(200);
             assertEquals(frozen, ProcFs.cpuTicks(pid), "no CPU time while paused");
@@ -132,13 +133,15 @@ class ThreadPauserTest {
                     }
                 }
                 pauser.resume();
+                // Sample at roughly 2 kHz so the target gets to create threads in between.
+                LockSupport.parkNanos(300_000);
             }
             assertFalse(pauser.targetExited());
         } finally {
             pauser.detach();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        assertTrue(seen.size() > 20, "threads were created and destroyed meanwhile: " + seen.size());
+        assertTrue(seen.size() > 30, "threads were created and destroyed meanwhile: " + seen.size());
         System.out.printf("1000 interrupt/resume cycles in %.2fs, %d distinct threads%n", seconds, seen.size());
         awaitRunning(pid);
         for (int tid : ProcFs.threadIds(pid)) {
@@ -161,7 +164,7 @@ class ThreadPauserTest {
         for (char s : ProcFs.threadStates(pid).values()) {
             assertEquals('t', s);
         }
-        assertEquals(helper.pid(), ProcFs.tracerPid(pid));
+        assertEquals(helper.pid(), ProcFs.threadGroupId(ProcFs.tracerPid(pid)));
 
         // A second tracer is refused with an explanation.
         PyspyException busy = assertThrows(PyspyException.class, () -> ThreadPauser.attach(pid));
@@ -203,17 +206,34 @@ class ThreadPauserTest {
 
     @Test
     void targetStoppedBySigstopStaysStoppedAndPyspyNeverLeavesItStopped() throws Exception {
-        ChildProcess c = startSpinner();
+        // CPU time is no measure here: each interrupt costs a group-stopped thread a little kernel
+        // time to re-trap. A counter that the target's Python code advances shows whether it runs.
+        ChildProcess c = targets.python("""
+                import threading, time
+                def spin():
+                    while True:
+                        pass
+                for _ in range(2):
+                    threading.Thread(target=spin, daemon=True).start()
+                n = 0
+                while True:
+                    n += 1
+                    ready(str(n))
+                    time.sleep(0.002)
+                """);
+        targets.awaitReady(c);
+        Targets.awaitThreads(c.pid(), 3);
+        Path progress = targets.readyFile(0);
         int pid = c.pid();
         ThreadPauser pauser = ThreadPauser.attach(pid);
         try {
             cycle(pauser, 20);
             c.kill(LibC.SIGSTOP);
             cycleFor(pauser, 300);
-            long frozen = ProcFs.cpuTicks(pid);
+            String frozen = readQuietly(progress);
             cycleFor(pauser, 300);
-            assertEquals(frozen, ProcFs.cpuTicks(pid), "SIGSTOP is honoured while traced");
-            assertEquals(4, pauser.interrupt().length, "a stopped target can still be sampled");
+            assertEquals(frozen, readQuietly(progress), "SIGSTOP is honoured while traced");
+            assertEquals(3, pauser.interrupt().length, "a stopped target can still be sampled");
             pauser.resume();
 
             c.kill(LibC.SIGCONT);
@@ -225,12 +245,12 @@ class ThreadPauserTest {
                 Thread.sleep(5);
             }
             assertTrue(noneStopped(pid), () -> "states " + states(pid));
-            long before = ProcFs.cpuTicks(pid);
+            String before = readQuietly(progress);
             for (int i = 0; i < 60; i++) {
                 pauser.pollEvents();
                 Thread.sleep(5);
             }
-            assertTrue(ProcFs.cpuTicks(pid) > before, "running again after SIGCONT");
+            assertFalse(before.equals(readQuietly(progress)), "running again after SIGCONT");
 
             c.kill(LibC.SIGSTOP);
             cycleFor(pauser, 200);
@@ -296,6 +316,60 @@ class ThreadPauserTest {
         } finally {
             pauser.detach();
         }
+        awaitRunning(pid);
+    }
+
+    @Test
+    void signalStormWhileSamplingNeverStallsTheTarget() throws Exception {
+        ChildProcess c = targets.python("""
+                import signal, threading, time
+                hits = 0
+                def handler(sig, frame):
+                    global hits
+                    hits += 1
+                signal.signal(signal.SIGUSR1, handler)
+                def nap():
+                    while True:
+                        time.sleep(0.0002)
+                # Process-directed signals stop whichever thread takes them, not only the main one.
+                for _ in range(2):
+                    threading.Thread(target=nap, daemon=True).start()
+                n = 0
+                while True:
+                    n += 1
+                    if n % 20 == 0:
+                        ready(f'{n} {hits}')
+                    time.sleep(0.0005)
+                """);
+        targets.awaitReady(c);
+        int pid = c.pid();
+        Path progress = targets.readyFile(0);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread sender = new Thread(() -> {
+            while (!stop.get()) {
+                c.kill(LibC.SIGUSR1);
+                LockSupport.parkNanos(200_000);
+            }
+        });
+        ThreadPauser pauser = ThreadPauser.attach(pid);
+        String[] first = readQuietly(progress).strip().split(" ");
+        sender.start();
+        try {
+            for (int i = 0; i < 1000; i++) {
+                pauser.interrupt();
+                pauser.resume();
+                LockSupport.parkNanos(500_000);
+                pauser.pollEvents();
+            }
+        } finally {
+            stop.set(true);
+            sender.join();
+            pauser.detach();
+        }
+        String[] last = readQuietly(progress).strip().split(" ");
+        assertTrue(Long.parseLong(last[0]) - Long.parseLong(first[0]) > 100,
+                "main loop kept running: " + String.join(" ", first) + " -> " + String.join(" ", last));
+        assertTrue(Long.parseLong(last[1]) - Long.parseLong(first[1]) > 50, "handlers ran: " + String.join(" ", last));
         awaitRunning(pid);
     }
 
@@ -447,14 +521,5 @@ class ThreadPauserTest {
         } catch (Exception e) {
             return "";
         }
-    }
-
-    @SuppressWarnings("unused")
-    private static List<Integer> boxed(int[] a) {
-        List<Integer> l = new ArrayList<>();
-        for (int x : a) {
-            l.add(x);
-        }
-        return l;
     }
 }

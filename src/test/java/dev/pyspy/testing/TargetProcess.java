@@ -14,11 +14,14 @@ public final class TargetProcess implements AutoCloseable {
     private final Process process;
     private final Path truth;
     private final Path log;
+    private final boolean forks;
+    private int pid;
 
-    private TargetProcess(Process process, Path truth, Path log) {
+    private TargetProcess(Process process, Path truth, Path log, boolean forks) {
         this.process = process;
         this.truth = truth;
         this.log = log;
+        this.forks = forks;
     }
 
     /** Copies the test resource scripts to a temporary directory and returns it. */
@@ -35,26 +38,65 @@ public final class TargetProcess implements AutoCloseable {
         return dir;
     }
 
-    /** Starts {@code interpreter script args}; the script receives the truth file path as its first argument. */
+    /**
+     * Starts {@code interpreter script args}; the script receives the truth file path as its first
+     * argument. For an interpreter in a tree the script's directory is copied into the tree first
+     * (and the truth file is written there).
+     */
     public static TargetProcess start(Interpreters.Interpreter interpreter, Path script, String... args) throws IOException {
-        Path truth = script.resolveSibling("truth-" + System.nanoTime() + ".json");
+        Path staged = interpreter.stage(script);
+        Path truth = staged.resolveSibling("truth-" + System.nanoTime() + ".json");
         Path log = script.resolveSibling("target-" + System.nanoTime() + ".log");
         String[] all = new String[args.length + 2];
-        all[0] = script.toString();
-        all[1] = truth.toString();
+        all[0] = interpreter.inside(staged);
+        all[1] = interpreter.inside(truth);
         System.arraycopy(args, 0, all, 2, args.length);
         ProcessBuilder pb = new ProcessBuilder(interpreter.command(all)).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("PYTHONIOENCODING", "utf-8");
         pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-        return new TargetProcess(pb.start(), truth, log);
+        return new TargetProcess(pb.start(), truth, log, interpreter.forks());
     }
 
+    /** The interpreter's pid: the started process, or its child when it is a launcher ({@code unshare --fork}). */
     public int pid() {
-        return (int) process.pid();
+        if (pid == 0) {
+            pid = forks ? childOf(process.pid()) : (int) process.pid();
+        }
+        return pid;
+    }
+
+    /** The only child of {@code parent}, waiting up to 10 s for it to appear. */
+    public static int childOf(long parent) {
+        Path children = Path.of("/proc", Long.toString(parent), "task", Long.toString(parent), "children");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                String text = Files.readString(children).trim();
+                if (!text.isEmpty()) {
+                    return Integer.parseInt(text.split("\\s+")[0]);
+                }
+            } catch (IOException e) {
+                throw new AssertionError("launcher " + parent + " exited before starting the interpreter", e);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("launcher " + parent + " started no child within 10 s");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
     }
 
     public Process process() {
         return process;
+    }
+
+    /** Where the target writes its truth (a host path). */
+    public Path truthPath() {
+        return truth;
     }
 
     /** Waits for the target to write its truth file and returns it. */

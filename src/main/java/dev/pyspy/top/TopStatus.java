@@ -1,0 +1,21 @@
+package dev.pyspy.top;
+
+/**
+ * The header's numbers at one refresh.
+ *
+ * @param target          the sampled program
+ * @param processes       processes being sampled
+ * @param threads         Python threads seen in the last sample
+ * @param samples         sampling ticks since start or reset
+ * @param elapsedSeconds  time since start or reset
+ * @param achievedRate    ticks per second actually achieved
+ * @param gilFraction     of all thread samples, the share holding the GIL
+ * @param activeFraction  of all thread samples, the share running
+ * @param errors          ticks in which reading a process failed
+ * @param lastError       the last such failure, or null
+ * @param intervalTicks   ticks in the last refresh interval: the base of the % columns
+ */
+public record TopStatus(TargetInfo target, int processes, int threads, long samples, double elapsedSeconds,
+                        double achievedRate, double gilFraction, double activeFraction, long errors,
+                        String lastError, long intervalTicks) {
+}
