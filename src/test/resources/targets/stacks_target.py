@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-RECURSION_DEPTH = 45
+RECURSION_DEPTH = int(sys.argv[2]) if len(sys.argv) > 2 else 45
 ready = []
 
 
@@ -107,6 +107,7 @@ def main_park():
 
 def main():
     path = sys.argv[1]
+    sys.setrecursionlimit(max(1000, RECURSION_DEPTH + 200))
     start("sleeper", sleeper_park)
     start("recursive", recurse, RECURSION_DEPTH)
     start("method", Worker().method)

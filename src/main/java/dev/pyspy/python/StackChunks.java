@@ -55,6 +55,7 @@ final class StackChunks {
 
     /** After the batched read: checks the current chunk and copies older chunks (deep stacks). */
     void complete() throws MemoryReadException {
+        copy.clear(); // the batched read left the limit at the current chunk's length
         long chunk = pendingChunk;
         if (chunk == 0) {
             return;
@@ -94,6 +95,7 @@ final class StackChunks {
         for (int done = 0; done < length; ) {
             int n = Math.min(piece.capacity(), length - done);
             memory.read(address + done, piece, n);
+            copy.clear();
             copy.put(used + done, piece, 0, n);
             done += n;
         }

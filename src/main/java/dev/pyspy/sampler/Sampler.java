@@ -84,6 +84,18 @@ public final class Sampler {
     }
 
     private End loop() {
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpuStart = cpu.getCurrentThreadCpuTime();
+        try {
+            return sample();
+        } finally {
+            stats.samplerCpuNanos = cpu.getCurrentThreadCpuTime() - cpuStart;
+            log.debug("{} samples, {} reads per sample, {} us sampler CPU per sample", stats.samples,
+                    String.format("%.1f", stats.readsPerSample()), String.format("%.1f", stats.samplerCpuMicrosPerSample()));
+        }
+    }
+
+    private End sample() {
         long start = stats.startNanos;
         SamplingSchedule schedule = new SamplingSchedule(start, options.intervalNanos());
         while (true) {
@@ -98,8 +110,10 @@ public final class Sampler {
             int threads = 0;
             for (int i = 0; i < processes.size(); i++) {
                 SampledProcess p = processes.get(i);
+                long readsBefore = p.python().memory().readCalls();
                 try {
                     p.sample(now - start, options, consumer, stats);
+                    stats.reads += p.python().memory().readCalls() - readsBefore;
                     threads += p.threadCount();
                 } catch (MemoryReadException e) {
                     if (p.gone()) {

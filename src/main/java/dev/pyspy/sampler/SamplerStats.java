@@ -13,6 +13,8 @@ public final class SamplerStats {
     volatile long gilSamples;
     volatile long activeSamples;
     volatile boolean finished;
+    volatile long reads;
+    volatile long samplerCpuNanos;
 
     public long elapsedNanos() {
         return System.nanoTime() - startNanos;
@@ -57,6 +59,18 @@ public final class SamplerStats {
     public double activeFraction() {
         long n = threadSamples;
         return n == 0 ? 0 : (double) activeSamples / n;
+    }
+
+    /** Memory read system calls per sample. */
+    public double readsPerSample() {
+        long n = samples;
+        return n == 0 ? 0 : (double) reads / n;
+    }
+
+    /** CPU time the sampler thread used per sample (excluding JVM start-up and output writing). */
+    public double samplerCpuMicrosPerSample() {
+        long n = samples;
+        return n == 0 ? 0 : samplerCpuNanos / 1e3 / n;
     }
 
     public boolean finished() {

@@ -87,6 +87,37 @@ class DumpIntegrationTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
+    void stacksDeeperThanOneDataStackChunkAreReadWhole(Interpreter python) throws Exception {
+        // 900 frames need several 16 KiB data-stack chunks on 3.11+; older versions chain frame objects.
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("stacks_target.py"), "900")) {
+            JsonNode truth = target.truth(60);
+            for (boolean nonblocking : new boolean[]{true, false}) {
+                List<String> args = new ArrayList<>(List.of("dump", "--json", "--full-filenames", "-p",
+                        Integer.toString(target.pid())));
+                if (nonblocking) {
+                    args.add("--nonblocking");
+                }
+                PyspyCli.Result r = PyspyCli.run(args.toArray(new String[0]));
+                assertEquals(0, r.exitCode(), r.toString());
+                JsonNode recursive = null;
+                for (JsonNode t : new ObjectMapper().readTree(r.stdout())) {
+                    if ("recursive".equals(t.path("thread_name").asText())) {
+                        recursive = t;
+                    }
+                }
+                assertNotNull(recursive, r.stdout());
+                for (JsonNode t : truth.get("threads")) {
+                    if (t.get("name").asText().equals("recursive")) {
+                        assertTrue(t.get("frames").size() > 900);
+                        assertFrames("recursive", t.get("frames"), recursive.get("frames"));
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("interpreters")
     void textDumpShowsHeaderThreadsAndShortFilenames(Interpreter python) throws Exception {
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("stacks_target.py"))) {
             target.truth(30);

@@ -74,8 +74,9 @@ class RecordIntegrationTest {
         List<String> args = new ArrayList<>(List.of("record", "-r", "500", "-f", "raw", "-o", out.toString()));
         PyspyCli.Result r;
         if (python.forks()) {
-            // started through a launcher (unshare): attach to the interpreter it starts, until it exits
-            try (TargetProcess target = TargetProcess.start(python, script, "5")) {
+            // started through a launcher (unshare): attach to the interpreter it starts, until it
+            // exits (it runs a little longer to make up for the time attaching takes)
+            try (TargetProcess target = TargetProcess.start(python, script, "7")) {
                 args.addAll(List.of("-p", Integer.toString(target.pid())));
                 r = PyspyCli.run(120, args.toArray(new String[0]));
                 truth = target.truthPath();

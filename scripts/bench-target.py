@@ -44,7 +44,7 @@ def main():
         t.start()
         workers.append(t)
     ready.wait()
-    print("ready", flush=True)
+    sys.stdout.write("ready\n"); sys.stdout.flush()
     if seconds is None:
         while True:
             time.sleep(3600)
@@ -52,7 +52,7 @@ def main():
     stop[0] = True
     for t in workers:
         t.join()
-    print("work", sum(counts), flush=True)
+    sys.stdout.write("work %d\n" % sum(counts)); sys.stdout.flush()
 
 
 if __name__ == "__main__":
