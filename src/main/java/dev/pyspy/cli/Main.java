@@ -32,7 +32,12 @@ public final class Main implements Runnable {
 
     public static int run(String... args) {
         commandLine = "pyspy " + String.join(" ", args);
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = args.length > 0 ? subcommandAlone(args[0]) : null;
+        if (cl != null) {
+            args = java.util.Arrays.copyOfRange(args, 1, args.length);
+        } else {
+            cl = new CommandLine(new Main());
+        }
         cl.setParameterExceptionHandler((ex, argv) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             err.println("pyspy: " + ex.getMessage());
@@ -40,6 +45,20 @@ public final class Main implements Runnable {
         });
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> report(cmd.getErr(), ex));
         return cl.execute(args);
+    }
+
+    /**
+     * The one subcommand the user asked for, built without the others: picocli builds every
+     * command's model up front, and start-up time counts for a one-shot command like dump.
+     */
+    private static CommandLine subcommandAlone(String name) {
+        for (Class<?> sub : Main.class.getAnnotation(Command.class).subcommands()) {
+            Command c = sub.getAnnotation(Command.class);
+            if (c != null && c.name().equals(name) && sub != CommandLine.HelpCommand.class) {
+                return new CommandLine(sub).setCommandName("pyspy " + name);
+            }
+        }
+        return null;
     }
 
     /** One line on stderr for any failure; the Java stack trace only with -v. */
