@@ -69,7 +69,8 @@ public final class TopCommand implements Callable<Integer> {
         TopAggregator aggregator = new TopAggregator(fullFilenames);
         Sampler sampler = new Sampler(options, List.of(t.python()), aggregator, lag -> { });
         TargetInfo info = new TargetInfo(t.python().pid(), String.join(" ", t.python().cmdline()),
-                t.python().version().toString(), sampling.rate, sampling.subprocesses);
+                t.python().version().toString(), sampling.rate, sampling.subprocesses,
+                SamplingOptions.gilDoesNotApply(sampling.gil, t.python()));
         TopModel model = new TopModel(aggregator, sampler.stats(), info);
         long delayNanos = (long) (delay * 1e9);
         SamplingRun run = new SamplingRun(sampler);

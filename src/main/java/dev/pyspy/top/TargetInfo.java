@@ -8,6 +8,11 @@ package dev.pyspy.top;
  * @param pythonVersion e.g. "3.12.1"
  * @param rate          samples per second asked for (times are samples / rate)
  * @param subprocesses  whether child processes are sampled too (-s)
+ * @param note          a remark for the header (an option that does not apply), or null
  */
-public record TargetInfo(int pid, String command, String pythonVersion, int rate, boolean subprocesses) {
+public record TargetInfo(int pid, String command, String pythonVersion, int rate, boolean subprocesses, String note) {
+
+    public TargetInfo(int pid, String command, String pythonVersion, int rate, boolean subprocesses) {
+        this(pid, command, pythonVersion, rate, subprocesses, null);
+    }
 }

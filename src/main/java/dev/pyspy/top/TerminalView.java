@@ -12,6 +12,7 @@ import org.jline.utils.Display;
 import org.jline.utils.InfoCmp.Capability;
 import org.jline.utils.NonBlockingReader;
 
+import java.io.IOError;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,14 +123,19 @@ public final class TerminalView implements AutoCloseable {
                 sleep(waitMillis);
                 continue;
             }
-            int c = keys.peekCharacter(waitMillis);
-            if (c == NonBlockingReader.EOF) {
-                inputClosed = true;
-            } else if (c >= 0) {
-                Action action = keys.readBinding(keyMap, null, false);
-                if (action != null && handle(action, model, display)) {
-                    draw(display, model, size);
+            Action action = null;
+            try {
+                int c = keys.peekCharacter(waitMillis);
+                if (c == NonBlockingReader.EOF) {
+                    inputClosed = true;
+                } else if (c >= 0) {
+                    action = keys.readBinding(keyMap, null, false);
                 }
+            } catch (IOError e) {
+                inputClosed = true; // the terminal was closed under us (a shutdown in progress)
+            }
+            if (action != null && handle(action, model, display)) {
+                draw(display, model, size);
             }
         }
     }

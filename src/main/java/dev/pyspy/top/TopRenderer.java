@@ -104,6 +104,9 @@ public final class TopRenderer {
             lines.add(new AttributedString(String.format(Locale.ROOT, "Errors: %d (%.2f%% of samples)%s",
                     s.errors(), rate, last), AttributedStyle.DEFAULT.foreground(AttributedStyle.RED)));
         }
+        if (t.note() != null) {
+            lines.add(new AttributedString("Note: " + oneLine(t.note())));
+        }
         String order = "Sorted by " + view.sort().title() + ", one row per " + (view.byLine() ? "line" : "function");
         lines.add(new AttributedString(view.interactive() ? order + "    " + KEYS : order));
     }

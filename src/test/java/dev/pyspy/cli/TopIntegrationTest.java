@@ -80,8 +80,9 @@ class TopIntegrationTest {
         Files.writeString(scripts.resolve("top_target.py"), TOP_TARGET);
     }
 
+    /** The last Python 3 installed on the host (with a GIL; in-tree interpreters cannot see these scripts). */
     static Interpreter newestPython3() {
-        List<Interpreter> all = Interpreters.all().stream().filter(i -> !i.isPython2()).toList();
+        List<Interpreter> all = Interpreters.host().stream().filter(i -> !i.isPython2() && !i.freeThreaded()).toList();
         assumeTrue(!all.isEmpty(), "no Python 3 interpreter on this machine");
         return all.get(all.size() - 1);
     }
@@ -143,8 +144,15 @@ class TopIntegrationTest {
             tmux.keys("1");
             tmux.waitFor(s -> s.contains("Sorted by %Own") && firstRow(s).startsWith("leaf_a (top_target.py:"), 5000,
                     "sorted by %Own");
+            long before = samples(tmux.capture());
             tmux.keys("R");
-            tmux.waitFor(s -> samples(s) >= 0 && samples(s) < 50, 5000, "statistics reset");
+            tmux.waitFor(s -> samples(s) >= 0 && samples(s) < before, 5000, "statistics reset (from " + before + ")");
+
+            // a smaller window: the view follows it
+            tmux.resize(90, 20);
+            tmux.waitFor(s -> s.lines().count() <= 20 && s.lines().allMatch(l -> l.length() <= 90)
+                    && s.lines().filter(l -> TABLE_ROW.matcher(l).matches()).count() >= 3
+                    && s.contains("%Own   %Total"), 5000, "the view in 90x20");
 
             // q: back to the shell with exit status 0, terminal modes restored
             tmux.keys("q");
@@ -221,19 +229,34 @@ class TopIntegrationTest {
     @Test
     void withoutATerminalItPrintsSnapshotsUntilTheProgramExits() throws Exception {
         Interpreter python = newestPython3();
-        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"), "4")) {
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
             target.truth(30);
-            PyspyCli.Result r = PyspyCli.run(60, "top", "--delay", "0.5", "-p", Integer.toString(target.pid()));
-            assertEquals(0, r.exitCode(), r.toString());
-            List<String> headers = r.stdout().lines().filter(l -> l.startsWith("pyspy top - PID " + target.pid()))
-                    .toList();
-            assertTrue(headers.size() >= 2, "several snapshots:\n" + r);
-            List<String> busy = r.stdout().lines().filter(l -> TABLE_ROW.matcher(l).matches()
-                    && l.endsWith("busy_loop (spin_target.py)")).toList();
-            assertTrue(busy.size() >= 2, "the busy function in the snapshots:\n" + r);
-            assertFalse(r.stdout().contains("\u001b"), "no escape sequences in plain output");
-            assertTrue(r.stderr().contains("Stopped sampling because the process exited"), r.stderr());
+            Path out = scripts.resolve("plain-" + System.nanoTime() + ".out");
+            Path err = scripts.resolve("plain-" + System.nanoTime() + ".err");
+            Process pyspy = PyspyCli.start(out, err, "top", "--delay", "0.5", "-p", Integer.toString(target.pid()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            String stdout = "";
+            while (busyRows(stdout).size() < 2 && System.nanoTime() < deadline && pyspy.isAlive()) {
+                Thread.sleep(100);
+                stdout = Files.readString(out);
+            }
+            assertTrue(busyRows(stdout).size() >= 2, "the busy function in several snapshots:\n" + stdout
+                    + Files.readString(err));
+            target.process().destroy(); // the program exits: pyspy prints a last snapshot and ends
+            assertTrue(pyspy.waitFor(30, TimeUnit.SECONDS), "pyspy ended with the program");
+            stdout = Files.readString(out);
+            assertEquals(0, pyspy.exitValue(), stdout + Files.readString(err));
+            long headers = stdout.lines().filter(l -> l.startsWith("pyspy top - PID " + target.pid())).count();
+            assertTrue(headers >= 3, "snapshots, then a last one:\n" + stdout);
+            assertFalse(stdout.contains("\u001b"), "no escape sequences in plain output");
+            assertTrue(Files.readString(err).contains("Stopped sampling because the process exited"),
+                    Files.readString(err));
         }
+    }
+
+    private static List<String> busyRows(String text) {
+        return text.lines().filter(l -> TABLE_ROW.matcher(l).matches() && l.endsWith("busy_loop (spin_target.py)"))
+                .toList();
     }
 
     @Test
@@ -258,7 +281,7 @@ class TopIntegrationTest {
     }
 
     @Test
-    void launchedProgramsExitCodeAndPerLineRowsInPlainMode() throws Exception {
+    void launchModeShowsFullFilenamesWhenAsked() throws Exception {
         Interpreter python = newestPython3();
         List<String> args = new ArrayList<>(List.of("top", "--delay", "0.5", "--full-filenames", "--"));
         args.addAll(python.command(scripts.resolve("top_target.py").toString(),
@@ -353,6 +376,10 @@ class TopIntegrationTest {
         /** The pid of the running pyspy (the script execs it). */
         long pyspyPid() throws Exception {
             return Long.parseLong(Files.readString(pidFile).strip());
+        }
+
+        void resize(int columns, int rows) throws Exception {
+            tmux("resize-window", "-t", "t", "-x", Integer.toString(columns), "-y", Integer.toString(rows));
         }
 
         void keys(String... keys) throws Exception {

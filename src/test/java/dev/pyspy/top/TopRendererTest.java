@@ -74,6 +74,14 @@ class TopRendererTest {
     }
 
     @Test
+    void aNoteAboutAnOptionGetsItsOwnLine() {
+        TargetInfo t = new TargetInfo(7, "python3 app.py", "3.13.0", 100, false, "--gil does not apply: no GIL");
+        TopStatus s = new TopStatus(t, 1, 1, 10, 1, 10, 0, 0, 0, null, 10);
+        assertEquals("Note: --gil does not apply: no GIL",
+                plain(s, SNAPSHOT, view(SortColumn.OWN_PERCENT, false, false, false)).get(2));
+    }
+
+    @Test
     void subprocessModeShowsTheProcessCount() {
         TargetInfo t = new TargetInfo(7, "python3 pool.py", "3.11.7", 100, true);
         TopStatus s = new TopStatus(t, 4, 9, 10, 1, 10, 0, 0, 0, null, 10);
