@@ -89,7 +89,8 @@ public final class RecordCommand implements Callable<Integer> {
             Path out = output != null ? output : defaultOutput(t);
             AtomicFileOutput.ensureWritable(out);
             String heading = title != null ? title : Main.commandLine();
-            Profile profile = new Profile(heading, 1.0 / sampling.rate, System.currentTimeMillis());
+            boolean timeline = format == OutputFormat.SPEEDSCOPE || format == OutputFormat.CHROMETRACE;
+            Profile profile = new Profile(heading, 1.0 / sampling.rate, System.currentTimeMillis(), timeline);
             StatusLine status = new StatusLine(err, options.durationNanos(), Tty.stderr());
             Sampler sampler = new Sampler(options, List.of(t.python()), new StackRecorder(profile, options), status::behind);
             SamplingRun run = new SamplingRun(sampler);

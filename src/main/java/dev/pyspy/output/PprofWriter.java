@@ -119,11 +119,8 @@ public final class PprofWriter implements ProfileWriter {
             frameLocation[i] = lid;
         }
 
-        // Aggregate samples by (thread, stack): sort the packed pairs, then count runs.
-        long[] pairs = new long[profile.sampleCount()];
-        for (int s = 0; s < pairs.length; s++) {
-            pairs[s] = ((long) profile.sampleThread(s) << 32) | (profile.sampleStack(s) & 0xffffffffL);
-        }
+        // One pprof sample per (thread, stack), in a stable order.
+        long[] pairs = profile.threadStackPairs();
         Arrays.sort(pairs);
 
         // sample_type
@@ -139,14 +136,8 @@ public final class PprofWriter implements ProfileWriter {
         }
         Message msg = new Message();
         Message label = new Message();
-        for (int run = 0; run < pairs.length; ) {
-            long pair = pairs[run];
-            int end = run + 1;
-            while (end < pairs.length && pairs[end] == pair) {
-                end++;
-            }
-            long count = end - run;
-            run = end;
+        for (long pair : pairs) {
+            long count = profile.threadStackCount(pair);
             int thread = (int) (pair >>> 32);
             int stackId = (int) (pair & 0xffffffffL);
             int[] stack = profile.stack(stackId);

@@ -1,5 +1,7 @@
 package dev.pyspy.output;
 
+import dev.pyspy.util.LongIntMap;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -10,7 +12,10 @@ import java.util.Map;
 /**
  * Everything a recording collected, in the form every output writer reads.
  * Frames and stacks are interned: a stack is an array of frame ids, root first, stored once;
- * a sample is (time, thread, stack). Not thread-safe: one sampler thread appends.
+ * a sample is (time, thread, stack). Counts per stack and per (thread, stack) are always kept; the
+ * timeline of individual samples only when asked for (speedscope and chrome traces need it), so a
+ * day-long recording for a flame graph takes memory proportional to its distinct stacks, not its
+ * length. Not thread-safe: one sampler thread appends.
  */
 public final class Profile {
     private final String title;
@@ -29,12 +34,21 @@ public final class Profile {
     private int[] sampleThreads = new int[1024];
     private int[] sampleStacks = new int[1024];
     private int sampleCount;
+    private long totalSamples;
+    private final LongIntMap threadStackCounts = new LongIntMap(256);
+    private final boolean keepTimeline;
     private long durationNanos;
 
     public Profile(String title, double intervalSeconds, long startEpochMillis) {
+        this(title, intervalSeconds, startEpochMillis, true);
+    }
+
+    /** @param keepTimeline whether to keep every sample in order (see {@link #sampleCount()}) */
+    public Profile(String title, double intervalSeconds, long startEpochMillis, boolean keepTimeline) {
         this.title = title;
         this.intervalSeconds = intervalSeconds;
         this.startEpochMillis = startEpochMillis;
+        this.keepTimeline = keepTimeline;
     }
 
     public int frameId(FrameInfo frame) {
@@ -75,6 +89,13 @@ public final class Profile {
 
     /** Records one sample; {@code nanosSinceStart} must not decrease between calls for the same thread. */
     public void addSample(long nanosSinceStart, int threadIndex, int stackId) {
+        totalSamples++;
+        stackCounts[stackId]++;
+        threadStackCounts.add(((long) threadIndex << 32) | stackId, 1);
+        durationNanos = Math.max(durationNanos, nanosSinceStart);
+        if (!keepTimeline) {
+            return;
+        }
         if (sampleCount == sampleTimes.length) {
             int n = sampleCount * 2;
             sampleTimes = Arrays.copyOf(sampleTimes, n);
@@ -85,8 +106,6 @@ public final class Profile {
         sampleThreads[sampleCount] = threadIndex;
         sampleStacks[sampleCount] = stackId;
         sampleCount++;
-        stackCounts[stackId]++;
-        durationNanos = Math.max(durationNanos, nanosSinceStart);
     }
 
     public void setDurationNanos(long durationNanos) {
@@ -136,8 +155,31 @@ public final class Profile {
         return Collections.unmodifiableList(threads);
     }
 
+    /** Number of samples in the timeline (all samples when it is kept, else 0); see {@link #totalSamples()}. */
     public int sampleCount() {
         return sampleCount;
+    }
+
+    /** Number of samples recorded, whether or not the timeline is kept. */
+    public long totalSamples() {
+        return totalSamples;
+    }
+
+    public boolean keepsTimeline() {
+        return keepTimeline;
+    }
+
+    /** Every (thread index &lt;&lt; 32 | stack id) that has samples. */
+    public long[] threadStackPairs() {
+        long[] out = new long[threadStackCounts.size()];
+        int[] n = {0};
+        threadStackCounts.forEach((key, count) -> out[n[0]++] = key);
+        return out;
+    }
+
+    /** Samples of one (thread index &lt;&lt; 32 | stack id) pair. */
+    public long threadStackCount(long pair) {
+        return threadStackCounts.get(pair, 0);
     }
 
     public long sampleTimeNanos(int sample) {

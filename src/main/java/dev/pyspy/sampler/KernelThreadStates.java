@@ -1,5 +1,7 @@
 package dev.pyspy.sampler;
 
+import dev.pyspy.util.LongIntMap;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

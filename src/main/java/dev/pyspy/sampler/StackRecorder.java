@@ -1,5 +1,7 @@
 package dev.pyspy.sampler;
 
+import dev.pyspy.util.LongIntMap;
+
 import dev.pyspy.output.FrameInfo;
 import dev.pyspy.output.Profile;
 import dev.pyspy.output.ThreadInfo;

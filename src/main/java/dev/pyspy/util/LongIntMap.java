@@ -1,15 +1,15 @@
-package dev.pyspy.sampler;
+package dev.pyspy.util;
 
 import java.util.Arrays;
 
 /** Open-addressing map from long keys to int values, so lookups on the sampling path allocate nothing. */
-final class LongIntMap {
+public final class LongIntMap {
     private static final long EMPTY = Long.MIN_VALUE;
     private long[] keys;
     private int[] values;
     private int size;
 
-    LongIntMap(int capacity) {
+    public LongIntMap(int capacity) {
         int n = Integer.highestOneBit(Math.max(16, capacity) * 2 - 1);
         keys = new long[n];
         values = new int[n];
@@ -17,7 +17,7 @@ final class LongIntMap {
     }
 
     /** The value for {@code key}, or {@code missing}. */
-    int get(long key, int missing) {
+    public int get(long key, int missing) {
         int mask = keys.length - 1;
         for (int i = mix(key) & mask; ; i = (i + 1) & mask) {
             long k = keys[i];
@@ -30,7 +30,7 @@ final class LongIntMap {
         }
     }
 
-    void put(long key, int value) {
+    public void put(long key, int value) {
         if (key == EMPTY) {
             throw new IllegalArgumentException("reserved key");
         }
@@ -52,8 +52,28 @@ final class LongIntMap {
         }
     }
 
-    int size() {
+    public int size() {
         return size;
+    }
+
+    /** Adds {@code delta} to the value of {@code key} (absent counts as 0). */
+    public void add(long key, int delta) {
+        put(key, get(key, 0) + delta);
+    }
+
+    /** Calls {@code visitor} for every entry, in no particular order. */
+    public void forEach(EntryVisitor visitor) {
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != EMPTY) {
+                visitor.visit(keys[i], values[i]);
+            }
+        }
+    }
+
+    /** Receives one entry of the map. */
+    @FunctionalInterface
+    public interface EntryVisitor {
+        void visit(long key, int value);
     }
 
     private void grow() {
