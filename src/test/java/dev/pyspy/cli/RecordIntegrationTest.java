@@ -102,6 +102,62 @@ class RecordIntegrationTest {
     }
 
     @Test
+    void everyFormatOfARealRecordingIsReadByItsConsumer() throws Exception {
+        Interpreter python = newestPython3();
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
+            target.truth(30);
+            String pid = Integer.toString(target.pid());
+            Path dir = Files.createTempDirectory(scripts, "formats");
+            for (String format : new String[]{"raw", "flamegraph", "speedscope", "chrometrace", "pprof"}) {
+                Path out = dir.resolve("out." + format);
+                PyspyCli.Result r = PyspyCli.run("record", "-d", "2", "-r", "200", "-f", format, "-o", out.toString(),
+                        "-p", pid);
+                assertEquals(0, r.exitCode(), format + ": " + r);
+            }
+            assertTrue(samplesContaining(readCollapsed(dir.resolve("out.raw")), "busy_loop (") > 100);
+            var svg = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(dir.resolve("out.flamegraph").toFile());
+            assertEquals("svg", svg.getDocumentElement().getNodeName());
+            ObjectMapper json = new ObjectMapper();
+            JsonNode speedscope = json.readTree(dir.resolve("out.speedscope").toFile());
+            assertEquals("https://www.speedscope.app/file-format-schema.json", speedscope.get("$schema").asText());
+            int frames = speedscope.get("shared").get("frames").size();
+            boolean busy = false;
+            for (JsonNode f : speedscope.get("shared").get("frames")) {
+                busy |= f.get("name").asText().equals("busy_loop");
+            }
+            assertTrue(busy, "busy_loop among speedscope frames");
+            for (JsonNode profile : speedscope.get("profiles")) {
+                assertEquals("sampled", profile.get("type").asText());
+                assertEquals(profile.get("samples").size(), profile.get("weights").size());
+                for (JsonNode sample : profile.get("samples")) {
+                    sample.forEach(i -> assertTrue(i.asInt() >= 0 && i.asInt() < frames));
+                }
+            }
+            JsonNode trace = json.readTree(dir.resolve("out.chrometrace").toFile());
+            Map<String, Integer> open = new HashMap<>();
+            for (JsonNode e : trace) {
+                String ph = e.get("ph").asText();
+                String key = e.path("pid").asText() + "/" + e.path("tid").asText();
+                if (ph.equals("B")) {
+                    open.merge(key, 1, Integer::sum);
+                } else if (ph.equals("E")) {
+                    open.merge(key, -1, Integer::sum);
+                    assertTrue(open.get(key) >= 0, "E without B");
+                }
+            }
+            open.values().forEach(v -> assertEquals(0, v, "every B has its E"));
+            Path go = Path.of("/usr/bin/go");
+            if (Files.isExecutable(go)) {
+                Process p = new ProcessBuilder(go.toString(), "tool", "pprof", "-top", dir.resolve("out.pprof").toString())
+                        .redirectErrorStream(true).start();
+                String top = new String(p.getInputStream().readAllBytes());
+                assertEquals(0, p.waitFor(), top);
+                assertTrue(top.contains("busy_loop"), top);
+            }
+        }
+    }
+
+    @Test
     void launchModeExitsWithTheChildsExitCodeAndPassesItsOutputThrough() throws Exception {
         Interpreter python = newestPython3();
         Path out = Files.createTempFile(scripts, "exit", ".txt");
