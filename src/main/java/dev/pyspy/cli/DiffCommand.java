@@ -60,8 +60,8 @@ public final class DiffCommand implements Callable<Integer> {
         }
         Path out = output != null ? output : RenderCommand.defaultOutput(after, f, "-diff");
         AtomicFileOutput.ensureWritable(out);
-        Profile b = RenderCommand.readInput(before, 0.01);
-        Profile a = RenderCommand.readInput(after, 0.01);
+        Profile b = RenderCommand.readInput(before, 0.01, false);
+        Profile a = RenderCommand.readInput(after, 0.01, false);
         String title = "Differential flame graph: " + RenderCommand.inputName(before) + " \u2192 "
                 + RenderCommand.inputName(after);
         FlameGraphOptions options = flame.options(f, title);

@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
  * such as {@code pyspy record -f raw} or py-spy's {@code raw} output, or flamegraph.pl's input.
  */
 @Command(name = "render", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Render collapsed stacks (pyspy's or py-spy's raw output, flamegraph.pl's input) as a flame graph.")
+        description = "Render collapsed stacks (pyspy's or py-spy's raw output, the input of flamegraph.pl) as a flame graph.")
 public final class RenderCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "INPUT",
@@ -65,11 +65,11 @@ public final class RenderCommand implements Callable<Integer> {
         OutputFormat f = format != null ? format : formatOf(output);
         Path out = output != null ? output : defaultOutput(input, f, "");
         AtomicFileOutput.ensureWritable(out);
-        Profile profile = readInput(input, 1.0 / rate);
+        Profile profile = readInput(input, 1.0 / rate, f == OutputFormat.SPEEDSCOPE || f == OutputFormat.CHROMETRACE);
         String title = flame.title != null ? flame.title : inputName(input);
         write(out, f, profile, flame.options(f, title));
         PrintStream err = System.err;
-        err.printf(Locale.ROOT, "pyspy> Wrote %s of %d samples to '%s'%n", f.formatName(), profile.sampleCount(), out);
+        err.printf(Locale.ROOT, "pyspy> Wrote %s of %d samples to '%s'%n", f.formatName(), profile.totalSamples(), out);
         return ExitCode.OK.code;
     }
 
@@ -108,9 +108,9 @@ public final class RenderCommand implements Callable<Integer> {
      * Reads a collapsed-stack file; every problem with it is a usage error (exit code 2) with a one-line
      * message: missing or unreadable file, not UTF-8 text, a malformed line, or no samples at all.
      */
-    static Profile readInput(String input, double intervalSeconds) throws PyspyException {
+    static Profile readInput(String input, double intervalSeconds, boolean keepTimeline) throws PyspyException {
         String name = inputName(input);
-        CollapsedStackReader reader = new CollapsedStackReader(name, intervalSeconds);
+        CollapsedStackReader reader = new CollapsedStackReader(name, intervalSeconds, keepTimeline);
         Profile profile;
         try {
             if (input.equals("-")) {
@@ -136,7 +136,7 @@ public final class RenderCommand implements Callable<Integer> {
         } catch (java.nio.file.InvalidPathException e) {
             throw RecordCommand.usage("cannot read " + input + ": " + e.getMessage());
         }
-        if (profile.sampleCount() == 0) {
+        if (profile.totalSamples() == 0) {
             throw RecordCommand.usage(input + " holds no samples (expected lines 'frame;frame;...;leaf COUNT')");
         }
         return profile;
@@ -144,7 +144,7 @@ public final class RenderCommand implements Callable<Integer> {
 
     /** The flame graph options shared by {@code render} and {@code diff}. */
     static final class FlameGraphCliOptions {
-        @Option(names = {"--title"}, description = "Title of the graph (default: the input's name).")
+        @Option(names = {"--title"}, paramLabel = "TEXT", description = "Title of the graph (default: the input's name; for diff: both names).")
         String title;
 
         @Option(names = {"--width"}, paramLabel = "PIXELS",

@@ -34,12 +34,22 @@ public final class CollapsedStackReader {
 
     private final String title;
     private final double intervalSeconds;
+    private final boolean keepTimeline;
 
     /**
      * @param title           title of the profile read
      * @param intervalSeconds time one sample stands for (1 / rate; py-spy's default rate 100 gives 0.01)
      */
     public CollapsedStackReader(String title, double intervalSeconds) {
+        this(title, intervalSeconds, true);
+    }
+
+    /**
+     * @param keepTimeline whether the profile keeps every sample in order (only formats with a time axis
+     *                     need it; flame graphs need only the counts, see {@link Profile#keepsTimeline()})
+     */
+    public CollapsedStackReader(String title, double intervalSeconds, boolean keepTimeline) {
+        this.keepTimeline = keepTimeline;
         if (!(intervalSeconds > 0)) {
             throw new IllegalArgumentException("interval must be positive: " + intervalSeconds);
         }
@@ -66,7 +76,7 @@ public final class CollapsedStackReader {
      */
     public Profile read(Reader in, String source) throws IOException {
         BufferedReader r = in instanceof BufferedReader b ? b : new BufferedReader(in);
-        Profile profile = new Profile(title, intervalSeconds, 0);
+        Profile profile = new Profile(title, intervalSeconds, 0, keepTimeline);
         long intervalNanos = Math.max(1L, Math.round(intervalSeconds * 1e9));
         Map<String, Integer> frameIds = new HashMap<>();
         Map<Integer, long[]> threadClock = new HashMap<>();

@@ -61,8 +61,8 @@ public final class FlameGraphDiff {
                 self[pathIndex[d - 1]] -= totals[i];
             }
         }
-        long gone = before.sampleCount() == 0 ? 0
-                : goneSamples(beforeLayout.root(), after.sampleCount() == 0 ? null
+        long gone = before.totalSamples() == 0 ? 0
+                : goneSamples(beforeLayout.root(), after.totalSamples() == 0 ? null
                         : FlameGraphLayout.build(after, 0).root());
         long bt = beforeLayout.totalSamples();
         return new FlameGraphDiff(layout, bt, totals, self, bt == 0 ? 0 : (double) gone / bt);

@@ -20,7 +20,8 @@ import java.util.Locale;
  * "Matched: x.x%" of the samples in view, each sample counted once; clicking "Reset Search" (or
  * Escape) clears it. The URL keeps the state ({@code ?s=regex&x=start&y=depth}), so a link restores
  * it. The graph stretches to the browser window. Colours come from {@link FrameCategory}; geometry
- * from {@link FlameGraphLayout}.
+ * from {@link FlameGraphLayout}. {@link DiffFlameGraphWriter} draws differential graphs with the same
+ * markup and script through a {@link FrameStyle} of its own.
  */
 public final class FlameGraphWriter implements ProfileWriter {
     static final int PAD = 10;
@@ -100,10 +101,6 @@ public final class FlameGraphWriter implements ProfileWriter {
         Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
         render(layout, title(profile), CATEGORY_STYLE, w);
         w.flush();
-    }
-
-    void render(FlameGraphLayout layout, String title, Writer w) throws IOException {
-        render(layout, title, CATEGORY_STYLE, w);
     }
 
     void render(FlameGraphLayout layout, String title, FrameStyle style, Writer w) throws IOException {

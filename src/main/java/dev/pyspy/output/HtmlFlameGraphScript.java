@@ -160,18 +160,28 @@ final class HtmlFlameGraphScript {
               var zoomed = 0, hovered = -1;
               var searchTerm = null, labelMatch = null, matches = [], current = -1;
               var width = 0, scale = 1, charWidth = fontSize * 0.6;
+              // Browsers cap a canvas at about 32k pixels: very deep stacks show a window of rows that follows the zoom.
+              var rows = maxDepth + 1, top = 0;
               var FONT = fontSize + "px Verdana, \\"DejaVu Sans\\", Arial, sans-serif";
 
               function orientationIcicle() { return inverted ? !icicle : icicle; }
-              function rowY(d) { return (orientationIcicle() ? d : maxDepth - d) * rowH; }
+              function rowY(d) { return (orientationIcicle() ? d - top : top + rows - 1 - d) * rowH; }
+              function shown(d) { return d >= top && d < top + rows; }
+              function placeRows() {
+                top = N === 0 ? 0 : Math.max(0, Math.min(D[zoomed] - 8, maxDepth + 1 - rows));
+              }
 
               function resize() {
                 var dpr = window.devicePixelRatio || 1;
+                rows = Math.max(1, Math.min(maxDepth + 1, Math.floor(30000 / rowH / dpr)));
+                placeRows();
+                var height = rows * rowH;
+                // the height first: a scroll bar it brings takes width from the graph
+                canvas.style.height = overlay.style.height = height + "px";
                 width = Math.max(10, graph.clientWidth);
-                var height = (maxDepth + 1) * rowH;
                 [canvas, overlay].forEach(function (c) {
                   c.width = Math.round(width * dpr); c.height = Math.round(height * dpr);
-                  c.style.width = width + "px"; c.style.height = height + "px";
+                  c.style.width = width + "px";
                   c.getContext("2d").setTransform(dpr, 0, 0, dpr, 0, 0);
                 });
                 ctx.font = FONT;
@@ -198,17 +208,17 @@ final class HtmlFlameGraphScript {
               }
 
               function draw() {
-                ctx.clearRect(0, 0, width, (maxDepth + 1) * rowH);
+                ctx.clearRect(0, 0, width, rows * rowH);
                 if (N === 0 || total === 0) { return; }
                 ctx.font = FONT;
                 ctx.textBaseline = "alphabetic";
                 var z = zoomed, zx = X[z];
                 scale = width / T[z];
-                for (var a = P[z]; a >= 0; a = P[a]) { drawFrame(a, 0, width, true); }
-                var end = E[z];
+                for (var a = P[z]; a >= 0; a = P[a]) { if (shown(D[a])) { drawFrame(a, 0, width, true); } }
+                var end = E[z], below = top + rows;
                 for (var i = z; i < end;) {
                   var w = T[i] * scale;
-                  if (w < MIN_PX) { i = E[i]; continue; }
+                  if (w < MIN_PX || D[i] >= below) { i = E[i]; continue; }
                   drawFrame(i, (X[i] - zx) * scale, w, false);
                   i++;
                 }
@@ -220,8 +230,8 @@ final class HtmlFlameGraphScript {
               function frameAt(x, y) {
                 if (N === 0 || x < 0 || x >= width) { return -1; }
                 var row = Math.floor(y / rowH);
-                var d = orientationIcicle() ? row : maxDepth - row;
-                if (d < 0 || d > maxDepth) { return -1; }
+                var d = orientationIcicle() ? row + top : top + rows - 1 - row;
+                if (row < 0 || row >= rows || d > maxDepth) { return -1; }
                 var z = zoomed;
                 if (d < D[z]) {
                   var a = z;
@@ -241,7 +251,7 @@ final class HtmlFlameGraphScript {
 
               // Position of frame i on the canvas as drawn now, or null when it is not drawn.
               function frameBox(i) {
-                if (i < 0 || i >= N) { return null; }
+                if (i < 0 || i >= N || !shown(D[i])) { return null; }
                 var z = zoomed;
                 if (i !== z && (i < z || i >= E[z])) {
                   for (var a = P[z]; a >= 0; a = P[a]) {
@@ -255,7 +265,7 @@ final class HtmlFlameGraphScript {
               }
 
               function drawOverlay() {
-                octx.clearRect(0, 0, width, (maxDepth + 1) * rowH);
+                octx.clearRect(0, 0, width, rows * rowH);
                 var marks = [];
                 if (current >= 0 && current < matches.length) { marks.push([matches[current], "rgb(0,0,0)", 2]); }
                 if (hovered >= 0) { marks.push([hovered, "rgb(0,0,0)", 1]); }
@@ -270,6 +280,9 @@ final class HtmlFlameGraphScript {
                 zoomed = i > 0 ? i : 0;
                 unzoomBtn.hidden = zoomed === 0;
                 hovered = -1;
+                var oldTop = top;
+                placeRows();
+                if (top !== oldTop) { resize(); }
                 draw();
                 updateMatched();
                 saveState();
@@ -524,6 +537,7 @@ final class HtmlFlameGraphScript {
               }
               resize();
               restoreState();
+              resize();
               draw();
               updateMatched();
 

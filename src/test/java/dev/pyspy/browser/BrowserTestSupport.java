@@ -15,10 +15,21 @@ final class BrowserTestSupport {
     private BrowserTestSupport() {
     }
 
-    /** Starts Chromium, or skips the calling test class with a clear message when it is not installed. */
-    static Chromium launchOrSkip() throws IOException, InterruptedException {
-        assumeTrue(Chromium.executable() != null, Chromium.MISSING);
+    /**
+     * Starts Chromium for a test class ({@code @BeforeAll}), or returns null when it is not installed;
+     * each test then calls {@link #assumeChromium} so that it is reported as skipped, with the reason.
+     */
+    static Chromium launchIfInstalled() throws IOException, InterruptedException {
+        if (Chromium.executable() == null) {
+            System.err.println("WARNING: " + Chromium.MISSING);
+            return null;
+        }
         return Chromium.launch();
+    }
+
+    /** Skips the calling test, saying why, when Chromium is not installed. */
+    static void assumeChromium(Chromium chromium) {
+        assumeTrue(chromium != null, Chromium.MISSING);
     }
 
     /** A collapsed-stack fixture from {@code src/test/resources/output}. */

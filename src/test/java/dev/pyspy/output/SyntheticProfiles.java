@@ -93,6 +93,25 @@ public final class SyntheticProfiles {
         return out;
     }
 
+    private static final java.util.Map<Integer, Path> CACHE = new java.util.HashMap<>();
+
+    /**
+     * A synthetic input of {@code uniqueStacks} stacks (seed 42), written once per test JVM into a
+     * temporary directory that is removed when the JVM exits.
+     */
+    public static synchronized Path cached(int uniqueStacks) throws IOException {
+        Path p = CACHE.get(uniqueStacks);
+        if (p == null || !Files.exists(p)) {
+            Path dir = Files.createTempDirectory("pyspy-synthetic-");
+            p = dir.resolve("synthetic-" + uniqueStacks + ".txt");
+            write(p, uniqueStacks, 42);
+            p.toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            CACHE.put(uniqueStacks, p);
+        }
+        return p;
+    }
+
     /** {@code java ... SyntheticProfiles OUT [STACKS]}: writes a synthetic profile, by default 200,000 stacks. */
     public static void main(String[] args) throws IOException {
         Path out = Path.of(args.length > 0 ? args[0] : "synthetic-200k.txt");

@@ -1,0 +1,138 @@
+package dev.pyspy.output;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pyspy.testing.PyspyCli;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+
+/** {@code pyspy render} and {@code pyspy diff}, run as a user runs them (own JVM, exit codes, stderr). */
+class RenderAndDiffCommandTest {
+
+    static Path resource(Path dir, String name) throws Exception {
+        Path p = dir.resolve(name);
+        Files.copy(Path.of(RenderAndDiffCommandTest.class.getResource("/output/" + name).toURI()), p);
+        return p;
+    }
+
+    static void assertUsageError(PyspyCli.Result r, String expected) {
+        assertEquals(2, r.exitCode(), r.toString());
+        String err = r.stderr().strip();
+        assertFalse(err.contains("\n"), "one line: " + err);
+        assertTrue(err.startsWith("pyspy: ") && err.contains(expected), err);
+    }
+
+    @Test
+    void rendersCollapsedStacksToAnSvgBesideTheInput(@TempDir Path dir) throws Exception {
+        Path in = resource(dir, "heavy.txt");
+        PyspyCli.Result r = PyspyCli.run("render", in.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        Path out = dir.resolve("heavy.svg");
+        assertTrue(r.stderr().contains("Wrote flamegraph of 200 samples to '" + out + "'"), r.stderr());
+        Document doc = FlameGraphWriterTest.parse(Files.readAllBytes(out));
+        assertEquals("heavy.txt", FlameGraphWriterTest.byId(doc, "title").getTextContent());
+        Map<String, Element> frames = FlameGraphWriterTest.frames(doc);
+        assertTrue(frames.containsKey("heavy_a (heavy.py:5) (60 samples, 30.00%)"), frames.keySet().toString());
+    }
+
+    @Test
+    void takesTheFlameGraphOptions(@TempDir Path dir) throws Exception {
+        Path in = resource(dir, "heavy.txt");
+        Path out = dir.resolve("custom.svg");
+        PyspyCli.Result r = PyspyCli.run("render", in.toString(), "-o", out.toString(), "--title", "My <run>",
+                "--width", "800", "--min-width", "20", "--flame");
+        assertEquals(0, r.exitCode(), r.toString());
+        Document doc = FlameGraphWriterTest.parse(Files.readAllBytes(out));
+        assertEquals("My <run>", FlameGraphWriterTest.byId(doc, "title").getTextContent());
+        assertEquals("800", doc.getDocumentElement().getAttribute("width"));
+        Map<String, Element> frames = FlameGraphWriterTest.frames(doc);
+        assertFalse(frames.keySet().stream().anyMatch(k -> k.startsWith("dot (")), "15% < 20%: pruned");
+        int root = Integer.parseInt(FlameGraphWriterTest.rect(frames.get("all (200 samples, 100.00%)")).getAttribute("y"));
+        int leaf = Integer.parseInt(FlameGraphWriterTest.rect(frames.get("heavy_b (heavy.py:12) (70 samples, 35.00%)"))
+                .getAttribute("y"));
+        assertTrue(root > leaf, "--flame: root at the bottom");
+    }
+
+    @Test
+    void rendersHtmlByOptionOrByExtensionAndPySpysRawOutput(@TempDir Path dir) throws Exception {
+        Path in = resource(dir, "pyspy-raw.txt");
+        Path out = dir.resolve("page.html");
+        assertEquals(0, PyspyCli.run("render", in.toString(), "-o", out.toString()).exitCode());
+        assertEquals(78, HtmlFlameGraphWriterTest.data(Files.readAllBytes(out)).get("total").asLong());
+        Path out2 = dir.resolve("page2.txt");
+        assertEquals(0, PyspyCli.run("render", in.toString(), "-f", "html", "-o", out2.toString()).exitCode());
+        assertTrue(Files.readString(out2).startsWith("<!DOCTYPE html>"));
+        Path raw = dir.resolve("again.txt");
+        assertEquals(0, PyspyCli.run("render", in.toString(), "-f", "raw", "-o", raw.toString()).exitCode());
+        assertEquals(RawWriter.collapse(CollapsedStackReader.read(in)), RawWriter.collapse(CollapsedStackReader.read(raw)));
+    }
+
+    @Test
+    void readsStandardInput(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("stdin.svg");
+        Process p = new ProcessBuilder(PyspyCli.command("render", "-", "-o", out.toString()))
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        p.getOutputStream().write("a (x.py:1);b (x.py:2) 3\na (x.py:1) 1\n".getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        assertTrue(FlameGraphWriterTest.frames(FlameGraphWriterTest.parse(Files.readAllBytes(out)))
+                .containsKey("b (x.py:2) (3 samples, 75.00%)"));
+    }
+
+    @Test
+    void badInputIsAUsageErrorWithOneLine(@TempDir Path dir) throws Exception {
+        assertUsageError(PyspyCli.run("render", dir.resolve("missing.txt").toString()), "missing.txt: no such file");
+        Path bad = dir.resolve("bad.txt");
+        Files.writeString(bad, "a;b 3\nthis line has no count\n");
+        assertUsageError(PyspyCli.run("render", bad.toString()), "bad.txt:2: expected a sample count");
+        Path empty = dir.resolve("empty.txt");
+        Files.writeString(empty, "# nothing\n");
+        assertUsageError(PyspyCli.run("render", empty.toString()), "holds no samples");
+        Path binary = dir.resolve("binary.txt");
+        Files.write(binary, new byte[]{(byte) 0xff, (byte) 0xfe, 0, 1, 2, (byte) 0xc3, 10});
+        assertUsageError(PyspyCli.run("render", binary.toString()), "not a UTF-8 text file");
+        assertUsageError(PyspyCli.run("render", dir.toString()), "it is a directory");
+        Path in = resource(dir, "heavy.txt");
+        assertUsageError(PyspyCli.run("render", in.toString(), "--min-width", "100"), "--min-width");
+        assertUsageError(PyspyCli.run("render", in.toString(), "--width", "10"), "--width");
+        assertUsageError(PyspyCli.run("render", in.toString(), "-f", "svg"), "unknown output format 'svg'");
+        assertUsageError(PyspyCli.run("render", in.toString(), "-o", dir.resolve("no/such/dir.svg").toString()),
+                "does not exist");
+        assertFalse(Files.exists(dir.resolve("heavy.svg")), "nothing written on errors");
+    }
+
+    @Test
+    void diffWritesADifferentialGraph(@TempDir Path dir) throws Exception {
+        Path before = resource(dir, "diff-before.txt");
+        Path after = resource(dir, "diff-after.txt");
+        PyspyCli.Result r = PyspyCli.run("diff", before.toString(), after.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        Path out = dir.resolve("diff-after-diff.svg");
+        assertTrue(r.stderr().contains("before: 200 samples, after: 100 samples"), r.stderr());
+        Document doc = FlameGraphWriterTest.parse(Files.readAllBytes(out));
+        assertEquals("Differential flame graph: diff-before.txt \u2192 diff-after.txt",
+                FlameGraphWriterTest.byId(doc, "title").getTextContent());
+        assertTrue(FlameGraphWriterTest.frames(doc).containsKey("slow (app.py:20) (before: 100 samples, 50.00%; "
+                + "after: 20 samples, 20.00%; change -30.00%, self -30.00%)"), FlameGraphWriterTest.frames(doc).keySet().toString());
+
+        Path html = dir.resolve("d.html");
+        assertEquals(0, PyspyCli.run("diff", before.toString(), after.toString(), "-o", html.toString()).exitCode());
+        assertEquals(200, HtmlFlameGraphWriterTest.data(Files.readAllBytes(html)).get("diff").get("before").asLong());
+
+        assertUsageError(PyspyCli.run("diff", before.toString(), dir.resolve("nope.txt").toString()), "no such file");
+        assertUsageError(PyspyCli.run("diff", before.toString(), after.toString(), "-f", "pprof"),
+                "diff writes flamegraph or html");
+        assertUsageError(PyspyCli.run("diff", "-", "-"), "only one of BEFORE and AFTER");
+        assertEquals(2, PyspyCli.run("diff", before.toString()).exitCode(), "AFTER is required");
+    }
+}
