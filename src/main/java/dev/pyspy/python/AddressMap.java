@@ -1,5 +1,7 @@
 package dev.pyspy.python;
 
+import dev.pyspy.util.Hashing;
+
 import java.util.Arrays;
 
 /** Open-addressing map from addresses to values: lookups on the sampling path allocate nothing. */
@@ -19,7 +21,7 @@ final class AddressMap<V> {
             return null;
         }
         int mask = keys.length - 1;
-        for (int i = mix(key) & mask; ; i = (i + 1) & mask) {
+        for (int i = Hashing.mix(key) & mask; ; i = (i + 1) & mask) {
             long k = keys[i];
             if (k == key) {
                 return (V) values[i];
@@ -39,7 +41,7 @@ final class AddressMap<V> {
             grow();
         }
         int mask = keys.length - 1;
-        for (int i = mix(key) & mask; ; i = (i + 1) & mask) {
+        for (int i = Hashing.mix(key) & mask; ; i = (i + 1) & mask) {
             if (keys[i] == key) {
                 values[i] = value;
                 return;
@@ -75,14 +77,5 @@ final class AddressMap<V> {
                 put(oldKeys[i], (V) oldValues[i]);
             }
         }
-    }
-
-    /** Murmur3's finalizer: addresses are aligned, so their low bits alone would cluster. */
-    private static int mix(long key) {
-        long h = key ^ (key >>> 33);
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        h *= 0xc4ceb9fe1a85ec53L;
-        return (int) (h ^ (h >>> 33));
     }
 }

@@ -1,5 +1,7 @@
 package dev.pyspy.top;
 
+import dev.pyspy.util.LongIntMap;
+
 import dev.pyspy.python.CodeInfo;
 import dev.pyspy.python.ThreadSample;
 import dev.pyspy.sampler.SampleConsumer;
@@ -29,7 +31,7 @@ public final class TopAggregator implements SampleConsumer {
 
     private final boolean fullFilenames;
     /** (process, code, line) → slot; keys that do not fit in 64 bits go to {@link #wideSlots}. */
-    private final LongIndex slots = new LongIndex(4096);
+    private final LongIntMap slots = new LongIntMap(4096);
     private final Map<WideKey, Integer> wideSlots = new HashMap<>();
     private Counter[] slotLine = new Counter[1024];
     private Counter[] slotFunction = new Counter[1024];
@@ -130,7 +132,7 @@ public final class TopAggregator implements SampleConsumer {
         if (processIndex >= 0 && processIndex < (1 << PROCESS_BITS) && id >= 0 && id < (1 << CODE_BITS)
                 && line >= 0 && line < (1 << LINE_BITS)) {
             long key = ((long) processIndex << (CODE_BITS + LINE_BITS)) | ((long) id << LINE_BITS) | line;
-            int slot = slots.get(key);
+            int slot = slots.get(key, -1);
             if (slot < 0) {
                 slot = newSlot(code, line);
                 slots.put(key, slot);

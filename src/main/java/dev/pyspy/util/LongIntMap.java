@@ -19,7 +19,7 @@ public final class LongIntMap {
     /** The value for {@code key}, or {@code missing}. */
     public int get(long key, int missing) {
         int mask = keys.length - 1;
-        for (int i = mix(key) & mask; ; i = (i + 1) & mask) {
+        for (int i = Hashing.mix(key) & mask; ; i = (i + 1) & mask) {
             long k = keys[i];
             if (k == key) {
                 return values[i];
@@ -38,7 +38,7 @@ public final class LongIntMap {
             grow();
         }
         int mask = keys.length - 1;
-        for (int i = mix(key) & mask; ; i = (i + 1) & mask) {
+        for (int i = Hashing.mix(key) & mask; ; i = (i + 1) & mask) {
             if (keys[i] == key) {
                 values[i] = value;
                 return;
@@ -88,14 +88,5 @@ public final class LongIntMap {
                 put(oldKeys[i], oldValues[i]);
             }
         }
-    }
-
-    /** Murmur3's finalizer: addresses are aligned, so their low bits alone would cluster. */
-    private static int mix(long key) {
-        long h = key ^ (key >>> 33);
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        h *= 0xc4ceb9fe1a85ec53L;
-        return (int) (h ^ (h >>> 33));
     }
 }

@@ -20,17 +20,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Differential flame graphs (SVG and HTML) in Chromium: hover shows both counts and the change; colours. */
-class DiffFlameGraphBrowserTest {
+class DiffFlameGraphBrowserTest extends ChromiumPageTest {
     static final String SLOW = "slow (app.py:20) (before: 100 samples, 50.00%; after: 20 samples, 20.00%; "
             + "change -30.00%, self -30.00%)";
     static final String FAST = "fast (app.py:30) (before: 80 samples, 40.00%; after: 50 samples, 50.00%; "
             + "change +10.00%, self +10.00%)";
-    static Chromium chromium;
     @TempDir
     static Path dir;
     static Path svg;
     static Path html;
-    Page page;
 
     @BeforeAll
     static void start() throws Exception {
@@ -45,27 +43,6 @@ class DiffFlameGraphBrowserTest {
         html = dir.resolve("diff.html");
         AtomicFileOutput.write(svg, out -> new DiffFlameGraphWriter(options).write(diff, out));
         AtomicFileOutput.write(html, out -> new HtmlFlameGraphWriter(options).writeDiff(diff, out));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (chromium != null) {
-            chromium.close();
-        }
-    }
-
-    @BeforeEach
-    void open() throws Exception {
-        BrowserTestSupport.assumeChromium(chromium);
-        page = chromium.newPage();
-    }
-
-    @AfterEach
-    void noPageErrors() {
-        if (page == null) {
-            return;
-        }
-        assertEquals(List.of(), page.errors(), "the page reported errors");
     }
 
     @Test

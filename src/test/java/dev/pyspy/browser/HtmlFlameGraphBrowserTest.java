@@ -20,12 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The canvas flame graph ({@code -f html}) in a real headless Chromium, driven by real input events. */
-class HtmlFlameGraphBrowserTest {
-    static Chromium chromium;
+class HtmlFlameGraphBrowserTest extends ChromiumPageTest {
     @TempDir
     static Path dir;
     static Path heavy;
-    Page page;
 
     @BeforeAll
     static void start() throws Exception {
@@ -38,26 +36,11 @@ class HtmlFlameGraphBrowserTest {
                 new HtmlFlameGraphWriter(FlameGraphOptions.defaults().withMinWidthFraction(0).withTitle("heavy")));
     }
 
-    @AfterAll
-    static void stop() {
-        if (chromium != null) {
-            chromium.close();
-        }
-    }
-
-    @BeforeEach
-    void open() throws Exception {
-        BrowserTestSupport.assumeChromium(chromium);
-        page = chromium.newPage();
-    }
-
     @AfterEach
-    void noPageErrors() {
-        if (page == null) {
-            return;
+    void noDialogs() {
+        if (page != null) {
+            assertEquals(List.of(), page.dialogs(), "the page opened no dialogs");
         }
-        assertEquals(List.of(), page.errors(), "the page reported errors");
-        assertEquals(List.of(), page.dialogs(), "the page opened no dialogs");
     }
 
     int find(String infoPrefix) throws Exception {

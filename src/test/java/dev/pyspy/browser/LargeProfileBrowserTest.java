@@ -32,19 +32,17 @@ import org.junit.jupiter.api.io.TempDir;
  * must load in a few seconds and respond; the pruned SVG must open and respond too. Load times are
  * printed and appended to {@code <build dir>/flamegraph-benchmark.txt}.
  */
-class LargeProfileBrowserTest {
+class LargeProfileBrowserTest extends ChromiumPageTest {
     /** "A few seconds", with room for a loaded CI machine. */
     static final long MAX_LOAD_MILLIS = 15_000;
     static final String SEARCH = "^render_page";
 
-    static Chromium chromium;
     @TempDir
     static Path dir;
     static Path html;
     static Path svg;
     static FlameGraphLayout full;
     static FlameGraphLayout pruned;
-    Page page;
 
     @BeforeAll
     static void start() throws Exception {
@@ -59,27 +57,6 @@ class LargeProfileBrowserTest {
         svg = dir.resolve("big.svg");
         AtomicFileOutput.write(html, p, new HtmlFlameGraphWriter());
         AtomicFileOutput.write(svg, p, new FlameGraphWriter());
-    }
-
-    @AfterAll
-    static void stop() {
-        if (chromium != null) {
-            chromium.close();
-        }
-    }
-
-    @BeforeEach
-    void open() throws Exception {
-        BrowserTestSupport.assumeChromium(chromium);
-        page = chromium.newPage();
-    }
-
-    @AfterEach
-    void noPageErrors() {
-        if (page == null) {
-            return;
-        }
-        assertEquals(List.of(), page.errors(), "the page reported errors");
     }
 
     /** "Matched: x.x%" as the page must print it: samples under an outermost matching frame. */

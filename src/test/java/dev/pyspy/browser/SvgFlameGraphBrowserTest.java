@@ -17,12 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The SVG flame graph's script, exercised in a real headless Chromium with real mouse and keyboard input. */
-class SvgFlameGraphBrowserTest {
-    static Chromium chromium;
+class SvgFlameGraphBrowserTest extends ChromiumPageTest {
     @TempDir
     static Path dir;
     static Path heavy;
-    Page page;
 
     @BeforeAll
     static void start() throws Exception {
@@ -33,27 +31,6 @@ class SvgFlameGraphBrowserTest {
         heavy = dir.resolve("heavy.svg");
         AtomicFileOutput.write(heavy, BrowserTestSupport.fixture("heavy.txt"),
                 new FlameGraphWriter(FlameGraphOptions.defaults().withTitle("pyspy record -- python heavy.py")));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (chromium != null) {
-            chromium.close();
-        }
-    }
-
-    @BeforeEach
-    void open() throws Exception {
-        BrowserTestSupport.assumeChromium(chromium);
-        page = chromium.newPage();
-    }
-
-    @AfterEach
-    void noPageErrors() {
-        if (page == null) {
-            return;
-        }
-        assertEquals(java.util.List.of(), page.errors(), "the page reported errors");
     }
 
     /** Screen box of the frame whose tooltip starts with {@code info}: {x, y, w, h, widthAttr, fill, hidden}. */
