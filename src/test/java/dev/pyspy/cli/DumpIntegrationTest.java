@@ -99,13 +99,7 @@ class DumpIntegrationTest {
                 }
                 PyspyCli.Result r = PyspyCli.run(args.toArray(new String[0]));
                 assertEquals(0, r.exitCode(), r.toString());
-                JsonNode recursive = null;
-                for (JsonNode t : new ObjectMapper().readTree(r.stdout())) {
-                    if ("recursive".equals(t.path("thread_name").asText())) {
-                        recursive = t;
-                    }
-                }
-                assertNotNull(recursive, r.stdout());
+                JsonNode recursive = threadNamed(r, "recursive");
                 for (JsonNode t : truth.get("threads")) {
                     if (t.get("name").asText().equals("recursive")) {
                         assertTrue(t.get("frames").size() > 900);
@@ -145,13 +139,7 @@ class DumpIntegrationTest {
             target.truth(30);
             PyspyCli.Result r = PyspyCli.run("dump", "--json", "-l", "-p", Integer.toString(target.pid()));
             assertEquals(0, r.exitCode(), r.toString());
-            JsonNode recursive = null;
-            for (JsonNode t : new ObjectMapper().readTree(r.stdout())) {
-                if ("recursive".equals(t.path("thread_name").asText())) {
-                    recursive = t;
-                }
-            }
-            assertNotNull(recursive, r.stdout());
+            JsonNode recursive = threadNamed(r, "recursive");
             int expected = 0;
             for (JsonNode f : recursive.get("frames")) {
                 if (!f.get("name").asText().equals("recurse")) {
@@ -169,6 +157,16 @@ class DumpIntegrationTest {
             PyspyCli.Result text = PyspyCli.run("dump", "-l", "-p", Integer.toString(target.pid()));
             assertTrue(text.stdout().contains("        Arguments:\n            n: 0\n"), text.stdout());
         }
+    }
+
+    /** The thread called {@code name} in a {@code dump --json} result; fails when there is none. */
+    private static JsonNode threadNamed(PyspyCli.Result dump, String name) throws java.io.IOException {
+        for (JsonNode t : new ObjectMapper().readTree(dump.stdout())) {
+            if (name.equals(t.path("thread_name").asText())) {
+                return t;
+            }
+        }
+        throw new AssertionError("no thread " + name + " in the dump:\n" + dump.stdout());
     }
 
     private static void assertFrames(String thread, JsonNode expected, JsonNode actual) {
