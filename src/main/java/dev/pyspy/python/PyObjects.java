@@ -647,20 +647,28 @@ public final class PyObjects {
             throw new MemoryReadException(String.format("dict at 0x%x has implausible ma_mask %d (ma_used %d)", dict, mask, used));
         }
         checkPointer(table, 8);
-        long slots = mask + 1;
+        scanEntries(table, mask + 1, oldEntrySize, oldEntryKey, oldEntryValue, Math.min(used, maxItems), v);
+    }
+
+    /**
+     * Visits the live (key and value set) entries among {@code count} entries of {@code entrySize}
+     * bytes from {@code start}, reading them in chunks, until {@code stopAfter} were visited.
+     */
+    private void scanEntries(long start, long count, int entrySize, int keyOff, int valueOff, long stopAfter,
+                             EntryVisitor v) throws MemoryReadException {
         long seen = 0;
-        for (long i = 0; i < slots && seen < used && seen < maxItems; ) {
+        for (long i = 0; i < count && seen < stopAfter; ) {
             if (i >= MAX_DICT_SCAN) {
-                throw new MemoryReadException(String.format("dict at 0x%x has more than %d slots", dict, MAX_DICT_SCAN));
+                throw new MemoryReadException(String.format("dict at 0x%x has more than %d slots", start, MAX_DICT_SCAN));
             }
-            int chunk = (int) Math.min(slots - i, CHUNK);
-            long[] kv = readEntries(table + i * oldEntrySize, chunk, oldEntrySize, oldEntryKey, oldEntryValue);
+            int chunk = (int) Math.min(count - i, Math.min(CHUNK, Math.max(16, stopAfter - seen)));
+            long[] kv = readEntries(start + i * entrySize, chunk, entrySize, keyOff, valueOff);
             for (int j = 0; j < chunk; j++) {
                 long key = kv[2 * j];
                 long value = kv[2 * j + 1];
                 if (key != 0 && value != 0) {
                     seen++;
-                    if (!v.visit(key, value) || seen >= maxItems) {
+                    if (!v.visit(key, value) || seen >= stopAfter) {
                         return;
                     }
                 }
@@ -710,25 +718,7 @@ public final class PyObjects {
     }
 
     private void forEachCombined(Keys k, long maxItems, EntryVisitor v) throws MemoryReadException {
-        long seen = 0;
-        for (long i = 0; i < k.nentries(); ) {
-            if (i >= MAX_DICT_SCAN) {
-                throw new MemoryReadException(String.format("dict has more than %d entries", MAX_DICT_SCAN));
-            }
-            int chunk = (int) Math.min(k.nentries() - i, Math.min(CHUNK, Math.max(16, maxItems - seen)));
-            long[] kv = readEntries(k.entries() + i * k.entrySize(), chunk, k.entrySize(), k.keyOff(), k.valueOff());
-            for (int j = 0; j < chunk; j++) {
-                long key = kv[2 * j];
-                long value = kv[2 * j + 1];
-                if (key != 0 && value != 0) {
-                    seen++;
-                    if (!v.visit(key, value) || seen >= maxItems) {
-                        return;
-                    }
-                }
-            }
-            i += chunk;
-        }
+        scanEntries(k.entries(), k.nentries(), k.entrySize(), k.keyOff(), k.valueOff(), maxItems, v);
     }
 
     /** A split table: keys in the (shared) keys object, values in a separate array. */
