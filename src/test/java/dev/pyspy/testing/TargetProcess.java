@@ -51,13 +51,28 @@ public final class TargetProcess implements AutoCloseable {
         all[0] = interpreter.inside(staged);
         all[1] = interpreter.inside(truth);
         System.arraycopy(args, 0, all, 2, args.length);
-        ProcessBuilder pb = new ProcessBuilder(interpreter.command(all)).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = new ProcessBuilder(diesWithTheTests(interpreter.command(all)))
+                .redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("PYTHONIOENCODING", "utf-8");
         pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
         return new TargetProcess(pb.start(), truth, log, interpreter.forks());
     }
 
     /** The interpreter's pid: the started process, or its child when it is a launcher ({@code unshare --fork}). */
+    /**
+     * The command under {@code setpriv --pdeathsig KILL}: if the test JVM dies (a timeout, a kill),
+     * its targets die too instead of spinning on as orphans. The signal setting survives the exec
+     * of chroot and the interpreter, and the pid stays the target's.
+     */
+    static List<String> diesWithTheTests(List<String> command) {
+        if (!Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
+            return command;
+        }
+        List<String> wrapped = new java.util.ArrayList<>(List.of("/usr/bin/setpriv", "--pdeathsig", "KILL", "--"));
+        wrapped.addAll(command);
+        return wrapped;
+    }
+
     public int pid() {
         if (pid == 0) {
             pid = forks ? childOf(process.pid()) : (int) process.pid();
