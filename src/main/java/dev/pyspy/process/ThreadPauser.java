@@ -59,6 +59,8 @@ public final class ThreadPauser implements AutoCloseable {
     private static final ThreadLocal<List<ThreadPauser>> OWNED = ThreadLocal.withInitial(ArrayList::new);
 
     private static final int WAIT_ANY = LibC.__WALL | LibC.__WNOTHREAD | LibC.WNOHANG;
+    /** How long {@link #awaitStops} polls without sleeping before it backs off. */
+    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
     private static final long DEFAULT_STOP_TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long DETACH_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** Re-listing /proc/PID/task ends after this many rounds even if threads keep appearing. */
@@ -461,6 +463,7 @@ public final class ThreadPauser implements AutoCloseable {
      */
     private void awaitStops(long deadline) {
         long sleep = 0;
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
         long nextZombieCheck = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2);
         while (!exited) {
             if (drainEvents() > 0) {
@@ -478,9 +481,12 @@ public final class ThreadPauser implements AutoCloseable {
                 nextZombieCheck = now + TimeUnit.MILLISECONDS.toNanos(10);
                 continue;
             }
-            if (sleep == 0) {
+            // The target stays stopped while we wait, so poll hard at first: a running thread
+            // usually stops within tens of microseconds, and a sleeping wake-up would add far more.
+            if (now - spinUntil < 0) {
                 Thread.onSpinWait();
-                sleep = 1_000;
+            } else if (sleep == 0) {
+                sleep = 20_000;
             } else {
                 LockSupport.parkNanos(sleep);
                 sleep = Math.min(sleep * 2, 1_000_000);
