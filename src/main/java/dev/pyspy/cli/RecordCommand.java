@@ -6,6 +6,7 @@ import dev.pyspy.output.AtomicFileOutput;
 import dev.pyspy.output.FlameGraphOptions;
 import dev.pyspy.output.OutputFormat;
 import dev.pyspy.output.Profile;
+import dev.pyspy.output.ProfileWriter;
 import dev.pyspy.sampler.RecordOptions;
 import dev.pyspy.sampler.Sampler;
 import dev.pyspy.sampler.StackRecorder;
@@ -81,8 +82,17 @@ public final class RecordCommand implements Callable<Integer> {
         RecordOptions options = new RecordOptions(sampling.rate, duration == null ? 0 : (long) (duration * 1e9),
                 !sampling.nonblocking, sampling.idle, sampling.gil, threads, sampling.subprocesses, function,
                 !noLineNumbers, fullFilenames);
+        // before anything is attached or launched: the output (or the current directory, where the
+        // default name goes) must be writable
         if (output != null) {
             AtomicFileOutput.ensureWritable(output);
+        } else {
+            try {
+                AtomicFileOutput.ensureWritable(Path.of(format.formatName() + "." + format.extension()));
+            } catch (PyspyException e) {
+                String reason = e.getMessage().substring(e.getMessage().indexOf(": ") + 2);
+                throw usage("cannot write the output file to the current directory (give one with -o FILE): " + reason);
+            }
         }
         PrintStream err = System.err;
         try (Target t = Target.open(target.pid, target.command)) {
@@ -131,7 +141,8 @@ public final class RecordCommand implements Callable<Integer> {
                 .withMinWidthFraction(minWidthPercent != null ? minWidthPercent / 100 : format.defaultMinWidthFraction())
                 .withIcicle(!flame);
         try {
-            AtomicFileOutput.write(out, profile, format.writer(flameOptions));
+            ProfileWriter writer = format.writer(flameOptions);
+            AtomicFileOutput.write(out, stream -> writer.write(profile, dev.pyspy.FaultInjection.output(stream)));
         } catch (IOException e) {
             throw new PyspyException(ExitCode.ERROR, "cannot write " + out + ": " + e.getMessage(), e);
         }

@@ -103,9 +103,16 @@ final class Target implements AutoCloseable {
         }
     }
 
+    /**
+     * Releases the target. A launched program still running here (pyspy is ending because of an
+     * error) is ended like in {@link #finish()}, so that no program pyspy started outlives it.
+     */
     @Override
     public void close() {
         if (child != null) {
+            if (child.isAlive()) {
+                finish();
+            }
             child.close();
         }
     }

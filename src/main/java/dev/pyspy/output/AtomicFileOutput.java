@@ -111,7 +111,8 @@ public final class AtomicFileOutput {
         } catch (AccessDeniedException e) {
             throw usage("cannot write output to " + target + ": directory " + dir + " is not writable");
         } catch (NoSuchFileException e) {
-            throw usage("cannot write output to " + target + ": directory " + dir + " does not exist");
+            throw usage("cannot write output to " + target + ": directory " + dir
+                    + (Files.isDirectory(dir) ? " does not accept new files" : " does not exist"));
         } catch (IOException e) {
             throw usage("cannot write output to " + target + ": " + oneLine(e));
         }

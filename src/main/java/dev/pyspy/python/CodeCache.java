@@ -84,8 +84,9 @@ public final class CodeCache {
         if (codeType != 0 ? type != codeType : !"code".equals(objects.typeName(address))) {
             return NOT_CODE;
         }
-        String fn = objects.readString(buf.getLong(filename));
-        String nm = objects.readString(buf.getLong(name));
+        // names are the program's to choose (any length, any code points): made printable once here
+        String fn = DisplayText.clean(objects.readString(buf.getLong(filename), DisplayText.MAX_CHARS + 1));
+        String nm = DisplayText.clean(objects.readString(buf.getLong(name), DisplayText.MAX_CHARS + 1));
         int first = buf.getInt(firstLine);
         byte[] table = objects.readBytes(buf.getLong(lineTable), 1 << 20);
         return new CodeInfo(nextId++, address, nm, fn, shortFilenames.shorten(fn), first, table, lineFormat);

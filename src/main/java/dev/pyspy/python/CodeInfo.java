@@ -25,7 +25,10 @@ public record CodeInfo(int id, long address, String name, String filename, Strin
 
     private static int[] newMemo() {
         int[] memo = new int[MEMO_SLOTS * 2];
-        java.util.Arrays.fill(memo, Integer.MIN_VALUE);
+        for (int i = 0; i < memo.length; i += 2) {
+            memo[i] = Integer.MIN_VALUE;
+            memo[i + 1] = -1;
+        }
         return memo;
     }
 
@@ -48,8 +51,10 @@ public record CodeInfo(int id, long address, String name, String filename, Strin
         // Most frames of a stack sit at the same instruction sample after sample: remember answers
         // (direct-mapped; a racy overwrite only costs a recomputation).
         int slot = (instruction & (MEMO_SLOTS - 1)) * 2;
-        if (lineMemo[slot] == instruction) {
-            return lineMemo[slot + 1];
+        // an empty slot holds (MIN_VALUE, -1): answers are never negative, so it cannot pass for one
+        int memo = lineMemo[slot + 1];
+        if (lineMemo[slot] == instruction && memo >= 0) {
+            return memo;
         }
         int line = computeLine(instruction);
         lineMemo[slot + 1] = line;

@@ -192,7 +192,8 @@ final class DebugOffsets {
         Layout struct = structLayout(version);
         if (struct == null) {
             throw new PyspyException(ExitCode.UNSUPPORTED_VERSION, "Python " + version
-                    + " is not supported: pyspy does not know the layout of its _Py_DebugOffsets");
+                    + " is not supported: pyspy does not know where the fields of its _Py_DebugOffsets sit (no debug-offsets-"
+                    + version.majorMinor() + ".properties; scripts/gen-layouts makes it from that version's headers)");
         }
         int size = struct.offset("sizeof");
         ByteBuffer buf = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);

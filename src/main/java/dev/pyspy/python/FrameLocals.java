@@ -81,7 +81,7 @@ public final class FrameLocals {
             if (value == 0) {
                 continue; // not bound yet
             }
-            String name = objects.readString(pointer(namesTuple + tupleItems + 8L * i));
+            String name = DisplayText.clean(objects.readString(pointer(namesTuple + tupleItems + 8L * i), DisplayText.MAX_CHARS + 1));
             String repr;
             try {
                 repr = objects.repr(value, maxReprLength);

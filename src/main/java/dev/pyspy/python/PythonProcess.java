@@ -141,7 +141,7 @@ public final class PythonProcess {
      * A version read through its debug offsets must have everything the walker needs, from them or
      * from a table; otherwise fail once, naming every missing field and where pyspy looked.
      */
-    private static void requireWalkerKeys(PythonVersion version, Layout layout, Layout table, Layout base)
+    static void requireWalkerKeys(PythonVersion version, Layout layout, Layout table, Layout base)
             throws PyspyException {
         List<String> missing = WALKER_KEYS.stream().filter(k -> !layout.has(k)).toList();
         if (missing.isEmpty()) {

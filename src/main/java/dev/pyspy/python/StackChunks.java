@@ -19,18 +19,28 @@ final class StackChunks {
     private static final int MAX_COPY = 8 << 20;
     private static final int MAX_CHUNKS = 256;
 
+    /** A thread's copy starts this small and grows to what its stack uses (thousands of threads are common). */
+    private static final int INITIAL_COPY = 1 << 10;
+
     private final Memory memory;
     private final ByteBuffer header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
-    private ByteBuffer copy = ByteBuffer.allocate(32 << 10).order(ByteOrder.LITTLE_ENDIAN);
-    private final ByteBuffer piece = ByteBuffer.allocate(64 << 10).order(ByteOrder.LITTLE_ENDIAN);
-    private final long[] starts = new long[MAX_CHUNKS];
-    private final int[] lengths = new int[MAX_CHUNKS];
-    private final int[] offsets = new int[MAX_CHUNKS];
+    private ByteBuffer copy = ByteBuffer.allocate(INITIAL_COPY).order(ByteOrder.LITTLE_ENDIAN);
+    /** Read buffer for older chunks, shared by every thread's instance (one walk at a time). */
+    private final ByteBuffer piece;
+    private long[] starts = new long[4];
+    private int[] lengths = new int[4];
+    private int[] offsets = new int[4];
     private int count;
     private int used;
 
-    StackChunks(Memory memory) {
+    StackChunks(Memory memory, ByteBuffer piece) {
         this.memory = memory;
+        this.piece = piece;
+    }
+
+    /** A read buffer to share between the instances of one walker. */
+    static ByteBuffer newPieceBuffer() {
+        return ByteBuffer.allocate(64 << 10).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private long pendingChunk;
@@ -41,48 +51,61 @@ final class StackChunks {
      * should read (batched with other threads) into {@link #buffer()} at position 0, or 0 when
      * {@link #complete()} is to read everything itself.
      */
-    int prepare(long chunk, long top) {
+    int prepare(long chunk, long top, long budget) {
         count = 0;
         used = 0;
         pendingChunk = chunk;
         pendingLength = 0;
-        if (chunk != 0 && top > chunk + 16 && top - chunk <= MAX_COPY) {
+        // both are the target's to get wrong: no overflow may turn them into a size
+        if (chunk > 0 && top > chunk && top - chunk > 16 && top - chunk <= Math.min(MAX_COPY, budget)) {
             pendingLength = (int) (top - chunk);
             ensureCapacity(pendingLength);
         }
         return pendingLength;
     }
 
-    /** After the batched read: checks the current chunk and copies older chunks (deep stacks). */
-    void complete() throws MemoryReadException {
+    /**
+     * After the batched read: checks the current chunk and copies older chunks (deep stacks), at
+     * most {@code budget} bytes of them; returns how many bytes that copied.
+     */
+    long complete(long budget) throws MemoryReadException {
         copy.clear(); // the batched read left the limit at the current chunk's length
         long chunk = pendingChunk;
         if (chunk == 0) {
-            return;
+            return 0;
         }
         if (pendingLength > 0) {
             long size = copy.getLong(CHUNK_SIZE);
             if (size < pendingLength || size > MAX_COPY) {
-                return; // not a chunk after all (the thread changed under us): read frames one by one
+                return 0; // not a chunk after all (the thread changed under us): read frames one by one
             }
             add(chunk, pendingLength);
             chunk = copy.getLong(CHUNK_PREVIOUS);
         }
+        long copied = 0;
         while (chunk != 0 && count < MAX_CHUNKS) {
             memory.read(chunk, header, 16);
             long previous = header.getLong(CHUNK_PREVIOUS);
             long size = header.getLong(CHUNK_SIZE);
-            if (size <= 16 || size > MAX_COPY || used + size > MAX_COPY) {
-                return;
+            if (size <= 16 || size > MAX_COPY || used + size > MAX_COPY || copied + size > budget) {
+                return copied;
             }
             ensureCapacity(used + (int) size);
             readInto(chunk, (int) size);
             add(chunk, (int) size);
+            copied += size;
             chunk = previous;
         }
+        return copied;
     }
 
     private void add(long start, int length) {
+        if (count == starts.length) {
+            int n = Math.min(MAX_CHUNKS, count * 2);
+            starts = java.util.Arrays.copyOf(starts, n);
+            lengths = java.util.Arrays.copyOf(lengths, n);
+            offsets = java.util.Arrays.copyOf(offsets, n);
+        }
         starts[count] = start;
         lengths[count] = length;
         offsets[count] = used;

@@ -18,6 +18,12 @@ public final class StackSnapshot {
     }
 
     void reset() {
+        // the last walk found far fewer threads than are pooled (a garbage thread list, or a
+        // program that ended thousands of threads): let the surplus go
+        int keep = Math.max(64, 2 * count);
+        if (pool.size() > 4 * keep) {
+            pool.subList(keep, pool.size()).clear();
+        }
         count = 0;
     }
 

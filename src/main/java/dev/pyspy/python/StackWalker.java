@@ -16,6 +16,17 @@ import java.nio.ByteOrder;
 public final class StackWalker {
     /** Deeper stacks are cut here (and flagged) so a corrupt or cyclic chain cannot hang us. */
     public static final int MAX_DEPTH = 16_384;
+    /**
+     * Data-stack bytes copied per walk, all threads together: what thread states claim is not
+     * trusted to bound memory (thousands of threads, or garbage read from a changing process).
+     * Frames beyond it are read one by one.
+     */
+    static final long MAX_COPY_PER_WALK = 64L << 20;
+    /**
+     * Frames decoded per walk, all threads together: a cycle in many threads' chains must not cost
+     * threads x {@link #MAX_DEPTH}. Threads still unwalked when it runs out are cut (truncated).
+     */
+    static final int MAX_FRAMES_PER_WALK = 1 << 21;
     private static final int MAX_THREADS = 100_000;
     private static final int MAX_INTERPRETERS = 1024;
 
@@ -59,6 +70,9 @@ public final class StackWalker {
     private ByteBuffer[] frameBufs = new ByteBuffer[0];
     private ByteBuffer[] cframeBufs = new ByteBuffer[0];
     private StackChunks[] chunkSets;
+    private long copyBudget;
+    private int frameBudget;
+    private final ByteBuffer chunkPiece = StackChunks.newPieceBuffer();
     private long[] cursors = new long[0];
     private int[] steps = new int[0];
 
@@ -152,12 +166,20 @@ public final class StackWalker {
      */
     public void walk(StackSnapshot out) throws MemoryReadException {
         out.reset();
+        copyBudget = MAX_COPY_PER_WALK;
+        frameBudget = MAX_FRAMES_PER_WALK;
         long holder = gil.holder();
         int interpreters = 0;
         long interp = firstInterpreter;
+        long saved = 0; // Brent's cycle detection, as for thread lists
+        int power = 1;
         while (interp != 0) {
-            if (++interpreters > MAX_INTERPRETERS) {
+            if (++interpreters > MAX_INTERPRETERS || interp == saved) {
                 throw new MemoryReadException("interpreter list does not end (corrupt or changing)");
+            }
+            if (interpreters == power) {
+                saved = interp;
+                power <<= 1;
             }
             int first = out.threadCount();
             long next = readThreadStates(interp, out);
@@ -170,6 +192,7 @@ public final class StackWalker {
             walkFrames(out, first, n);
             interp = next;
         }
+        trimSlots(out.threadCount());
     }
 
     /** Phase 1: the interpreter's thread states; returns the next interpreter. */
@@ -205,9 +228,17 @@ public final class StackWalker {
             }
         }
         int count = 0;
+        long saved = 0; // Brent's cycle detection: a looping list is spotted within twice its length
+        int power = 1;
+        int sinceSaved = 0;
         for (long ts = readPointer(interp + interpThreads); ts != 0; count++) {
-            if (count >= MAX_THREADS) {
+            if (first + count >= MAX_THREADS || ts == saved) {
                 throw new MemoryReadException("thread list does not end (corrupt or changing)");
+            }
+            if (++sinceSaved == power) {
+                saved = ts;
+                power <<= 1;
+                sinceSaved = 0;
             }
             ensureSlots(first + count + 1);
             memory.read(ts, tsBufs[first + count], tsSize);
@@ -232,6 +263,7 @@ public final class StackWalker {
         ensureBatch(2 * n);
         for (int i = first; i < first + n; i++) {
             ByteBuffer b = tsBufs[i];
+            allocateFrameBuffers(i);
             cursors[i] = tsCFrame >= 0 ? 0 : b.getLong(tsFrame);
             if (tsCFrame >= 0 && b.getLong(tsCFrame) != 0) {
                 batchAddresses[k] = b.getLong(tsCFrame) + cfCurrentFrame;
@@ -241,7 +273,8 @@ public final class StackWalker {
             }
             if (chunkSets != null) {
                 StackChunks c = chunkSets[i];
-                int length = c.prepare(b.getLong(tsChunk), b.getLong(tsStackTop));
+                int length = c.prepare(b.getLong(tsChunk), b.getLong(tsStackTop), copyBudget);
+                copyBudget -= length;
                 if (length > 0) {
                     batchAddresses[k] = b.getLong(tsChunk);
                     batchBuffers[k] = c.buffer();
@@ -258,7 +291,7 @@ public final class StackWalker {
                 cursors[i] = cframeBufs[i].getLong(0);
             }
             if (chunkSets != null) {
-                chunkSets[i].complete();
+                copyBudget -= chunkSets[i].complete(copyBudget);
             }
         }
     }
@@ -312,7 +345,7 @@ public final class StackWalker {
 
     /** Decodes one frame held at {@code base} in {@code b}; returns the next (older) frame, 0 to stop. */
     private long decode(ThreadSample t, ByteBuffer b, int base, long frame, int slot) throws MemoryReadException {
-        if (++steps[slot] > MAX_DEPTH * 2 || t.depth >= MAX_DEPTH) {
+        if (++steps[slot] > MAX_DEPTH * 2 || t.depth >= MAX_DEPTH || --frameBudget < 0) {
             t.truncated = true;
             return 0;
         }
@@ -396,13 +429,45 @@ public final class StackWalker {
         }
         for (int i = old; i < size; i++) {
             tsBufs[i] = ByteBuffer.allocate(tsSize).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        ensureBatch(size + 2);
+    }
+
+    /**
+     * A slot's frame and chunk buffers, made when a thread in it is first walked (not when a
+     * thread list, perhaps a corrupt one, is merely read).
+     */
+    private void allocateFrameBuffers(int i) {
+        if (frameBufs[i] == null) {
             frameBufs[i] = ByteBuffer.allocate(frameSize).order(ByteOrder.LITTLE_ENDIAN);
             cframeBufs[i] = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             if (chunkSets != null) {
-                chunkSets[i] = new StackChunks(memory);
+                chunkSets[i] = new StackChunks(memory, chunkPiece);
             }
         }
-        ensureBatch(size + 2);
+    }
+
+    /**
+     * Gives back the slots of threads that are gone once far more slots exist than threads (after
+     * a program ended thousands of threads, or a garbage thread list was read).
+     */
+    private void trimSlots(int threads) {
+        int keep = Math.max(64, 2 * threads);
+        if (tsBufs.length <= 4 * keep) {
+            return;
+        }
+        tsBufs = java.util.Arrays.copyOf(tsBufs, keep);
+        frameBufs = java.util.Arrays.copyOf(frameBufs, keep);
+        cframeBufs = java.util.Arrays.copyOf(cframeBufs, keep);
+        cursors = java.util.Arrays.copyOf(cursors, keep);
+        steps = java.util.Arrays.copyOf(steps, keep);
+        if (chunkSets != null) {
+            chunkSets = java.util.Arrays.copyOf(chunkSets, keep);
+        }
+        batchAddresses = new long[keep + 2];
+        batchBuffers = new ByteBuffer[keep + 2];
+        batchLengths = new int[keep + 2];
+        pendingSlots = new int[keep + 2];
     }
 
     private void ensureBatch(int n) {

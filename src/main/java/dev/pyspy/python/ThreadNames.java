@@ -59,7 +59,8 @@ public final class ThreadNames {
                 if (nameObject == 0) {
                     nameObject = objects.attribute(value, "_Thread__name"); // 2.7's name-mangled self.__name
                 }
-                name = nameObject == 0 ? null : objects.readString(nameObject);
+                name = nameObject == 0 ? null
+                        : DisplayText.clean(objects.readString(nameObject, DisplayText.MAX_CHARS + 1));
             }
             if (name != null) {
                 fresh.put(value, name);

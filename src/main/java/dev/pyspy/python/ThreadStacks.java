@@ -57,8 +57,24 @@ public final class ThreadStacks {
         }
     }
 
-    /** Kernel tids: recorded by the interpreter (3.11+) or mapped from pthread ids. */
+    /**
+     * Kernel tids as pyspy sees them (in {@code /proc}): recorded by the interpreter (3.11+) or
+     * mapped from pthread ids. A target in its own PID namespace records the tids it sees there:
+     * those are mapped to ours through {@code NSpid}.
+     */
     public static long[] nativeIds(PythonProcess process, StackSnapshot snapshot, Set<Long> tids) {
+        Map<Long, Long> hostTids = dev.pyspy.process.PidNamespace.hostTids(process.pid());
+        long[] ids = targetIds(process, snapshot, hostTids == null ? tids : hostTids.keySet());
+        if (hostTids != null) {
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = hostTids.getOrDefault(ids[i], 0L);
+            }
+        }
+        return ids;
+    }
+
+    /** Tids as the target sees them; {@code tids} are its threads' tids in its namespace. */
+    private static long[] targetIds(PythonProcess process, StackSnapshot snapshot, Set<Long> tids) {
         int n = snapshot.threadCount();
         long[] out = new long[n];
         long[] pthreads = new long[n];

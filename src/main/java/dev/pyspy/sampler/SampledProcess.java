@@ -37,6 +37,7 @@ public final class SampledProcess implements AutoCloseable {
         this.python = python;
         this.pauser = pauser;
         this.states = new KernelThreadStates(python.pid());
+        states.refreshTasks(); // so that the first sample knows its threads' states too
         this.label = "process " + python.pid() + ":\"" + String.join(" ", python.cmdline()) + "\"";
     }
 
@@ -67,6 +68,7 @@ public final class SampledProcess implements AutoCloseable {
             pauser.interrupt();
         }
         try {
+            dev.pyspy.FaultInjection.whilePaused(stats.samples);
             python.walker().walk(snapshot);
         } finally {
             if (pauser != null) {

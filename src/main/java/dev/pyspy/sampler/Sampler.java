@@ -20,6 +20,8 @@ public final class Sampler {
     private static final Logger log = LoggerFactory.getLogger(Sampler.class);
     /** While waiting for the next tick, signals for traced targets are passed on at least this often. */
     private static final long POLL_NANOS = 2_000_000;
+    /** Waits shorter than this are spun, not slept: parking overshoots by ~50 us, which caps high rates. */
+    private static final long SPIN_NANOS = 100_000;
 
     /** Why sampling ended. */
     public enum End { STOPPED, DURATION, TARGET_EXITED }
@@ -138,10 +140,14 @@ public final class Sampler {
                 lagListener.behind(schedule.lagNanos());
             }
             for (long wait; (wait = next - System.nanoTime()) > 0 && !stopRequested; ) {
+                if (wait < SPIN_NANOS) {
+                    Thread.onSpinWait(); // a sleep this short would overshoot by the kernel's timer slack
+                    continue;
+                }
                 for (SampledProcess p : processes) {
                     p.pollEvents();
                 }
-                LockSupport.parkNanos(Math.min(wait, POLL_NANOS));
+                LockSupport.parkNanos(Math.min(wait - SPIN_NANOS / 2, POLL_NANOS));
             }
         }
     }

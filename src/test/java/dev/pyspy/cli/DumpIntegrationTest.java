@@ -49,6 +49,13 @@ class DumpIntegrationTest {
     void dumpEqualsTheTargetsOwnStacks(Interpreter python) throws Exception {
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("stacks_target.py"))) {
             JsonNode truth = target.truth(30);
+            if (python.forks()) {
+                // container-like (pivot_root): the target's maps name an executable the host does not have
+                Path proc = Path.of("/proc", Integer.toString(target.pid()));
+                assertEquals(python.path(), java.nio.file.Files.readSymbolicLink(proc.resolve("exe")));
+                assertTrue(java.nio.file.Files.readString(proc.resolve("maps")).contains(" " + python.path() + "\n"));
+                assertFalse(java.nio.file.Files.exists(python.path()), python.path() + " exists on the host too");
+            }
             PyspyCli.Result r = PyspyCli.run("dump", "--json", "--full-filenames", "-p", Integer.toString(target.pid()));
             assertEquals(0, r.exitCode(), r.toString());
             JsonNode dump = new ObjectMapper().readTree(r.stdout());

@@ -46,7 +46,7 @@ class FreeThreadedIntegrationTest {
             assertFalse(truth.get("gil_enabled").asBoolean(), "the interpreter runs without a GIL: " + truth);
             String pid = Integer.toString(target.pid());
             int mostActiveAtOnce = 0;
-            for (int i = 0; i < 5; i++) {
+            for (int i = 0; i < 3; i++) {
                 PyspyCli.Result r = PyspyCli.run("dump", "--json", "-p", pid);
                 assertEquals(0, r.exitCode(), r.toString());
                 int active = 0;

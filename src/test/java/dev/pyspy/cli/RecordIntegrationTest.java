@@ -71,12 +71,12 @@ class RecordIntegrationTest {
         Path out = Files.createTempFile(scripts, "ratio", ".txt");
         Path script = python.stage(scripts.resolve("ratio_target.py"));
         Path truth = script.resolveSibling("ratio-" + System.nanoTime() + ".json");
-        List<String> args = new ArrayList<>(List.of("record", "-r", "500", "-f", "raw", "-o", out.toString()));
+        List<String> args = new ArrayList<>(List.of("record", "-r", "250", "-f", "raw", "-o", out.toString()));
         PyspyCli.Result r;
         if (python.forks()) {
             // started through a launcher (unshare): attach to the interpreter it starts, until it
             // exits (it runs a little longer to make up for the time attaching takes)
-            try (TargetProcess target = TargetProcess.start(python, script, "7")) {
+            try (TargetProcess target = TargetProcess.start(python, script, "10")) {
                 args.addAll(List.of("-p", Integer.toString(target.pid())));
                 r = PyspyCli.run(120, args.toArray(new String[0]));
                 truth = target.truthPath();
@@ -84,7 +84,7 @@ class RecordIntegrationTest {
             }
         } else {
             args.add("--");
-            args.addAll(python.command(python.inside(script), python.inside(truth), "5"));
+            args.addAll(python.command(python.inside(script), python.inside(truth), "6"));
             r = PyspyCli.run(120, args.toArray(new String[0]));
         }
         assertEquals(0, r.exitCode(), r.toString());

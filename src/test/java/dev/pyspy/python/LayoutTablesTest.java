@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LayoutTablesTest {
 
     private static final List<String> VERSIONS =
-            List.of("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.15");
+            List.of("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.14t", "3.15", "3.15t");
 
     /** A key the walker needs, for versions {@code from..to} inclusive (major*100+minor). */
     private record Required(String key, int from, int to) {
@@ -155,7 +155,7 @@ class LayoutTablesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.15"})
+    @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.14t", "3.15", "3.15t"})
     void requiredKeysPresentAndAbsentOutsideTheirVersions(String version) {
         Layout layout = table(version);
         int v = code(version);
@@ -176,7 +176,7 @@ class LayoutTablesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.15"})
+    @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.14t", "3.15", "3.15t"})
     void offsetsLieInsideTheirStruct(String version) {
         Layout layout = table(version);
         List<String> problems = new ArrayList<>();
@@ -201,7 +201,7 @@ class LayoutTablesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.15"})
+    @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.14t", "3.15", "3.15t"})
     void headerNamesTheExactVersionAndKeysAreSorted(String version) throws Exception {
         String text = resourceText("/dev/pyspy/layouts/python-" + version + ".properties");
         Matcher m = Pattern.compile("^# CPython (\\d+\\.\\d+\\.\\d+\\S*) layout table", Pattern.MULTILINE).matcher(text);
@@ -230,7 +230,7 @@ class LayoutTablesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.15"})
+    @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.14t", "3.15", "3.15t"})
     void knownAbiValues(String version) throws Exception {
         Layout t = table(version);
         int v = code(version);
@@ -251,7 +251,8 @@ class LayoutTablesTest {
         assertEquals(h, t.offset("PyVarObject.ob_size"));
         assertEquals(h + 8, t.offset("PyTypeObject.tp_name"));
         assertEquals(h + 16, t.offset("PyTypeObject.tp_basicsize"));
-        assertEquals(h + 8, t.offset("PyTupleObject.ob_item"));
+        // 3.14 tuples cache their hash (ob_hash) before the items
+        assertEquals(h + (v >= 314 ? 16 : 8), t.offset("PyTupleObject.ob_item"));
         assertEquals(h + 8, t.offset("PyListObject.ob_item"));
         assertEquals(h, t.offset("PyFloatObject.ob_fval"));
         assertEquals(h, t.offset("PyModuleObject.md_dict"));
@@ -273,8 +274,8 @@ class LayoutTablesTest {
             assertEquals(h + 16, t.offset("PyBytesObject.ob_sval"));
             assertTrue(t.offset("sizeof.PyCompactUnicodeObject") > t.offset("sizeof.PyASCIIObject"));
             assertTrue(t.offset("PyUnicodeObject.data") >= t.offset("sizeof.PyCompactUnicodeObject"));
-            // free-threaded builds keep `interned` in a byte of its own (atomically updated)
-            assertEquals(ft ? 8 : 2, t.offset("const.UNICODE_STATE_KIND_SHIFT"));
+            // free-threaded 3.14+ keeps `interned` in a byte of its own (3.13t: still 2 bits)
+            assertEquals(ft && v >= 314 ? 8 : 2, t.offset("const.UNICODE_STATE_KIND_SHIFT"));
             assertEquals(3, t.offset("const.UNICODE_STATE_KIND_BITS"));
         } else {
             assertEquals(36, t.offset("PyStringObject.ob_sval"));
@@ -312,7 +313,10 @@ class LayoutTablesTest {
             assertEquals(3, t.offset("const.FRAME_OWNED_BY_INTERPRETER"));
             assertEquals(v == 314 ? 4 : -1, t.value("const.FRAME_OWNED_BY_CSTACK", -1));
             // tagged _PyStackRef: the low bits of f_executable and of locals are tags
-            assertEquals(ft ? 1 : 3, t.offset("const.Py_TAG_BITS"));
+            assertEquals(ft && v == 314 ? 1 : 3, t.offset("const.Py_TAG_BITS"));
+            // free-threaded: thread-local bytecode, found through the frame's index into co_tlbc
+            assertEquals(ft, t.has("_PyInterpreterFrame.tlbc_index") && t.has("PyCodeObject.co_tlbc")
+                    && t.has("_PyCodeArray.entries"));
         }
         if (v >= 312) {
             assertEquals(h, t.offset("PyLongObject.lv_tag"));
@@ -347,7 +351,13 @@ class LayoutTablesTest {
         }
         if (code(version) >= 314) {
             for (String key : List.of("interpreter_frame.stackpointer", "interpreter_frame.tlbc_index",
-                    "code_object.co_tlbc", "type_object.tp_basicsize", "unicode_object.compactunicodeobject_size")) {
+                    "code_object.co_tlbc")) {
+                assertTrue(d.has(key), "debug-offsets-" + version + " lacks " + key);
+            }
+        }
+        if (code(version) >= 315) {
+            for (String key : List.of("type_object.tp_basicsize", "type_object.tp_dictoffset",
+                    "heap_type_object.ht_cached_keys", "unicode_object.compactunicodeobject_size")) {
                 assertTrue(d.has(key), "debug-offsets-" + version + " lacks " + key);
             }
         }
