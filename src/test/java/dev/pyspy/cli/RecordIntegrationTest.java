@@ -158,6 +158,33 @@ class RecordIntegrationTest {
     }
 
     @Test
+    void labelOptionsShapeTheFrames() throws Exception {
+        Interpreter python = newestPython3();
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
+            target.truth(30);
+            String pid = Integer.toString(target.pid());
+            Path byFunction = scripts.resolve("byfunction-" + System.nanoTime() + ".txt");
+            Path noLines = scripts.resolve("nolines-" + System.nanoTime() + ".txt");
+            assertEquals(0, PyspyCli.run("record", "-d", "2", "-F", "-t", "-f", "raw", "-o", byFunction.toString(),
+                    "-p", pid).exitCode());
+            assertEquals(0, PyspyCli.run("record", "-d", "2", "--nolineno", "-f", "raw", "-o", noLines.toString(),
+                    "-p", pid).exitCode());
+            // spin_target.py: busy_loop is defined on line 6; -F labels frames with the function's first line
+            Pattern threadRoot = Pattern.compile("^thread \\(\\d+\\)(: MainThread)?;");
+            for (String stack : readCollapsed(byFunction).keySet()) {
+                assertTrue(threadRoot.matcher(stack).find(), "-t puts the thread first: " + stack);
+                if (stack.contains("busy_loop")) {
+                    assertTrue(stack.endsWith("busy_loop (spin_target.py:6)"), stack);
+                }
+            }
+            for (String stack : readCollapsed(noLines).keySet()) {
+                assertFalse(stack.matches(".*\\.py:\\d+\\).*"), "--nolineno leaves lines out: " + stack);
+                assertTrue(stack.startsWith("<module> (spin_target.py);"), stack);
+            }
+        }
+    }
+
+    @Test
     void launchModeExitsWithTheChildsExitCodeAndPassesItsOutputThrough() throws Exception {
         Interpreter python = newestPython3();
         Path out = Files.createTempFile(scripts, "exit", ".txt");
