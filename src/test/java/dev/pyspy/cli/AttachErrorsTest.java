@@ -47,8 +47,11 @@ class AttachErrorsTest {
 
     @Test
     void aZombieExitsWith3() throws Exception {
-        // sh forks a child that exits at once and never reaps it: the child stays a zombie.
-        Process parent = new ProcessBuilder("sh", "-c", "true & echo $!; exec sleep 60").start();
+        // The parent forks a child that exits at once and never reaps it: the child stays a zombie.
+        // (A shell is no good here: it may reap its background job before exec-ing.)
+        Process parent = new ProcessBuilder("/usr/bin/python3", "-c",
+                "import os, sys, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\n"
+                        + "print(pid)\nsys.stdout.flush()\ntime.sleep(60)").start();
         try {
             String pid = new java.io.BufferedReader(new java.io.InputStreamReader(parent.getInputStream())).readLine().strip();
             Thread.sleep(300);
