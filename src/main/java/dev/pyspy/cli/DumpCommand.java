@@ -48,6 +48,9 @@ public final class DumpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws PyspyException {
+        if (pid <= 0) {
+            throw RecordCommand.usage("invalid pid " + pid);
+        }
         PythonProcess process = PythonProcess.attach(pid);
         ThreadStacks.Options options = new ThreadStacks.Options(locals.length > 0,
                 locals.length > 1 ? LONG_REPR : SHORT_REPR, fullFilenames);

@@ -2,6 +2,7 @@ package dev.pyspy.cli;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
+import dev.pyspy.TestHooks;
 import dev.pyspy.output.AtomicFileOutput;
 import dev.pyspy.output.FlameGraphOptions;
 import dev.pyspy.output.OutputFormat;
@@ -114,6 +115,7 @@ public final class RecordCommand implements Callable<Integer> {
             try {
                 while (run.running()) {
                     status.update(sampler.stats());
+                    TestHooks.stats(err, sampler.stats());
                     run.awaitEnd(250);
                 }
                 status.clear();
@@ -142,7 +144,7 @@ public final class RecordCommand implements Callable<Integer> {
                 .withIcicle(!flame);
         try {
             ProfileWriter writer = format.writer(flameOptions);
-            AtomicFileOutput.write(out, stream -> writer.write(profile, dev.pyspy.FaultInjection.output(stream)));
+            AtomicFileOutput.write(out, stream -> writer.write(profile, TestHooks.output(stream)));
         } catch (IOException e) {
             throw new PyspyException(ExitCode.ERROR, "cannot write " + out + ": " + e.getMessage(), e);
         }

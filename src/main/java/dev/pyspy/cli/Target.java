@@ -46,7 +46,9 @@ final class Target implements AutoCloseable {
                     throw new PyspyException(ExitCode.ERROR, "'" + String.join(" ", child.command())
                             + "' exited (code " + code + ") before pyspy could attach to it");
                 }
-                boolean retry = e.exitCode() == ExitCode.NOT_PYTHON || e.exitCode() == ExitCode.ERROR;
+                // While the child execs, its memory can be empty (NO_SUCH_PROCESS) or not yet Python.
+                boolean retry = e.exitCode() == ExitCode.NOT_PYTHON || e.exitCode() == ExitCode.ERROR
+                        || e.exitCode() == ExitCode.NO_SUCH_PROCESS;
                 if (!retry || System.currentTimeMillis() > deadline) {
                     child.kill(SIGKILL);
                     throw e;

@@ -31,7 +31,9 @@ public final class DisplayText {
         boolean plain = n <= MAX_CHARS;
         for (int i = 0; i < n && plain; i++) {
             char c = s.charAt(i);
-            if (c < 0x20 || (c >= 0x7f && c < 0xa0) || Character.isSurrogate(c)) {
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++; // a well-formed pair: an astral character
+            } else if (c < 0x20 || (c >= 0x7f && c < 0xa0) || Character.isSurrogate(c)) {
                 plain = false;
             }
         }

@@ -1,5 +1,6 @@
 package dev.pyspy.sampler;
 
+import dev.pyspy.TestHooks;
 import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
@@ -68,7 +69,7 @@ public final class SampledProcess implements AutoCloseable {
             pauser.interrupt();
         }
         try {
-            dev.pyspy.FaultInjection.whilePaused(stats.samples);
+            TestHooks.whilePaused(stats.samples);
             python.walker().walk(snapshot);
         } finally {
             if (pauser != null) {

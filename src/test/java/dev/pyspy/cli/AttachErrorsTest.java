@@ -30,16 +30,24 @@ class AttachErrorsTest {
         assertFalse(r.stderr().contains("Exception"), r.stderr());
     }
 
+    /** The commands that attach to a pid: each must give the same documented exit codes. */
+    private static final String[][] ATTACHING = {{"dump"}, {"record", "-d", "1", "-o", "/tmp/pyspy-attach-error.svg"},
+            {"top"}};
+
     @Test
     void aPidWithNoProcessExitsWith3() throws Exception {
-        assertOneLineError(PyspyCli.run("dump", "-p", "999999999"), 3, "999999999");
+        for (String[] cmd : ATTACHING) {
+            assertOneLineError(PyspyCli.run(with(cmd, "-p", "999999999")), 3, "999999999");
+        }
     }
 
     @Test
     void aProcessThatIsNotPythonExitsWith5() throws Exception {
         Process sleep = new ProcessBuilder("sleep", "60").start();
         try {
-            assertOneLineError(PyspyCli.run("dump", "-p", Long.toString(sleep.pid())), 5, "Python");
+            for (String[] cmd : ATTACHING) {
+                assertOneLineError(PyspyCli.run(with(cmd, "-p", Long.toString(sleep.pid()))), 5, "Python");
+            }
         } finally {
             sleep.destroyForcibly();
         }
@@ -47,19 +55,67 @@ class AttachErrorsTest {
 
     @Test
     void aZombieExitsWith3() throws Exception {
-        // The parent forks a child that exits at once and never reaps it: the child stays a zombie.
-        // (A shell is no good here: it may reap its background job before exec-ing.)
-        Process parent = new ProcessBuilder("/usr/bin/python3", "-c",
-                "import os, sys, time\npid = os.fork()\nif pid == 0:\n    os._exit(0)\n"
-                        + "print(pid)\nsys.stdout.flush()\ntime.sleep(60)").start();
+        // the child exits at once and its parent never reaps it: it stays a zombie (a shell could
+        // reap it before exec'ing, so the parent is Python)
+        Process parent = new ProcessBuilder("python3", "-c", "import os, sys, time\n"
+                + "pid = os.fork()\n"
+                + "if pid == 0: os._exit(0)\n"
+                + "print(pid); sys.stdout.flush(); time.sleep(60)").start();
         try {
             String pid = new java.io.BufferedReader(new java.io.InputStreamReader(parent.getInputStream())).readLine().strip();
-            Thread.sleep(300);
+            for (int i = 0; i < 100 && TargetProcess.state(Long.parseLong(pid)) != 'Z'; i++) {
+                Thread.sleep(20);
+            }
             assertEquals('Z', TargetProcess.state(Long.parseLong(pid)));
-            assertOneLineError(PyspyCli.run("dump", "-p", pid), 3, "zombie");
+            for (String[] cmd : ATTACHING) {
+                assertOneLineError(PyspyCli.run(with(cmd, "-p", pid)), 3, "zombie");
+            }
         } finally {
             parent.destroyForcibly();
         }
+    }
+
+    /**
+     * A Python whose version pyspy does not support: a copy of Debian's python3.11 whose
+     * {@code Py_Version} (only informational to the interpreter, pyspy's first source of the
+     * version) says 3.5.5.
+     */
+    @Test
+    void aPythonOfAnUnsupportedVersionExitsWith6() throws Exception {
+        Path debian = Path.of("/usr/bin/python3.11");
+        assumeTrue(Files.isExecutable(debian), "Debian's python3.11 is not installed");
+        Path dir = Files.createTempDirectory("pyspy-unsupported");
+        Path copy = dir.resolve("python3.11");
+        Files.copy(debian, copy);
+        dev.pyspy.process.ElfFile elf = dev.pyspy.process.ElfFile.open(copy);
+        dev.pyspy.process.ElfFile.Symbol sym = elf.symbol("Py_Version").orElseThrow();
+        dev.pyspy.process.ElfFile.Section section = elf.sections().get(sym.sectionIndex());
+        long offset = sym.value() - section.address() + section.offset();
+        try (var file = java.nio.channels.FileChannel.open(copy, java.nio.file.StandardOpenOption.WRITE)) {
+            var hex = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0, 0x030505f0);
+            file.write(hex, offset);
+        }
+        Path scripts = TargetProcess.scripts("sleep_target.py");
+        try (TargetProcess target = TargetProcess.start(new Interpreter("3.11", copy, List.of()),
+                scripts.resolve("sleep_target.py"), "60")) {
+            target.truth(30);
+            for (String[] cmd : ATTACHING) {
+                assertOneLineError(PyspyCli.run(with(cmd, "-p", Integer.toString(target.pid()))), 6, "3.5.5");
+            }
+            // and in launch mode the program is ended, not left behind
+            Path marker = scripts.resolve("still-running");
+            PyspyCli.Result r = PyspyCli.run("record", "-o", scripts.resolve("x.svg").toString(), "--", copy.toString(),
+                    "-c", "import time, sys; time.sleep(2); open(sys.argv[1], 'w')", marker.toString());
+            assertOneLineError(r, 6, "3.5.5");
+            Thread.sleep(3000);
+            assertFalse(Files.exists(marker), "the launched program was ended");
+        }
+    }
+
+    private static String[] with(String[] cmd, String... more) {
+        List<String> all = new ArrayList<>(List.of(cmd));
+        all.addAll(List.of(more));
+        return all.toArray(new String[0]);
     }
 
     @Test
@@ -85,16 +141,24 @@ class AttachErrorsTest {
         new ProcessBuilder("chmod", "-R", "a+rX", cpDir.toString()).start().waitFor();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("sleep_target.py"), "60")) {
             target.truth(30);
-            List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                    String.join(File.pathSeparator, entries), "dev.pyspy.cli.Main", "dump", "-p",
-                    Integer.toString(target.pid())));
-            Process p = new ProcessBuilder(cmd).start();
-            String err = new String(p.getErrorStream().readAllBytes());
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-            assertEquals(4, p.exitValue(), err);
-            assertEquals(1, err.strip().lines().count(), err);
-            assertTrue(err.contains("CAP_SYS_PTRACE") && err.contains("ptrace_scope"), err);
+            for (String[] command : new String[][]{{"dump"}, {"dump", "--nonblocking"}, {"record", "-d", "1", "-o",
+                    "/tmp/pyspy-unprivileged.svg"}, {"record", "--nonblocking", "-d", "1", "-o", "/tmp/pyspy-unprivileged.svg"},
+                    {"top"}}) {
+                List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                        String.join(File.pathSeparator, entries), "dev.pyspy.cli.Main"));
+                cmd.addAll(List.of(command));
+                cmd.addAll(List.of("-p", Integer.toString(target.pid())));
+                Process p = new ProcessBuilder(cmd).directory(new File("/tmp")).start();
+                p.getOutputStream().close();
+                String err = new String(p.getErrorStream().readAllBytes());
+                assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+                String what = String.join(" ", command) + ": " + err;
+                assertEquals(4, p.exitValue(), what);
+                assertEquals(1, err.strip().lines().count(), what);
+                assertTrue(err.contains("CAP_SYS_PTRACE") && err.contains("ptrace_scope"), what);
+                assertFalse(err.contains("Exception"), what);
+            }
         }
     }
 

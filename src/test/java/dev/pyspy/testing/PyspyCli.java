@@ -24,10 +24,16 @@ public final class PyspyCli {
     }
 
     public static List<String> command(String... args) {
+        return command(List.of(), args);
+    }
+
+    /** The command line with extra JVM options (system properties, heap limits) before the main class. */
+    public static List<String> command(List<String> jvmOptions, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("dev.pyspy.cli.Main");
@@ -37,7 +43,13 @@ public final class PyspyCli {
 
     /** Starts pyspy without waiting; its output goes to the given files. */
     public static Process start(Path stdout, Path stderr, String... args) throws IOException {
-        return new ProcessBuilder(command(args)).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        return start(List.of(), stdout, stderr, args);
+    }
+
+    /** Like {@link #start(Path, Path, String...)}, with extra JVM options. */
+    public static Process start(List<String> jvmOptions, Path stdout, Path stderr, String... args) throws IOException {
+        return new ProcessBuilder(command(jvmOptions, args)).redirectOutput(stdout.toFile())
+                .redirectError(stderr.toFile()).start();
     }
 
     /** Sends a signal (by name, e.g. "INT") to a process. */
@@ -50,7 +62,24 @@ public final class PyspyCli {
     }
 
     public static Result run(int timeoutSeconds, String... args) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command(args)).start();
+        return run(List.of(), java.util.Map.of(), timeoutSeconds, args);
+    }
+
+    /**
+     * Runs pyspy with extra JVM options and environment variables (a null value removes one),
+     * waiting up to {@code timeoutSeconds}.
+     */
+    public static Result run(List<String> jvmOptions, java.util.Map<String, String> env, int timeoutSeconds,
+                             String... args) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command(jvmOptions, args));
+        env.forEach((k, v) -> {
+            if (v == null) {
+                pb.environment().remove(k);
+            } else {
+                pb.environment().put(k, v);
+            }
+        });
+        Process p = pb.start();
         p.getOutputStream().close();
         var out = new java.io.ByteArrayOutputStream();
         var err = new java.io.ByteArrayOutputStream();
@@ -65,6 +94,30 @@ public final class PyspyCli {
         t1.join();
         t2.join();
         return new Result(p.exitValue(), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Runs pyspy's command line inside this JVM (System.out and System.err captured), for command
+     * lines that fail before attaching to or launching anything: a JVM start per case costs seconds
+     * on a busy machine. Not for anything that traces a process (see the class comment).
+     */
+    public static synchronized Result runInProcess(String... args) {
+        java.io.PrintStream oldOut = System.out;
+        java.io.PrintStream oldErr = System.err;
+        var out = new java.io.ByteArrayOutputStream();
+        var err = new java.io.ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+            code = dev.pyspy.cli.Main.run(args);
+        } finally {
+            System.out.flush();
+            System.err.flush();
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     private static void copy(java.io.InputStream in, java.io.OutputStream out) {
