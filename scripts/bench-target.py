@@ -1,9 +1,11 @@
 """Benchmark target: N threads, each D frames deep, either sleeping or burning CPU at the bottom.
 
-usage: target.py THREADS DEPTH {sleep|busy} [SECONDS]
-Prints "ready" once every thread is at depth. With SECONDS, busy threads count their work and the
-program prints "work N" (iterations done) before exiting -- used to measure slowdown.
+usage: target.py THREADS DEPTH {sleep|busy}
+Prints "ready" once every thread is at depth. Busy threads count their work: SIGUSR1 starts a
+measuring window, SIGUSR2 ends it, and the program prints "rate R" (iterations a second within the
+window) and exits -- used to measure slowdown in the profiler's steady state, without its start-up.
 """
+import signal
 import sys
 import threading
 import time
@@ -17,7 +19,6 @@ def descend(depth, leaf):
 
 def main():
     threads, depth, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-    seconds = float(sys.argv[4]) if len(sys.argv) > 4 else None
     ready = threading.Barrier(threads + 1) if hasattr(threading, "Barrier") else None
     counts = [0] * threads
     stop = [False]
@@ -45,15 +46,20 @@ def main():
         workers.append(t)
     ready.wait()
     sys.stdout.write("ready\n"); sys.stdout.flush()
-    if seconds is None:
-        while True:
-            time.sleep(3600)
-    time.sleep(seconds)
-    stop[0] = True
-    for t in workers:
-        t.join()
-    sys.stdout.write("work %d\n" % sum(counts)); sys.stdout.flush()
+    marks = []
+    done = threading.Event()
 
+    def mark(signum, frame):
+        marks.append((time.time(), sum(counts)))
+        if signum == signal.SIGUSR2:
+            done.set()
+
+    signal.signal(signal.SIGUSR1, mark)
+    signal.signal(signal.SIGUSR2, mark)
+    while not done.wait(0.2):
+        pass
+    (t0, n0), (t1, n1) = marks[0], marks[-1]
+    sys.stdout.write("rate %.1f\n" % ((n1 - n0) / (t1 - t0))); sys.stdout.flush()
 
 if __name__ == "__main__":
     main()
