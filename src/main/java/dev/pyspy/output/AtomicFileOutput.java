@@ -37,9 +37,21 @@ public final class AtomicFileOutput {
         write(target, out -> writer.write(profile, out));
     }
 
-    /** Writes what {@code body} produces to {@code target} atomically, replacing any existing file. */
+    /**
+     * Writes what {@code body} produces to {@code target} atomically, replacing any existing file
+     * (through a symbolic link: the link stays). A target that exists and is not a regular file
+     * ({@code /dev/null}, a FIFO, {@code /dev/stdout}) is written in place: renaming over it would
+     * replace the device or pipe with a file.
+     */
     public static void write(Path target, Body body) throws IOException {
         Path absolute = target.toAbsolutePath();
+        if (Files.exists(absolute) && !Files.isRegularFile(absolute)) {
+            writeInPlace(absolute, body);
+            return;
+        }
+        if (Files.isRegularFile(absolute)) {
+            absolute = absolute.toRealPath();
+        }
         Path dir = absolute.getParent();
         Path temp = createTemp(dir, absolute.getFileName().toString());
         boolean done = false;
@@ -64,6 +76,12 @@ public final class AtomicFileOutput {
                     // the original failure matters more
                 }
             }
+        }
+    }
+
+    private static void writeInPlace(Path target, Body body) throws IOException {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(target, StandardOpenOption.WRITE), 1 << 16)) {
+            body.writeTo(new NonClosing(out));
         }
     }
 
@@ -98,6 +116,20 @@ public final class AtomicFileOutput {
         }
         if (Files.isDirectory(absolute)) {
             throw usage("cannot write output to " + target + ": it is a directory");
+        }
+        if (Files.exists(absolute) && !Files.isRegularFile(absolute)) {
+            if (!Files.isWritable(absolute)) {
+                throw usage("cannot write output to " + target + ": not writable");
+            }
+            return; // a device or pipe, written in place
+        }
+        if (Files.isRegularFile(absolute)) {
+            try {
+                absolute = absolute.toRealPath();
+                dir = absolute.getParent();
+            } catch (IOException e) {
+                throw usage("cannot write output to " + target + ": " + oneLine(e));
+            }
         }
         if (!Files.exists(dir)) {
             throw usage("cannot write output to " + target + ": directory " + dir + " does not exist");

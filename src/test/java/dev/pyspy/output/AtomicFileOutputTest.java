@@ -44,6 +44,48 @@ class AtomicFileOutputTest {
         assertEquals(List.of("out.svg"), names(dir));
     }
 
+    /**
+     * {@code -o /dev/null} must not replace the device with a file (renaming over it would): tried on
+     * a private copy of the null device, so that a regression cannot break the machine's.
+     */
+    @Test
+    void aDeviceIsWrittenInPlaceAndStaysADevice(@TempDir Path dir) throws Exception {
+        Path devNull = dir.resolve("null");
+        assertEquals(0, new ProcessBuilder("mknod", "-m", "666", devNull.toString(), "c", "1", "3").start().waitFor());
+        AtomicFileOutput.ensureWritable(devNull);
+        AtomicFileOutput.write(devNull, out -> out.write("discarded".getBytes(StandardCharsets.UTF_8)));
+        assertFalse(Files.isRegularFile(devNull), "still a device");
+        assertEquals(List.of("null"), names(dir));
+        assertEquals("", Files.readString(devNull));
+    }
+
+    @Test
+    void aFifoReceivesTheContent(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("pipe");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        var reader = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return Files.readString(fifo);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        AtomicFileOutput.write(fifo, out -> out.write("through the pipe".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("through the pipe", reader.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(List.of("pipe"), names(dir));
+    }
+
+    @Test
+    void aSymbolicLinkStaysALinkToTheNewContent(@TempDir Path dir) throws Exception {
+        Path real = Files.writeString(dir.resolve("real.svg"), "old");
+        Path link = Files.createSymbolicLink(dir.resolve("link.svg"), real.getFileName());
+        AtomicFileOutput.ensureWritable(link);
+        AtomicFileOutput.write(link, out -> out.write("new".getBytes(StandardCharsets.UTF_8)));
+        assertTrue(Files.isSymbolicLink(link));
+        assertEquals("new", Files.readString(real));
+        assertEquals(List.of("link.svg", "real.svg"), names(dir));
+    }
+
     @Test
     void failedWriteKeepsTheOldFileAndDeletesTheTemporaryFile(@TempDir Path dir) throws IOException {
         Path target = dir.resolve("out.json");
