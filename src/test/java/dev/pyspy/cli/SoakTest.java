@@ -81,7 +81,8 @@ class SoakTest {
                 stats.add(new double[]{Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)),
                         Double.parseDouble(m.group(3)), Double.parseDouble(m.group(5))});
             }
-            assertTrue(stats.size() >= SECONDS / 2 - 2, "stats lines: " + stats.size() + "\n" + stderr);
+            // one line every 2 s, give or take the record loop's 250 ms steps
+            assertTrue(stats.size() >= SECONDS / 2 * 0.9 - 2, "stats lines: " + stats.size() + "\n" + stderr);
             double[] first = rate(stats, SECONDS * 0.1, SECONDS * 0.4);
             double[] last = rate(stats, SECONDS * 0.6, SECONDS * 0.95);
             String rates = String.format(Locale.ROOT, "first third %.1f/s, %.0f us CPU a sample, %.2f%% errors; "
