@@ -13,8 +13,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.BufferedOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -46,6 +48,81 @@ public final class DumpCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    /**
+     * A plain dump command line (each option spelled out once, {@code -ll}, the pid in decimal
+     * digits) parsed without picocli, whose model costs a one-shot dump ~0.1 s of start-up; null for
+     * anything else (help, errors, other spellings), which then goes to picocli, so every message and
+     * edge case stays picocli's.
+     */
+    static DumpCommand parsePlain(String[] args) {
+        DumpCommand d = new DumpCommand();
+        boolean pidSeen = false;
+        boolean verbose = false;
+        int localsCount = 0;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "-p", "--pid" -> {
+                    if (pidSeen || i + 1 >= args.length || !isDecimal(args[i + 1])) {
+                        return null;
+                    }
+                    d.pid = Integer.parseInt(args[++i]);
+                    pidSeen = true;
+                }
+                case "--full-filenames" -> {
+                    if (d.fullFilenames) {
+                        return null;
+                    }
+                    d.fullFilenames = true;
+                }
+                case "-l", "--locals" -> localsCount++;
+                case "-ll" -> localsCount += 2;
+                case "-j", "--json" -> {
+                    if (d.json) {
+                        return null;
+                    }
+                    d.json = true;
+                }
+                case "--nonblocking" -> {
+                    if (d.nonblocking) {
+                        return null;
+                    }
+                    d.nonblocking = true;
+                }
+                case "-v", "--verbose" -> {
+                    if (verbose) {
+                        return null;
+                    }
+                    verbose = true;
+                }
+                default -> {
+                    return null;
+                }
+            }
+        }
+        if (!pidSeen) {
+            return null;
+        }
+        d.locals = new boolean[localsCount];
+        Arrays.fill(d.locals, true);
+        if (verbose) {
+            Main.setVerbose(true);
+        }
+        return d;
+    }
+
+    /** 1 to 9 ASCII digits: what picocli's Integer.valueOf reads the same way and cannot overflow. */
+    private static boolean isDecimal(String s) {
+        if (s.isEmpty() || s.length() > 9) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     public Integer call() throws PyspyException {
         if (pid <= 0) {
@@ -55,7 +132,8 @@ public final class DumpCommand implements Callable<Integer> {
         ThreadStacks.Options options = new ThreadStacks.Options(locals.length > 0,
                 locals.length > 1 ? LONG_REPR : SHORT_REPR, fullFilenames);
         List<ThreadStack> stacks = nonblocking ? readWithRetries(process, options) : readPaused(process, options);
-        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+        // one large write instead of one per line: System.out flushes on every write it gets
+        PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false, StandardCharsets.UTF_8);
         if (json) {
             DumpPrinter.printJson(out, stacks);
         } else {

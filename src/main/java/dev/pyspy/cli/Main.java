@@ -1,13 +1,21 @@
 package dev.pyspy.cli;
 
 import ch.qos.logback.classic.Level;
+import com.sun.jna.Platform;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
 
 /** {@code pyspy}: the command line. Each subcommand is a small class; the return value is the exit code. */
 @Command(name = "pyspy", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -27,14 +35,84 @@ public final class Main implements Runnable {
     private static String commandLine = "pyspy";
 
     public static void main(String[] args) {
+        prepareJna();
+        LogConfigurator.selectProvider();
         System.exit(run(args));
+    }
+
+    /**
+     * Spares JNA's start-up its two slowest steps (~15 ms of a one-shot dump), before anything
+     * touches JNA: running {@code ldconfig -p} to list library directories (pyspy binds only libc,
+     * which JNA takes from the process itself), and unpacking its native stub from the jar to a
+     * temporary file on every run. The launcher names a directory ({@code pyspy.native.dir}, emptied
+     * with each new jar) where the stub is unpacked once and loaded from afterwards.
+     */
+    private static void prepareJna() {
+        if (System.getProperty("jna.platform.library.path") == null) {
+            String arch = System.getProperty("os.arch").equals("amd64") ? "x86_64" : System.getProperty("os.arch");
+            System.setProperty("jna.platform.library.path", "/usr/lib/" + arch + "-linux-gnu:/lib/" + arch
+                    + "-linux-gnu:/usr/lib64:/lib64:/usr/lib:/lib");
+        }
+        String dir = System.getProperty("pyspy.native.dir");
+        if (dir == null || System.getProperty("jna.boot.library.path") != null) {
+            return;
+        }
+        Path stub = Path.of(dir, System.mapLibraryName("jnidispatch"));
+        String resource = "com/sun/jna/" + Platform.RESOURCE_PREFIX + "/" + stub.getFileName();
+        if (!Files.isRegularFile(stub) && !unpack(resource, stub)) {
+            return; // JNA unpacks its own copy as usual
+        }
+        System.setProperty("jna.boot.library.path", dir);
+    }
+
+    /** Copies a class-path resource to a file, whole or not at all (concurrent runs each rename a complete copy). */
+    private static boolean unpack(String resource, Path file) {
+        Path tmp = null;
+        try (InputStream in = Main.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                return false;
+            }
+            Files.createDirectories(file.getParent());
+            tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // a stray temporary file in pyspy's own directory
+                }
+            }
+            return false;
+        }
     }
 
     public static int run(String... args) {
         commandLine = "pyspy " + String.join(" ", args);
+        if (args.length > 0 && args[0].equals("dump")) {
+            DumpCommand dump = DumpCommand.parsePlain(Arrays.copyOfRange(args, 1, args.length));
+            if (dump != null) {
+                return runAlone(dump);
+            }
+        }
+        return runWithPicocli(args);
+    }
+
+    /** Runs a command parsed without picocli, reporting failures as picocli's handler below would. */
+    private static int runAlone(Callable<Integer> command) {
+        try {
+            return command.call();
+        } catch (Exception ex) {
+            return report(new PrintWriter(System.err, true), ex);
+        }
+    }
+
+    private static int runWithPicocli(String[] args) {
         CommandLine cl = args.length > 0 ? subcommandAlone(args[0]) : null;
         if (cl != null) {
-            args = java.util.Arrays.copyOfRange(args, 1, args.length);
+            args = Arrays.copyOfRange(args, 1, args.length);
         } else {
             cl = new CommandLine(new Main());
         }
