@@ -25,6 +25,16 @@ final class StackChunks {
     private final Memory memory;
     private final ByteBuffer header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
     private ByteBuffer copy = ByteBuffer.allocate(INITIAL_COPY).order(ByteOrder.LITTLE_ENDIAN);
+    /**
+     * The previous walk's copy, kept (buffers swap each walk, nothing is copied) so the walker can
+     * tell an unchanged data stack by comparing bytes and reuse that walk's decoded frames.
+     */
+    private ByteBuffer previous;
+    private long[] previousStarts = new long[4];
+    private int[] previousLengths = new int[4];
+    private int[] previousOffsets = new int[4];
+    private int previousCount;
+    private int previousUsed;
     /** Read buffer for older chunks, shared by every thread's instance (one walk at a time). */
     private final ByteBuffer piece;
     private long[] starts = new long[4];
@@ -52,8 +62,7 @@ final class StackChunks {
      * {@link #complete()} is to read everything itself.
      */
     int prepare(long chunk, long top, long budget) {
-        count = 0;
-        used = 0;
+        keepAsPrevious();
         pendingChunk = chunk;
         pendingLength = 0;
         // both are the target's to get wrong: no overflow may turn them into a size
@@ -101,7 +110,7 @@ final class StackChunks {
 
     private void add(long start, int length) {
         if (count == starts.length) {
-            int n = Math.min(MAX_CHUNKS, count * 2);
+            int n = Math.min(MAX_CHUNKS, Math.max(4, count * 2));
             starts = java.util.Arrays.copyOf(starts, n);
             lengths = java.util.Arrays.copyOf(lengths, n);
             offsets = java.util.Arrays.copyOf(offsets, n);
@@ -142,7 +151,43 @@ final class StackChunks {
         return copy;
     }
 
-    void clear() {
+    /** Bytes copied by this walk (all chunks). */
+    int used() {
+        return used;
+    }
+
+    /**
+     * True when this walk copied the same chunks at the same addresses with the same bytes as the
+     * previous walk: every frame found in the copy then decodes exactly as it did then.
+     */
+    boolean sameAsPrevious() {
+        if (previous == null || count != previousCount || used != previousUsed || count == 0) {
+            return false;
+        }
+        for (int i = 0; i < count; i++) {
+            if (starts[i] != previousStarts[i] || lengths[i] != previousLengths[i] || offsets[i] != previousOffsets[i]) {
+                return false;
+            }
+        }
+        return java.util.Arrays.equals(copy.array(), 0, used, previous.array(), 0, used);
+    }
+
+    /** Makes this walk's copy the previous one and starts an empty copy (reusing the older buffer). */
+    private void keepAsPrevious() {
+        ByteBuffer older = previous;
+        previous = copy;
+        copy = older != null ? older : ByteBuffer.allocate(INITIAL_COPY).order(ByteOrder.LITTLE_ENDIAN);
+        long[] s = previousStarts;
+        previousStarts = starts;
+        starts = s;
+        int[] l = previousLengths;
+        previousLengths = lengths;
+        lengths = l;
+        int[] o = previousOffsets;
+        previousOffsets = offsets;
+        offsets = o;
+        previousCount = count;
+        previousUsed = used;
         count = 0;
         used = 0;
     }

@@ -27,7 +27,14 @@ public final class StackWalker {
      * threads x {@link #MAX_DEPTH}. Threads still unwalked when it runs out are cut (truncated).
      */
     static final int MAX_FRAMES_PER_WALK = 1 << 21;
+    /**
+     * Outside frames recorded for reuse per walk, all threads together: bounds the memory kept
+     * between walks. Threads beyond it are decoded afresh every time.
+     */
+    static final int MAX_OUTSIDE_PER_WALK = 1 << 15;
     private static final int MAX_THREADS = 100_000;
+    /** Stack versions: unique per fresh decode, across walkers (consumers key caches by them). */
+    private static final java.util.concurrent.atomic.AtomicLong versions = new java.util.concurrent.atomic.AtomicLong();
     private static final int MAX_INTERPRETERS = 1024;
 
     private final Memory memory;
@@ -75,6 +82,20 @@ public final class StackWalker {
     private final ByteBuffer chunkPiece = StackChunks.newPieceBuffer();
     private long[] cursors = new long[0];
     private int[] steps = new int[0];
+
+    // Reuse of a slot's last decode when nothing it was decoded from changed (see walk).
+    /** The sample the slot's last complete decode filled, or null when there is nothing to reuse. */
+    private ThreadSample[] lastSample = new ThreadSample[0];
+    private long[] lastThreadState = new long[0];
+    private long[] lastStart = new long[0];
+    private int[] lastDepth = new int[0];
+    private int[] lastSteps = new int[0];
+    private long[] lastVersion = new long[0];
+    private OutsideFrames[] outside = new OutsideFrames[0];
+    private boolean[] reused = new boolean[0];
+    /** Set when decoding a slot read memory other than its frames (thread-local bytecode): not reusable. */
+    private boolean[] readElsewhere = new boolean[0];
+    private int outsideBudget;
 
     // One batched read: what to read where.
     private long[] batchAddresses = new long[0];
@@ -168,6 +189,7 @@ public final class StackWalker {
         out.reset();
         copyBudget = MAX_COPY_PER_WALK;
         frameBudget = MAX_FRAMES_PER_WALK;
+        outsideBudget = MAX_OUTSIDE_PER_WALK;
         long holder = gil.holder();
         int interpreters = 0;
         long interp = firstInterpreter;
@@ -189,6 +211,7 @@ public final class StackWalker {
                 ThreadSample t = out.thread(i);
                 t.ownsGil = holder != 0 && holder == t.threadState;
             }
+            decideReuse(out, first, n);
             walkFrames(out, first, n);
             interp = next;
         }
@@ -257,13 +280,41 @@ public final class StackWalker {
         t.nativeThreadId = tsNativeId >= 0 ? b.getLong(tsNativeId) : 0;
     }
 
-    /** Phase 2: frame pointers behind the cframe (3.11-3.12) and data-stack chunks, in one call. */
+    /**
+     * Phase 2: frame pointers behind the cframe (3.11-3.12), data-stack chunks and, speculatively,
+     * the frames each thread's last walk read outside its chunks, in one call.
+     */
     private void readFramePointersAndChunks(StackSnapshot out, int first, int n) throws MemoryReadException {
+        long budget = copyBudget;
+        try {
+            readFramePointersAndChunks(first, n, true);
+        } catch (MemoryReadException e) {
+            int probes = 0;
+            for (int i = first; i < first + n; i++) {
+                probes += outside[i].probeCount();
+            }
+            if (probes == 0) {
+                throw e;
+            }
+            // a speculative address may be gone (a finished generator, an exited thread): without them
+            for (int i = first; i < first + n; i++) {
+                outside[i].forget();
+            }
+            copyBudget = budget;
+            readFramePointersAndChunks(first, n, false);
+        }
+    }
+
+    private void readFramePointersAndChunks(int first, int n, boolean probe) throws MemoryReadException {
+        int probes = 0;
+        for (int i = first; i < first + n; i++) {
+            allocateFrameBuffers(i);
+            probes += probe ? outside[i].probeCount() : 0;
+        }
         int k = 0;
-        ensureBatch(2 * n);
+        ensureBatch(2 * n + probes);
         for (int i = first; i < first + n; i++) {
             ByteBuffer b = tsBufs[i];
-            allocateFrameBuffers(i);
             cursors[i] = tsCFrame >= 0 ? 0 : b.getLong(tsFrame);
             if (tsCFrame >= 0 && b.getLong(tsCFrame) != 0) {
                 batchAddresses[k] = b.getLong(tsCFrame) + cfCurrentFrame;
@@ -282,6 +333,11 @@ public final class StackWalker {
                     k++;
                 }
             }
+            if (probe) {
+                k = outside[i].addProbes(batchAddresses, batchBuffers, batchLengths, k);
+            } else {
+                outside[i].dropProbes();
+            }
         }
         if (k > 0) {
             memory.readAll(batchAddresses, batchBuffers, batchLengths, k);
@@ -294,6 +350,57 @@ public final class StackWalker {
                 copyBudget -= chunkSets[i].complete(copyBudget);
             }
         }
+    }
+
+    /**
+     * Reuses a thread's previous decode when everything that decode was computed from is unchanged:
+     * the same thread state and first frame, data-stack chunks at the same addresses with the same
+     * bytes, and the same bytes at every frame it read outside them (probed in this walk's batch).
+     * The chain is then the same chain through the same bytes, so decoding again would give the
+     * same frames; it must not have been cut short, nor read anything else (thread-local bytecode).
+     * Every other thread is decoded afresh (and its old decode forgotten first, so a failed walk
+     * cannot leave a half-written one to reuse).
+     */
+    private void decideReuse(StackSnapshot out, int first, int n) {
+        for (int i = first; i < first + n; i++) {
+            ThreadSample t = out.thread(i);
+            boolean same = lastSample[i] == t
+                    && lastThreadState[i] == t.threadState
+                    && lastStart[i] == cursors[i]
+                    && lastSteps[i] <= frameBudget
+                    && outside[i].probeCount() <= outsideBudget
+                    && (chunkSets == null || chunkSets[i].sameAsPrevious())
+                    && outside[i].unchanged();
+            reused[i] = same;
+            if (same) {
+                t.depth = lastDepth[i];
+                t.stackVersion = lastVersion[i];
+                frameBudget -= lastSteps[i];
+                outsideBudget -= outside[i].probeCount(); // kept for another walk: counts as recorded again
+                cursors[i] = 0;
+            } else {
+                lastSample[i] = null;
+                lastStart[i] = cursors[i];
+                readElsewhere[i] = false;
+                outside[i].startWalk();
+            }
+        }
+    }
+
+    /** After a fresh decode: remembers what it was computed from, for the next walk. */
+    private void rememberDecode(ThreadSample t, int i) {
+        OutsideFrames o = outside[i];
+        o.endWalk();
+        if (t.truncated || readElsewhere[i]) {
+            o.forget();
+            return;
+        }
+        t.stackVersion = versions.incrementAndGet();
+        lastSample[i] = t;
+        lastThreadState[i] = t.threadState;
+        lastDepth[i] = t.depth;
+        lastSteps[i] = steps[i];
+        lastVersion[i] = t.stackVersion;
     }
 
     /**
@@ -313,10 +420,16 @@ public final class StackWalker {
                 long frame = cursors[i];
                 while (frame != 0) {
                     int base = chunkSets == null ? -1 : chunkSets[i].find(frame, frameSize);
-                    if (base < 0) {
+                    if (base >= 0) {
+                        frame = decode(t, chunkSets[i].buffer(), base, frame, i);
+                        continue;
+                    }
+                    ByteBuffer probed = outside[i].probeFor(frame);
+                    if (probed == null) {
                         break;
                     }
-                    frame = decode(t, chunkSets[i].buffer(), base, frame, i);
+                    outside[i].record(frame, probed, --outsideBudget >= 0);
+                    frame = decode(t, probed, 0, frame, i);
                 }
                 cursors[i] = frame;
                 if (frame != 0) {
@@ -333,12 +446,17 @@ public final class StackWalker {
             memory.readAll(batchAddresses, batchBuffers, batchLengths, k);
             for (int j = 0; j < k; j++) {
                 int i = pendingSlots[j];
+                outside[i].record(cursors[i], frameBufs[i], --outsideBudget >= 0);
                 cursors[i] = decode(out.thread(i), frameBufs[i], 0, cursors[i], i);
             }
         }
-        if (interpreterFrames && fIsEntry < 0) {
-            for (int i = first; i < first + n; i++) {
-                out.thread(i).markLastAsEntry(); // the outermost frame was entered from C
+        for (int i = first; i < first + n; i++) {
+            ThreadSample t = out.thread(i);
+            if (interpreterFrames && fIsEntry < 0) {
+                t.markLastAsEntry(); // the outermost frame was entered from C
+            }
+            if (!reused[i]) {
+                rememberDecode(t, i);
             }
         }
     }
@@ -367,7 +485,7 @@ public final class StackWalker {
         long executable = b.getLong(base + fCode) & executableMask;
         CodeInfo code = executable == 0 ? null : codes.get(executable);
         if (code != null) {
-            long index = (b.getLong(base + fInstr) - bytecodeStart(executable, b, base)) / 2;
+            long index = (b.getLong(base + fInstr) - bytecodeStart(executable, b, base, slot)) / 2;
             int line = index < 0 || index > Integer.MAX_VALUE ? code.firstLine() : code.lineAt((int) index);
             t.push(code, line, frame, fIsEntry >= 0 && b.get(base + fIsEntry) != 0);
         }
@@ -379,10 +497,11 @@ public final class StackWalker {
      * {@code co_code_adaptive}, or in free-threaded 3.14+ the thread's copy
      * {@code co_tlbc->entries[frame->tlbc_index]} (index 0 is co_code_adaptive itself).
      */
-    private long bytecodeStart(long code, ByteBuffer b, int base) throws MemoryReadException {
+    private long bytecodeStart(long code, ByteBuffer b, int base, int slot) throws MemoryReadException {
         if (fTlbcIndex >= 0) {
             int index = b.getInt(base + fTlbcIndex);
             if (index > 0 && index < 1 << 16) {
+                readElsewhere[slot] = true;
                 long array = readPointer(code + codeTlbc);
                 long copy = array == 0 ? 0 : readPointer(array + tlbcEntries + 8L * index);
                 if (copy != 0) {
@@ -427,6 +546,7 @@ public final class StackWalker {
         if (chunkSets != null) {
             chunkSets = java.util.Arrays.copyOf(chunkSets, size);
         }
+        resizeReuse(size);
         for (int i = old; i < size; i++) {
             tsBufs[i] = ByteBuffer.allocate(tsSize).order(ByteOrder.LITTLE_ENDIAN);
         }
@@ -441,6 +561,7 @@ public final class StackWalker {
         if (frameBufs[i] == null) {
             frameBufs[i] = ByteBuffer.allocate(frameSize).order(ByteOrder.LITTLE_ENDIAN);
             cframeBufs[i] = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            outside[i] = new OutsideFrames(frameSize);
             if (chunkSets != null) {
                 chunkSets[i] = new StackChunks(memory, chunkPiece);
             }
@@ -464,10 +585,23 @@ public final class StackWalker {
         if (chunkSets != null) {
             chunkSets = java.util.Arrays.copyOf(chunkSets, keep);
         }
+        resizeReuse(keep);
         batchAddresses = new long[keep + 2];
         batchBuffers = new ByteBuffer[keep + 2];
         batchLengths = new int[keep + 2];
         pendingSlots = new int[keep + 2];
+    }
+
+    private void resizeReuse(int size) {
+        lastSample = java.util.Arrays.copyOf(lastSample, size);
+        lastThreadState = java.util.Arrays.copyOf(lastThreadState, size);
+        lastStart = java.util.Arrays.copyOf(lastStart, size);
+        lastDepth = java.util.Arrays.copyOf(lastDepth, size);
+        lastSteps = java.util.Arrays.copyOf(lastSteps, size);
+        lastVersion = java.util.Arrays.copyOf(lastVersion, size);
+        outside = java.util.Arrays.copyOf(outside, size);
+        reused = java.util.Arrays.copyOf(reused, size);
+        readElsewhere = java.util.Arrays.copyOf(readElsewhere, size);
     }
 
     private void ensureBatch(int n) {

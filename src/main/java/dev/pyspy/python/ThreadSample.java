@@ -15,6 +15,12 @@ public final class ThreadSample {
     public int depth;
     /** True when the walk stopped at the depth limit. */
     public boolean truncated;
+    /**
+     * Names this decode of the stack: two samples of a thread with the same non-zero version hold
+     * the same frames (the walker reused the first decode), so what a consumer derived from the
+     * first holds for the second. 0 when unknown.
+     */
+    public long stackVersion;
     public CodeInfo[] codes = new CodeInfo[32];
     public int[] lines = new int[32];
     public long[] frameAddresses = new long[32];
@@ -23,6 +29,7 @@ public final class ThreadSample {
     void clear() {
         depth = 0;
         truncated = false;
+        stackVersion = 0;
         ownsGil = false;
         nativeThreadId = 0;
     }

@@ -19,6 +19,9 @@ public final class StackRecorder implements SampleConsumer {
     private final RecordOptions options;
     private final LongIntMap frameIds = new LongIntMap(1024);
     private int[] stack = new int[256];
+    /** Per profile thread: the stack version last recorded and its stack id (an unchanged stack is not interned again). */
+    private long[] lastVersions = new long[16];
+    private int[] lastStacks = new int[16];
 
     public StackRecorder(Profile profile, RecordOptions options) {
         this.profile = profile;
@@ -39,6 +42,11 @@ public final class StackRecorder implements SampleConsumer {
         if (process.profileRootFrame < 0 && options.subprocesses()) {
             process.profileRootFrame = profile.frameId(FrameInfo.synthetic(process.label()));
         }
+        int index = thread.profileIndex;
+        if (t.stackVersion != 0 && index < lastVersions.length && lastVersions[index] == t.stackVersion) {
+            profile.addSample(nanosSinceStart, index, lastStacks[index]);
+            return;
+        }
         int needed = t.depth + 2;
         if (stack.length < needed) {
             stack = Arrays.copyOf(stack, Math.max(needed, stack.length * 2));
@@ -53,7 +61,15 @@ public final class StackRecorder implements SampleConsumer {
         for (int i = t.depth - 1; i >= 0; i--) {
             stack[n++] = frameId(process, t.codes[i], t.lines[i]);
         }
-        profile.addSample(nanosSinceStart, thread.profileIndex, profile.stackId(stack, n));
+        int stackId = profile.stackId(stack, n);
+        if (index >= lastVersions.length) {
+            int size = Math.max(index + 1, lastVersions.length * 2);
+            lastVersions = Arrays.copyOf(lastVersions, size);
+            lastStacks = Arrays.copyOf(lastStacks, size);
+        }
+        lastVersions[index] = t.stackVersion;
+        lastStacks[index] = stackId;
+        profile.addSample(nanosSinceStart, index, stackId);
     }
 
     private int frameId(SampledProcess process, CodeInfo code, int line) {
