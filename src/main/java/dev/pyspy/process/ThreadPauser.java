@@ -60,7 +60,7 @@ public final class ThreadPauser implements AutoCloseable {
 
     private static final int WAIT_ANY = LibC.__WALL | LibC.__WNOTHREAD | LibC.WNOHANG;
     /** How long {@link #awaitStops} polls without sleeping before it backs off. */
-    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     private static final long DEFAULT_STOP_TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long DETACH_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** Re-listing /proc/PID/task ends after this many rounds even if threads keep appearing. */
@@ -111,6 +111,7 @@ public final class ThreadPauser implements AutoCloseable {
     private ThreadPauser(int pid) {
         this.pid = pid;
         this.owner = Thread.currentThread();
+        LibC.preciseSleeps();
     }
 
     /**
@@ -482,14 +483,14 @@ public final class ThreadPauser implements AutoCloseable {
                 continue;
             }
             // The target stays stopped while we wait, so poll hard at first: a running thread
-            // usually stops within tens of microseconds, and a sleeping wake-up would add far more.
+            // usually stops within tens of microseconds. Then short sleeps (precise: see
+            // LibC.preciseSleeps), never long ones: a thread waiting for a CPU on a busy machine
+            // stops late, and every microsecond slept past its stop pauses the others too.
             if (now - spinUntil < 0) {
                 Thread.onSpinWait();
-            } else if (sleep == 0) {
-                sleep = 20_000;
             } else {
+                sleep = sleep == 0 ? 10_000 : Math.min(sleep * 2, 100_000);
                 LockSupport.parkNanos(sleep);
-                sleep = Math.min(sleep * 2, 1_000_000);
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.pyspy.sampler;
 
 import dev.pyspy.PyspyException;
+import dev.pyspy.process.LibC;
 import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.PythonProcess;
@@ -20,8 +21,8 @@ public final class Sampler {
     private static final Logger log = LoggerFactory.getLogger(Sampler.class);
     /** While waiting for the next tick, signals for traced targets are passed on at least this often. */
     private static final long POLL_NANOS = 2_000_000;
-    /** Waits shorter than this are spun, not slept: parking overshoots by ~50 us, which caps high rates. */
-    private static final long SPIN_NANOS = 100_000;
+    /** Waits shorter than this are spun, not slept: even a precise sleep (LibC.preciseSleeps) wakes ~10 us late. */
+    private static final long SPIN_NANOS = 30_000;
 
     /** Why sampling ended. */
     public enum End { STOPPED, DURATION, TARGET_EXITED }
@@ -61,6 +62,7 @@ public final class Sampler {
 
     /** Runs until stopped, the duration ends or every target exited. Call on the sampler thread. */
     public End run() throws PyspyException {
+        LibC.preciseSleeps();
         stats.startNanos = System.nanoTime();
         Thread watcherThread = null;
         try {
@@ -141,7 +143,7 @@ public final class Sampler {
             }
             for (long wait; (wait = next - System.nanoTime()) > 0 && !stopRequested; ) {
                 if (wait < SPIN_NANOS) {
-                    Thread.onSpinWait(); // a sleep this short would overshoot by the kernel's timer slack
+                    Thread.onSpinWait(); // a sleep this short would overshoot
                     continue;
                 }
                 for (SampledProcess p : processes) {

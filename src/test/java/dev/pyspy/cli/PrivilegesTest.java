@@ -45,7 +45,7 @@ class PrivilegesTest {
     private static final Set<Long> WRITING_PTRACE = Set.of(4L, 5L, 6L, 13L, 15L, 0x4203L, 0x4205L);
     /** Every native function pyspy binds; adding one (process_vm_writev, pwrite, ...) must be a decision. */
     private static final Set<String> ALLOWED_NATIVE = Set.of("process_vm_readv", "ptrace", "waitpid", "waitid", "kill",
-            "getuid", "geteuid", "getpid", "gettid", "close", "poll", "syscall", "posix_spawnp", "posix_spawnattr_init",
+            "getuid", "geteuid", "getpid", "gettid", "prctl", "close", "poll", "syscall", "posix_spawnp", "posix_spawnattr_init",
             "posix_spawnattr_destroy", "posix_spawnattr_setflags", "posix_spawnattr_setsigmask",
             "posix_spawn_file_actions_init", "posix_spawn_file_actions_destroy", "posix_spawn_file_actions_addopen",
             "posix_spawn_file_actions_adddup2", "sigemptyset", "strerror", "getppid", "isatty", "ioctl");
