@@ -17,16 +17,21 @@ public final class ThreadActivity {
     }
 
     static boolean looksIdle(CodeInfo innermost) {
+        // runs per thread per sample when tids are unknown: compares in place, allocates nothing
         String name = innermost.name();
         String file = innermost.filename();
-        int dot = name.lastIndexOf('.');
-        String plain = dot >= 0 ? name.substring(dot + 1) : name;
         if (file.endsWith("threading.py")) {
-            return plain.equals("wait") || plain.equals("_wait_for_tstate_lock") || plain.equals("join");
+            return named(name, "wait") || named(name, "_wait_for_tstate_lock") || named(name, "join");
         }
         if (file.endsWith("selectors.py") || file.endsWith("queue.py") || file.endsWith("socket.py")) {
-            return plain.equals("select") || plain.equals("get") || plain.equals("accept") || plain.equals("poll");
+            return named(name, "select") || named(name, "get") || named(name, "accept") || named(name, "poll");
         }
         return false;
+    }
+
+    /** Whether the last part of a (qualified) name is {@code plain}: {@code wait} or {@code Condition.wait}. */
+    private static boolean named(String name, String plain) {
+        int rest = name.length() - plain.length();
+        return name.endsWith(plain) && (rest == 0 || name.charAt(rest - 1) == '.');
     }
 }

@@ -113,7 +113,8 @@ public final class SampledProcess implements AutoCloseable {
         }
         for (int i = 0; i < n; i++) {
             ThreadSample t = snapshot.thread(i);
-            SampledThread thread = threads.get(t.threadId);
+            // threads usually come in the same order as last time: skip the (boxing) map lookup then
+            SampledThread thread = slots[i] != null && slots[i].threadId == t.threadId ? slots[i] : threads.get(t.threadId);
             if (thread == null) {
                 thread = new SampledThread(t.threadId);
                 threads.put(t.threadId, thread);
@@ -147,6 +148,8 @@ public final class SampledProcess implements AutoCloseable {
             alive.put(thread.threadId, thread);
         }
         threads.keySet().retainAll(alive.keySet());
+        // slots past n hold threads just forgotten: a new thread reusing one's id must not match them
+        java.util.Arrays.fill(slots, n, slots.length, null);
     }
 
     /**
