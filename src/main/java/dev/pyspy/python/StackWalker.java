@@ -538,15 +538,7 @@ public final class StackWalker {
         }
         int size = Math.max(n, tsBufs.length * 2);
         int old = tsBufs.length;
-        tsBufs = java.util.Arrays.copyOf(tsBufs, size);
-        frameBufs = java.util.Arrays.copyOf(frameBufs, size);
-        cframeBufs = java.util.Arrays.copyOf(cframeBufs, size);
-        cursors = java.util.Arrays.copyOf(cursors, size);
-        steps = java.util.Arrays.copyOf(steps, size);
-        if (chunkSets != null) {
-            chunkSets = java.util.Arrays.copyOf(chunkSets, size);
-        }
-        resizeReuse(size);
+        resizeSlots(size);
         for (int i = old; i < size; i++) {
             tsBufs[i] = ByteBuffer.allocate(tsSize).order(ByteOrder.LITTLE_ENDIAN);
         }
@@ -577,22 +569,20 @@ public final class StackWalker {
         if (tsBufs.length <= 4 * keep) {
             return;
         }
-        tsBufs = java.util.Arrays.copyOf(tsBufs, keep);
-        frameBufs = java.util.Arrays.copyOf(frameBufs, keep);
-        cframeBufs = java.util.Arrays.copyOf(cframeBufs, keep);
-        cursors = java.util.Arrays.copyOf(cursors, keep);
-        steps = java.util.Arrays.copyOf(steps, keep);
-        if (chunkSets != null) {
-            chunkSets = java.util.Arrays.copyOf(chunkSets, keep);
-        }
-        resizeReuse(keep);
-        batchAddresses = new long[keep + 2];
-        batchBuffers = new ByteBuffer[keep + 2];
-        batchLengths = new int[keep + 2];
-        pendingSlots = new int[keep + 2];
+        resizeSlots(keep);
+        resizeBatch(keep + 2);
     }
 
-    private void resizeReuse(int size) {
+    /** Every per-slot array at {@code size} slots: one list, so a new per-slot array cannot be missed. */
+    private void resizeSlots(int size) {
+        tsBufs = java.util.Arrays.copyOf(tsBufs, size);
+        frameBufs = java.util.Arrays.copyOf(frameBufs, size);
+        cframeBufs = java.util.Arrays.copyOf(cframeBufs, size);
+        cursors = java.util.Arrays.copyOf(cursors, size);
+        steps = java.util.Arrays.copyOf(steps, size);
+        if (chunkSets != null) {
+            chunkSets = java.util.Arrays.copyOf(chunkSets, size);
+        }
         lastSample = java.util.Arrays.copyOf(lastSample, size);
         lastThreadState = java.util.Arrays.copyOf(lastThreadState, size);
         lastStart = java.util.Arrays.copyOf(lastStart, size);
@@ -606,12 +596,16 @@ public final class StackWalker {
 
     private void ensureBatch(int n) {
         if (batchAddresses.length < n + 2) {
-            int size = Math.max(n + 2, batchAddresses.length * 2);
-            batchAddresses = new long[size];
-            batchBuffers = new ByteBuffer[size];
-            batchLengths = new int[size];
-            pendingSlots = new int[size];
+            resizeBatch(Math.max(n + 2, batchAddresses.length * 2));
         }
+    }
+
+    /** The batch arrays, empty, at {@code size} entries (they hold nothing between reads). */
+    private void resizeBatch(int size) {
+        batchAddresses = new long[size];
+        batchBuffers = new ByteBuffer[size];
+        batchLengths = new int[size];
+        pendingSlots = new int[size];
     }
 
     private long readPointer(long address) throws MemoryReadException {
