@@ -87,7 +87,8 @@ public final class CodeCache {
         // names are the program's to choose (any length, any code points): made printable once here
         String fn = DisplayText.clean(objects.readString(buf.getLong(filename), DisplayText.MAX_CHARS + 1));
         String nm = DisplayText.clean(objects.readString(buf.getLong(name), DisplayText.MAX_CHARS + 1));
-        int first = buf.getInt(firstLine);
+        // a line is never negative (0 = none): one that is comes from memory being rewritten under us
+        int first = Math.max(buf.getInt(firstLine), 0);
         byte[] table = objects.readBytes(buf.getLong(lineTable), 1 << 20);
         return new CodeInfo(nextId++, address, nm, fn, shortFilenames.shorten(fn), first, table, lineFormat);
     }
