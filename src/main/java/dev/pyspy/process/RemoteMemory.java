@@ -31,10 +31,18 @@ public final class RemoteMemory implements Memory, AutoCloseable {
     private static final long MAX_BATCH_BYTES = 16L << 20;
 
     private final int pid;
-    /** One local iovec: the whole data buffer of a call is contiguous. */
-    private com.sun.jna.Memory localIov = new com.sun.jna.Memory(IOVEC_SIZE);
-    private com.sun.jna.Memory remoteIov = new com.sun.jna.Memory((long) IOVEC_SIZE * LibC.IOV_MAX);
+    /**
+     * One local iovec per range: a direct destination buffer is read into in place; a heap one
+     * through {@link #data}, copied out after the call.
+     */
+    private final com.sun.jna.Memory localIov = new com.sun.jna.Memory((long) IOVEC_SIZE * LibC.IOV_MAX);
+    private final com.sun.jna.Memory remoteIov = new com.sun.jna.Memory((long) IOVEC_SIZE * LibC.IOV_MAX);
+    /** Direct views of the iovec arrays: filled without a native call per field. */
+    private final ByteBuffer localIovs = iovecView(localIov);
+    private final ByteBuffer remoteIovs = iovecView(remoteIov);
+    private final DirectBufferAddresses directAddresses = new DirectBufferAddresses();
     private com.sun.jna.Memory data;
+    private long dataAddress;
     /** Direct view of {@link #data}, kept to copy into callers' buffers without allocating. */
     private ByteBuffer dataView;
     private long readCalls;
@@ -66,14 +74,13 @@ public final class RemoteMemory implements Memory, AutoCloseable {
             throw new PyspyException(ExitCode.NO_SUCH_PROCESS, "process " + pid + " has no memory mappings"
                     + " (a kernel thread or an exiting process)");
         }
-        ByteBuffer one = ByteBuffer.allocate(1);
         int tried = 0;
         for (MemoryMapping m : maps) {
             // [vvar] and similar pages cannot be read through process_vm_readv; files and [heap] can.
             if (!m.readable() || (m.isPseudo() && !m.pathname().equals("[heap]") && !m.pathname().equals("[stack]"))) {
                 continue;
             }
-            int errno = rawRead(m.start(), one);
+            int errno = rawRead(m.start());
             if (errno == 0) {
                 return;
             }
@@ -122,11 +129,12 @@ public final class RemoteMemory implements Memory, AutoCloseable {
     public void read(long address, ByteBuffer dst, int length) throws MemoryReadException {
         checkLength(dst, length);
         if (length > 0) {
-            ensureCapacity(length);
-            localIov.setPointer(0, data);
-            localIov.setLong(8, length);
-            remoteIov.setLong(0, address);
-            remoteIov.setLong(8, length);
+            boolean direct = dst.isDirect();
+            if (!direct) {
+                ensureCapacity(length);
+            }
+            setIovec(localIovs, 0, direct ? directAddresses.of(dst) : dataAddress, length);
+            setIovec(remoteIovs, 0, address, length);
             long n = call(1);
             if (n < 0) {
                 throw failure(-n, address, length);
@@ -134,8 +142,10 @@ public final class RemoteMemory implements Memory, AutoCloseable {
             if (n != length) {
                 throw new MemoryReadException(address, length, "partial read of " + n + " bytes (unmapped memory)");
             }
-            dst.clear();
-            dst.put(0, dataView, 0, length);
+            if (!direct) {
+                dst.clear();
+                dst.put(0, dataView, 0, length);
+            }
         }
         finish(dst, length);
     }
@@ -167,52 +177,77 @@ public final class RemoteMemory implements Memory, AutoCloseable {
     private void readBatch(long[] addresses, ByteBuffer[] dsts, int[] lengths, int from, int to, long total, int iovs)
             throws MemoryReadException {
         if (iovs > 0) {
-            ensureCapacity(total);
-            int k = 0;
+            long staged = 0;
             for (int j = from; j < to; j++) {
-                if (lengths[j] > 0) {
-                    remoteIov.setLong((long) k * IOVEC_SIZE, addresses[j]);
-                    remoteIov.setLong((long) k * IOVEC_SIZE + 8, lengths[j]);
+                staged += dsts[j].isDirect() ? 0 : lengths[j];
+            }
+            ensureCapacity(staged);
+            int k = 0;
+            long stagedAt = 0;
+            for (int j = from; j < to; j++) {
+                int len = lengths[j];
+                if (len > 0) {
+                    setIovec(remoteIovs, k, addresses[j], len);
+                    if (dsts[j].isDirect()) {
+                        setIovec(localIovs, k, directAddresses.of(dsts[j]), len);
+                    } else {
+                        setIovec(localIovs, k, dataAddress + stagedAt, len);
+                        stagedAt += len;
+                    }
                     k++;
                 }
             }
-            localIov.setPointer(0, data);
-            localIov.setLong(8, total);
             long n = call(iovs);
             if (n != total) {
-                // The kernel stops at the first range it cannot read completely: fail that one.
-                long read = Math.max(n, 0);
-                long offset = 0;
-                for (int j = from; j < to; j++) {
-                    if (offset + lengths[j] > read && lengths[j] > 0) {
-                        if (n < 0) {
-                            throw failure(-n, addresses[j], lengths[j]);
-                        }
-                        throw new MemoryReadException(addresses[j], lengths[j],
-                                offset == read ? "address not mapped" : "partial read (unmapped memory)");
-                    }
-                    offset += lengths[j];
-                }
+                throw batchFailure(addresses, lengths, from, to, n);
             }
         }
-        long offset = 0;
+        int stagedAt = 0;
         for (int j = from; j < to; j++) {
             ByteBuffer dst = dsts[j];
             int len = lengths[j];
-            dst.clear();
-            if (len > 0) {
-                dst.put(0, dataView, (int) offset, len);
+            if (!dst.isDirect()) {
+                dst.clear();
+                if (len > 0) {
+                    dst.put(0, dataView, stagedAt, len);
+                }
+                stagedAt += len;
             }
             finish(dst, len);
-            offset += len;
         }
     }
 
-    /** Issues one process_vm_readv; returns bytes read, or minus errno. */
-    private long call(int remoteCount) {
+    /** The kernel stops at the first range it cannot read completely: the failure names that one. */
+    private MemoryReadException batchFailure(long[] addresses, int[] lengths, int from, int to, long n) {
+        long read = Math.max(n, 0);
+        long position = 0;
+        for (int j = from; j < to; j++) {
+            if (position + lengths[j] > read && lengths[j] > 0) {
+                if (n < 0) {
+                    return failure(-n, addresses[j], lengths[j]);
+                }
+                return new MemoryReadException(addresses[j], lengths[j],
+                        position == read ? "address not mapped" : "partial read (unmapped memory)");
+            }
+            position += lengths[j];
+        }
+        return new MemoryReadException(addresses[from], lengths[from], "short read of " + n + " bytes");
+    }
+
+    private static ByteBuffer iovecView(com.sun.jna.Memory iovecs) {
+        return iovecs.getByteBuffer(0, iovecs.size()).order(ByteOrder.nativeOrder());
+    }
+
+    private static void setIovec(ByteBuffer iovecs, int index, long base, long length) {
+        iovecs.putLong(index * IOVEC_SIZE, base);
+        iovecs.putLong(index * IOVEC_SIZE + 8, length);
+    }
+
+    /** Issues one process_vm_readv of as many local as remote iovecs; returns bytes read, or minus errno. */
+    private long call(int count) {
         readCalls++;
         try {
-            return LibC.process_vm_readv(pid, localIov, 1, remoteIov, remoteCount, 0);
+            return LibC.process_vm_readv(pid, localIov, count, remoteIov, count, 0);
         } catch (LastErrorException e) {
             int errno = e.getErrorCode();
             if (errno == LibC.ESRCH) {
@@ -222,11 +257,9 @@ public final class RemoteMemory implements Memory, AutoCloseable {
         }
     }
 
-    private int rawRead(long address, ByteBuffer dst) {
-        localIov.setPointer(0, data);
-        localIov.setLong(8, 1);
-        remoteIov.setLong(0, address);
-        remoteIov.setLong(8, 1);
+    private int rawRead(long address) {
+        setIovec(localIovs, 0, dataAddress, 1);
+        setIovec(remoteIovs, 0, address, 1);
         long n = call(1);
         if (n < 0) {
             return (int) -n;
@@ -275,6 +308,7 @@ public final class RemoteMemory implements Memory, AutoCloseable {
             throw new IllegalArgumentException("read of " + size + " bytes is too large");
         }
         data = new com.sun.jna.Memory(size);
+        dataAddress = Pointer.nativeValue(data);
         dataView = data.getByteBuffer(0, size);
     }
 

@@ -18,10 +18,18 @@ public final class GilReader {
 
     private final Memory memory;
     private final Mode mode;
+    /** POINTER: where the holder is; GIL_STRUCT: where the pointer to the GIL struct is. */
     private final long address;
     private final int lockedOffset;
     private final int holderOffset;
-    private final ByteBuffer buf = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+    /** GIL_STRUCT: the struct's fields read together, from the lower of the two offsets. */
+    private final int fieldsFrom;
+    private final int fieldsLength;
+    private final ByteBuffer buf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer fields = ByteBuffer.allocate(MAX_FIELDS).order(ByteOrder.LITTLE_ENDIAN);
+    private static final int MAX_FIELDS = 64;
+    /** GIL_STRUCT: the struct's address as last read, 0 before; batched reads speculate it is unchanged. */
+    private long lastStruct;
 
     private GilReader(Memory memory, Mode mode, long address, int lockedOffset, int holderOffset) {
         this.memory = memory;
@@ -29,6 +37,8 @@ public final class GilReader {
         this.address = address;
         this.lockedOffset = lockedOffset;
         this.holderOffset = holderOffset;
+        this.fieldsFrom = Math.min(lockedOffset, holderOffset);
+        this.fieldsLength = Math.max(lockedOffset + 4, holderOffset + 8) - fieldsFrom;
     }
 
     public static GilReader none(Memory memory) {
@@ -60,19 +70,78 @@ public final class GilReader {
                 return buf.getLong(0);
             case GIL_STRUCT:
                 memory.read(address, buf, 8);
-                long gil = buf.getLong(0);
-                if (gil == 0) {
+                lastStruct = buf.getLong(0);
+                if (lastStruct == 0) {
                     return 0;
                 }
-                memory.read(gil + lockedOffset, buf, 4);
-                if (buf.getInt(0) == 0) {
-                    return 0;
-                }
-                memory.read(gil + holderOffset, buf, 8);
-                return buf.getLong(0);
+                return structHolder(lastStruct);
             default:
                 return 0;
         }
+    }
+
+    /**
+     * Adds the reads {@link #holderFromBatch} needs to a caller's batch at index {@code k}; returns
+     * the next free index. The GIL struct's fields are read where the struct was last seen, with
+     * its pointer checked in the same batch.
+     */
+    int addReads(long[] addresses, ByteBuffer[] buffers, int[] lengths, int k) {
+        if (mode == Mode.NONE) {
+            return k;
+        }
+        addresses[k] = address;
+        buffers[k] = buf;
+        lengths[k] = 8;
+        if (mode == Mode.POINTER || lastStruct == 0 || fieldsLength > MAX_FIELDS) {
+            return k + 1;
+        }
+        addresses[k + 1] = lastStruct + fieldsFrom;
+        buffers[k + 1] = fields;
+        lengths[k + 1] = fieldsLength;
+        return k + 2;
+    }
+
+    /** How many entries {@link #addReads} adds at most. */
+    static int maxReads() {
+        return 2;
+    }
+
+    /** The holder, from a batch that {@link #addReads} contributed to (reading again if the GIL struct moved). */
+    long holderFromBatch() throws MemoryReadException {
+        switch (mode) {
+            case POINTER:
+                return buf.getLong(0);
+            case GIL_STRUCT:
+                long struct = buf.getLong(0);
+                if (struct == 0) {
+                    lastStruct = 0;
+                    return 0;
+                }
+                if (struct != lastStruct || fieldsLength > MAX_FIELDS) {
+                    lastStruct = struct;
+                    return structHolder(struct);
+                }
+                return holderFromFields();
+            default:
+                return 0;
+        }
+    }
+
+    private long structHolder(long struct) throws MemoryReadException {
+        if (fieldsLength > MAX_FIELDS) {
+            memory.read(struct + lockedOffset, buf, 4);
+            if (buf.getInt(0) == 0) {
+                return 0;
+            }
+            memory.read(struct + holderOffset, buf, 8);
+            return buf.getLong(0);
+        }
+        memory.read(struct + fieldsFrom, fields, fieldsLength);
+        return holderFromFields();
+    }
+
+    private long holderFromFields() {
+        return fields.getInt(lockedOffset - fieldsFrom) == 0 ? 0 : fields.getLong(holderOffset - fieldsFrom);
     }
 
     public boolean applies() {

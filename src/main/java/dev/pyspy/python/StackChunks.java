@@ -24,7 +24,7 @@ final class StackChunks {
 
     private final Memory memory;
     private final ByteBuffer header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
-    private ByteBuffer copy = ByteBuffer.allocate(INITIAL_COPY).order(ByteOrder.LITTLE_ENDIAN);
+    private ByteBuffer copy = newCopy(INITIAL_COPY);
     /**
      * The previous walk's copy, kept (buffers swap each walk, nothing is copied) so the walker can
      * tell an unchanged data stack by comparing bytes and reuse that walk's decoded frames.
@@ -42,6 +42,9 @@ final class StackChunks {
     private int[] offsets = new int[4];
     private int count;
     private int used;
+    /** Where in the copy the frames of the last fresh decode are (kept while it is reused). */
+    private int[] decodedBases = new int[16];
+    private int decodedCount;
 
     StackChunks(Memory memory, ByteBuffer piece) {
         this.memory = memory;
@@ -156,11 +159,26 @@ final class StackChunks {
         return used;
     }
 
+    /** Forgets the frames of the last fresh decode: a new one starts (see {@link #decoded}). */
+    void beginDecode() {
+        decodedCount = 0;
+    }
+
+    /** Notes that the walker decoded a frame at {@code base} in this walk's copy. */
+    void decoded(int base) {
+        if (decodedCount == decodedBases.length) {
+            decodedBases = java.util.Arrays.copyOf(decodedBases, 2 * decodedCount);
+        }
+        decodedBases[decodedCount++] = base;
+    }
+
     /**
-     * True when this walk copied the same chunks at the same addresses with the same bytes as the
-     * previous walk: every frame found in the copy then decodes exactly as it did then.
+     * True when this walk copied chunks at the same addresses and lengths as the previous walk and
+     * every field the last fresh decode read, in every frame it decoded, holds the same bytes: the
+     * frames found in the copy then decode exactly as they did. Only those fields are compared
+     * (locals and value stacks, most of a chunk, change without changing the stack).
      */
-    boolean sameAsPrevious() {
+    boolean sameFramesAsPrevious(int[] fieldOffsets, int[] fieldWidths) {
         if (previous == null || count != previousCount || used != previousUsed || count == 0) {
             return false;
         }
@@ -169,14 +187,33 @@ final class StackChunks {
                 return false;
             }
         }
-        return java.util.Arrays.equals(copy.array(), 0, used, previous.array(), 0, used);
+        for (int d = 0; d < decodedCount; d++) {
+            int base = decodedBases[d];
+            for (int f = 0; f < fieldOffsets.length; f++) {
+                int at = base + fieldOffsets[f];
+                boolean same = switch (fieldWidths[f]) {
+                    case 8 -> copy.getLong(at) == previous.getLong(at);
+                    case 4 -> copy.getInt(at) == previous.getInt(at);
+                    default -> copy.get(at) == previous.get(at);
+                };
+                if (!same) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Direct, so the kernel copies the target's chunk straight into it (see RemoteMemory). */
+    private static ByteBuffer newCopy(int size) {
+        return ByteBuffer.allocateDirect(size).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** Makes this walk's copy the previous one and starts an empty copy (reusing the older buffer). */
     private void keepAsPrevious() {
         ByteBuffer older = previous;
         previous = copy;
-        copy = older != null ? older : ByteBuffer.allocate(INITIAL_COPY).order(ByteOrder.LITTLE_ENDIAN);
+        copy = older != null ? older : newCopy(INITIAL_COPY);
         long[] s = previousStarts;
         previousStarts = starts;
         starts = s;
@@ -194,7 +231,7 @@ final class StackChunks {
 
     private void ensureCapacity(int needed) {
         if (copy.capacity() < needed) {
-            ByteBuffer bigger = ByteBuffer.allocate(Math.max(needed, copy.capacity() * 2)).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer bigger = newCopy(Math.max(needed, copy.capacity() * 2));
             bigger.put(0, copy, 0, used);
             copy = bigger;
         }

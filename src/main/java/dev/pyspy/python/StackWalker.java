@@ -68,6 +68,9 @@ public final class StackWalker {
     private final int codeTlbc;
     private final int tlbcEntries;
     private final int frameSize;
+    /** The frame fields decode reads (offset, width): all a reused decode depends on in a chunk. */
+    private final int[] decodedFieldOffsets;
+    private final int[] decodedFieldWidths;
     private final ByteBuffer wordBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer headBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer nextBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
@@ -96,6 +99,8 @@ public final class StackWalker {
     /** Set when decoding a slot read memory other than its frames (thread-local bytecode): not reusable. */
     private boolean[] readElsewhere = new boolean[0];
     private int outsideBudget;
+    /** The GIL holder this walk, -1 until read. */
+    private long gilHolder;
 
     // One batched read: what to read where.
     private long[] batchAddresses = new long[0];
@@ -162,6 +167,9 @@ public final class StackWalker {
             tlbcEntries = tlbc ? layout.offsetOr("_PyCodeArray.entries", 8) : -1;
             frameSize = Math.max(Math.max(Math.max(fPrevious, fCode), Math.max(fInstr, Math.max(fOwner, fIsEntry))),
                     fTlbcIndex) + 8;
+            int[][] fields = {{fPrevious, 8}, {fCode, 8}, {fInstr, 8}, {fOwner, 1}, {fIsEntry, 1}, {fTlbcIndex, 4}};
+            decodedFieldOffsets = java.util.Arrays.stream(fields).filter(f -> f[0] >= 0).mapToInt(f -> f[0]).toArray();
+            decodedFieldWidths = java.util.Arrays.stream(fields).filter(f -> f[0] >= 0).mapToInt(f -> f[1]).toArray();
         } else {
             fPrevious = layout.offset("PyFrameObject.f_back");
             fCode = layout.offset("PyFrameObject.f_code");
@@ -176,6 +184,8 @@ public final class StackWalker {
             codeTlbc = -1;
             tlbcEntries = -1;
             frameSize = Math.max(fPrevious, Math.max(fCode, fInstr)) + 8;
+            decodedFieldOffsets = null; // no data-stack chunks before 3.11
+            decodedFieldWidths = null;
         }
     }
 
@@ -190,7 +200,7 @@ public final class StackWalker {
         copyBudget = MAX_COPY_PER_WALK;
         frameBudget = MAX_FRAMES_PER_WALK;
         outsideBudget = MAX_OUTSIDE_PER_WALK;
-        long holder = gil.holder();
+        gilHolder = -1;
         int interpreters = 0;
         long interp = firstInterpreter;
         long saved = 0; // Brent's cycle detection, as for thread lists
@@ -205,11 +215,14 @@ public final class StackWalker {
             }
             int first = out.threadCount();
             long next = readThreadStates(interp, out);
+            if (gilHolder < 0) {
+                gilHolder = gil.holder(); // not read with the thread states (first walk, or the list changed)
+            }
             int n = out.threadCount() - first;
             readFramePointersAndChunks(out, first, n);
             for (int i = first; i < first + n; i++) {
                 ThreadSample t = out.thread(i);
-                t.ownsGil = holder != 0 && holder == t.threadState;
+                t.ownsGil = gilHolder != 0 && gilHolder == t.threadState;
             }
             decideReuse(out, first, n);
             walkFrames(out, first, n);
@@ -218,14 +231,18 @@ public final class StackWalker {
         trimSlots(out.threadCount());
     }
 
-    /** Phase 1: the interpreter's thread states; returns the next interpreter. */
+    /**
+     * Phase 1: the interpreter's thread states; returns the next interpreter. Reads the GIL holder
+     * into {@link #gilHolder} in the same call when it speculates.
+     */
     private long readThreadStates(long interp, StackSnapshot out) throws MemoryReadException {
         int first = out.threadCount();
         int guess = cachedCount(interp);
         if (guess > 0) {
             // Speculate that the thread list is unchanged: read the list head, the next-interpreter
-            // pointer and every remembered thread state in one call, then check the chain.
+            // pointer, every remembered thread state and the GIL in one call, then check the chain.
             ensureSlots(first + guess);
+            ensureBatch(guess + 2 + GilReader.maxReads());
             batchAddresses[0] = interp + interpThreads;
             batchBuffers[0] = headBuf;
             batchLengths[0] = 8;
@@ -237,7 +254,11 @@ public final class StackWalker {
                 batchBuffers[2 + i] = tsBufs[first + i];
                 batchLengths[2 + i] = tsSize;
             }
-            memory.readAll(batchAddresses, batchBuffers, batchLengths, guess + 2);
+            int k = gilHolder < 0 ? gil.addReads(batchAddresses, batchBuffers, batchLengths, guess + 2) : guess + 2;
+            memory.readAll(batchAddresses, batchBuffers, batchLengths, k);
+            if (k > guess + 2) {
+                gilHolder = gil.holderFromBatch();
+            }
             boolean same = headBuf.getLong(0) == cachedStates[0];
             for (int i = 0; same && i < guess; i++) {
                 long expected = i + 1 < guess ? cachedStates[i + 1] : 0;
@@ -354,9 +375,10 @@ public final class StackWalker {
 
     /**
      * Reuses a thread's previous decode when everything that decode was computed from is unchanged:
-     * the same thread state and first frame, data-stack chunks at the same addresses with the same
-     * bytes, and the same bytes at every frame it read outside them (probed in this walk's batch).
-     * The chain is then the same chain through the same bytes, so decoding again would give the
+     * the same thread state and first frame, data-stack chunks at the same addresses and lengths
+     * with the same values in every frame field it read there, and the same bytes at every frame it
+     * read outside them (probed in this walk's batch).
+     * The chain is then the same chain through the same fields, so decoding again would give the
      * same frames; it must not have been cut short, nor read anything else (thread-local bytecode).
      * Every other thread is decoded afresh (and its old decode forgotten first, so a failed walk
      * cannot leave a half-written one to reuse).
@@ -369,7 +391,7 @@ public final class StackWalker {
                     && lastStart[i] == cursors[i]
                     && lastSteps[i] <= frameBudget
                     && outside[i].probeCount() <= outsideBudget
-                    && (chunkSets == null || chunkSets[i].sameAsPrevious())
+                    && (chunkSets == null || chunkSets[i].sameFramesAsPrevious(decodedFieldOffsets, decodedFieldWidths))
                     && outside[i].unchanged();
             reused[i] = same;
             if (same) {
@@ -383,6 +405,9 @@ public final class StackWalker {
                 lastStart[i] = cursors[i];
                 readElsewhere[i] = false;
                 outside[i].startWalk();
+                if (chunkSets != null) {
+                    chunkSets[i].beginDecode();
+                }
             }
         }
     }
@@ -421,6 +446,7 @@ public final class StackWalker {
                 while (frame != 0) {
                     int base = chunkSets == null ? -1 : chunkSets[i].find(frame, frameSize);
                     if (base >= 0) {
+                        chunkSets[i].decoded(base);
                         frame = decode(t, chunkSets[i].buffer(), base, frame, i);
                         continue;
                     }
@@ -540,7 +566,7 @@ public final class StackWalker {
         int old = tsBufs.length;
         resizeSlots(size);
         for (int i = old; i < size; i++) {
-            tsBufs[i] = ByteBuffer.allocate(tsSize).order(ByteOrder.LITTLE_ENDIAN);
+            tsBufs[i] = ByteBuffer.allocateDirect(tsSize).order(ByteOrder.LITTLE_ENDIAN);
         }
         ensureBatch(size + 2);
     }
@@ -551,8 +577,8 @@ public final class StackWalker {
      */
     private void allocateFrameBuffers(int i) {
         if (frameBufs[i] == null) {
-            frameBufs[i] = ByteBuffer.allocate(frameSize).order(ByteOrder.LITTLE_ENDIAN);
-            cframeBufs[i] = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            frameBufs[i] = ByteBuffer.allocateDirect(frameSize).order(ByteOrder.LITTLE_ENDIAN);
+            cframeBufs[i] = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
             outside[i] = new OutsideFrames(frameSize);
             if (chunkSets != null) {
                 chunkSets[i] = new StackChunks(memory, chunkPiece);

@@ -36,7 +36,8 @@ class RecordIntegrationTest {
 
     @BeforeAll
     static void copyScripts() throws Exception {
-        scripts = TargetProcess.scripts("ratio_target.py", "pool_target.py", "sleep_target.py", "spin_target.py");
+        scripts = TargetProcess.scripts("ratio_target.py", "pool_target.py", "sleep_target.py", "spin_target.py",
+                "gil_target.py");
     }
 
     static List<Interpreter> interpreters() {
@@ -269,6 +270,27 @@ class RecordIntegrationTest {
             assertTrue(gilSamples <= 5, "GIL-only samples of a sleeping program: " + gilSamples);
             assertTrue(idleSleep >= 150, "idle samples in the sleeping function: " + idleSleep);
         }
+    }
+
+    static List<Interpreter> interpretersWithAGil() {
+        return Interpreters.all().stream().filter(i -> !i.freeThreaded()).toList();
+    }
+
+    /** The GIL holder is read in the same call as the thread states: it must still be the right thread. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("interpretersWithAGil")
+    void gilOnlyRecordsTheThreadHoldingTheGil(Interpreter python) throws Exception {
+        Path out = Files.createTempFile(scripts, "gil", ".txt");
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("gil_target.py"))) {
+            target.truth(30);
+            PyspyCli.Result r = PyspyCli.run("record", "-g", "-r", "200", "-d", "2", "--nonblocking", "-f", "raw",
+                    "-o", out.toString(), "-p", Integer.toString(target.pid()));
+            assertEquals(0, r.exitCode(), r.toString());
+        }
+        Map<String, Long> stacks = readCollapsed(out);
+        long busy = samplesContaining(stacks, "busy_loop (");
+        assertTrue(busy >= 150, "GIL samples in the spinning thread: " + busy + " " + stacks);
+        assertEquals(0, samplesContaining(stacks, "sleeper ("), "the sleeping thread never holds the GIL: " + stacks);
     }
 
     @Test

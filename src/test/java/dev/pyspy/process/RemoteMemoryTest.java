@@ -84,16 +84,23 @@ class RemoteMemoryTest {
         long[] addresses = new long[count];
         int[] lengths = new int[count];
         ByteBuffer[] batch = new ByteBuffer[count];
+        ByteBuffer slab = ByteBuffer.allocateDirect(count * 320);
         for (int i = 0; i < count; i++) {
             lengths[i] = i % 50 == 0 ? 0 : 1 + random.nextInt(300);
             addresses[i] = dataAddress + random.nextInt(DATA_LENGTH - lengths[i]);
-            batch[i] = ByteBuffer.allocate(320);
+            // heap buffers go through the staging buffer, direct ones (and slices of one) are read in place
+            batch[i] = switch (i % 3) {
+                case 0 -> ByteBuffer.allocate(320);
+                case 1 -> ByteBuffer.allocateDirect(320);
+                default -> slab.slice(i * 320, 320);
+            };
         }
         try (RemoteMemory mem = RemoteMemory.open(child.pid())) {
             long before = mem.readCalls();
             mem.readAll(addresses, batch, lengths, count);
+            mem.readAll(addresses, batch, lengths, count); // again: direct addresses now remembered
             long calls = mem.readCalls() - before;
-            assertEquals(3, calls);
+            assertEquals(6, calls);
             for (int i = 0; i < count; i++) {
                 ByteBuffer single = ByteBuffer.allocate(lengths[i]);
                 mem.read(addresses[i], single, lengths[i]);

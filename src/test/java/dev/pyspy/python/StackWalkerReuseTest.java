@@ -19,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The walker reuses a thread's previous decode when its data stack and outside frames are
- * byte-identical; this proves that it never reports a stale stack. The target's threads keep
+ * The walker reuses a thread's previous decode when the frame fields it decoded in the data stack
+ * and the bytes of its outside frames are unchanged; this proves that it never reports a stale stack. The target's threads keep
  * calling different functions from different lines at the same depth (so the innermost frame
  * address stays the same while the stack changes), through a generator (a frame outside the data
  * stack whose line changes) and through a C call (an entry frame). With the target paused, every

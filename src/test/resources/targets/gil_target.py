@@ -1,0 +1,29 @@
+"""The main thread spins in busy_loop (holding the GIL most of the time) while another thread
+sleeps in sleeper (never holding it while asleep); runs until killed."""
+import threading
+import time
+
+
+def sleeper():
+    while True:
+        time.sleep(0.5)
+
+
+def busy_loop():
+    n = 0
+    while True:
+        n += 1
+
+
+def main():
+    import sys
+    t = threading.Thread(target=sleeper)
+    t.daemon = True
+    t.start()
+    with open(sys.argv[1], "w") as f:
+        f.write("{}")
+    busy_loop()
+
+
+if __name__ == "__main__":
+    main()
