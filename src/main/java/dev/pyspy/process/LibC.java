@@ -160,6 +160,20 @@ public final class LibC {
 
     public static native int close(int fd) throws LastErrorException;
 
+    public static final int AT_FDCWD = -100;
+    public static final int STATX_NLINK = 0x4;
+    /** struct statx: large enough, and where its {@code stx_nlink} (u32) is, on every architecture. */
+    public static final int STATX_SIZE = 256;
+    public static final int STATX_NLINK_OFFSET = 16;
+
+    /** statx(2) through syscall(2): glibc has a wrapper only since 2.28. */
+    private static final long SYS_statx = Platform.ARCH.equals("aarch64") ? 291 : 332;
+
+    /** {@code path} is a NUL-terminated name; {@code buf} holds {@link #STATX_SIZE} bytes. */
+    public static void statx(int dirfd, Pointer path, int flags, int mask, Pointer buf) throws LastErrorException {
+        syscall(SYS_statx, dirfd, Pointer.nativeValue(path), flags, mask, Pointer.nativeValue(buf));
+    }
+
     /** {@code fds} points to {@code nfds} struct pollfd (8 bytes each). */
     public static native int poll(Pointer fds, long nfds, int timeoutMillis) throws LastErrorException;
 
@@ -167,6 +181,9 @@ public final class LibC {
     public static native long syscall(long number, long arg1, long arg2) throws LastErrorException;
 
     public static native long syscall(long number, long arg1, long arg2, long arg3, long arg4) throws LastErrorException;
+
+    public static native long syscall(long number, long arg1, long arg2, long arg3, long arg4, long arg5)
+            throws LastErrorException;
 
     // posix_spawn family: these return an error number instead of setting errno.
     public static native int posix_spawnp(Pointer pid, String file, Pointer fileActions, Pointer attr, Pointer argv,

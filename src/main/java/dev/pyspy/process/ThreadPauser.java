@@ -30,7 +30,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Threads are seized with {@code PTRACE_SEIZE} (no SIGSTOP is sent, so the target sees no
  * job-control side effects) and stopped with {@code PTRACE_INTERRUPT}. Threads created later are
- * found by re-listing {@code /proc/PID/task}; {@code PTRACE_O_TRACECLONE} is not used because it
+ * found by re-listing {@code /proc/PID/task} (only when its link count says the number of threads
+ * changed); {@code PTRACE_O_TRACECLONE} is not used because it
  * would stop every thread-creating thread until pyspy's next sample. {@code PTRACE_O_EXITKILL} is
  * never used: killing pyspy must not kill the target. If pyspy dies, even by SIGKILL, the kernel
  * detaches every tracee and resumes it.
@@ -101,6 +102,9 @@ public final class ThreadPauser implements AutoCloseable {
     private final Thread owner;
     private final Map<Integer, Tracee> tracees = new LinkedHashMap<>();
     private final com.sun.jna.Memory status = new com.sun.jna.Memory(4);
+    /** "/proc/PID/task" for statx, and its result (see taskCount). */
+    private final com.sun.jna.Memory taskDir;
+    private final com.sun.jna.Memory statx = new com.sun.jna.Memory(LibC.STATX_SIZE);
     private long stopTimeoutNanos = DEFAULT_STOP_TIMEOUT_NANOS;
     private boolean attached;
     private boolean exited;
@@ -111,6 +115,10 @@ public final class ThreadPauser implements AutoCloseable {
     private ThreadPauser(int pid) {
         this.pid = pid;
         this.owner = Thread.currentThread();
+        byte[] dir = ("/proc/" + pid + "/task").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        this.taskDir = new com.sun.jna.Memory(dir.length + 1);
+        taskDir.write(0, dir, 0, dir.length);
+        taskDir.setByte(dir.length, (byte) 0);
         LibC.preciseSleeps();
     }
 
@@ -200,7 +208,9 @@ public final class ThreadPauser implements AutoCloseable {
             long deadline = System.nanoTime() + stopTimeoutNanos;
             for (int round = 0; round < MAX_SCAN_ROUNDS && !exited; round++) {
                 awaitStops(deadline);
-                if (exited || seizeNew(true) == 0) {
+                // A thread started before its creator stopped is traced by nobody yet. The task
+                // directory's link count (threads + 2) is one system call; listing it, many.
+                if (exited || taskCount() == tracees.size() || seizeNew(true) == 0) {
                     break;
                 }
             }
@@ -354,6 +364,19 @@ public final class ThreadPauser implements AutoCloseable {
             if (!ProcFs.exists(pid)) {
                 throw ProcFs.noSuchProcess(pid);
             }
+        }
+    }
+
+    /**
+     * The number of threads the kernel lists for the target (exited ones not yet reaped included,
+     * as in {@link #tracees}); -1 when it cannot tell.
+     */
+    private int taskCount() {
+        try {
+            LibC.statx(LibC.AT_FDCWD, taskDir, 0, LibC.STATX_NLINK, statx);
+            return statx.getInt(LibC.STATX_NLINK_OFFSET) - 2;
+        } catch (LastErrorException e) {
+            return -1;
         }
     }
 

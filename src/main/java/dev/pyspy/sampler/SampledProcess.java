@@ -24,6 +24,8 @@ public final class SampledProcess implements AutoCloseable {
     private final int index;
     private final PythonProcess python;
     private final ThreadPauser pauser;
+    /** Blocking mode warms up (see warmUp) at 2 000 samples a second and slower. */
+    private static final long WARM_UP_FROM_INTERVAL_NANOS = 500_000;
     private final KernelThreadStates states;
     private final StackSnapshot snapshot = new StackSnapshot();
     private final Map<Long, SampledThread> threads = new HashMap<>();
@@ -54,6 +56,23 @@ public final class SampledProcess implements AutoCloseable {
         return python;
     }
 
+    /**
+     * Between samples far apart, the sampler's caches go cold and the first walk after a sleep is
+     * several times slower than the next: walking once while the target still runs makes the walk
+     * under pause the fast one (and lets it reuse the stacks that did not change in between). The
+     * target pays for the walk under pause only; pyspy does the work twice.
+     */
+    private void warmUp(RecordOptions options) {
+        if (options.intervalNanos() < WARM_UP_FROM_INTERVAL_NANOS) {
+            return; // sampling often keeps the caches warm
+        }
+        try {
+            python.walker().walk(snapshot);
+        } catch (MemoryReadException e) {
+            // the walk under pause decides what a failure means
+        }
+    }
+
     /** The {@code process PID:"cmdline"} root frame label. */
     public String label() {
         return label;
@@ -65,7 +84,10 @@ public final class SampledProcess implements AutoCloseable {
         if (!options.idle()) {
             states.read(); // one pread per thread: only worth it when idle threads are dropped
         }
+        long pausedAt = 0;
         if (pauser != null) {
+            warmUp(options);
+            pausedAt = System.nanoTime();
             pauser.interrupt();
         }
         try {
@@ -74,6 +96,7 @@ public final class SampledProcess implements AutoCloseable {
         } finally {
             if (pauser != null) {
                 pauser.resume();
+                stats.pausedNanos += System.nanoTime() - pausedAt;
             }
         }
         int n = snapshot.threadCount();

@@ -94,8 +94,10 @@ public final class Sampler {
             return sample();
         } finally {
             stats.samplerCpuNanos = cpu.getCurrentThreadCpuTime() - cpuStart;
-            log.debug("{} samples, {} reads per sample, {} us sampler CPU per sample", stats.samples,
-                    String.format("%.1f", stats.readsPerSample()), String.format("%.1f", stats.samplerCpuMicrosPerSample()));
+            log.debug("{} samples, {} reads per sample, {} us sampler CPU per sample, {} us paused per sample",
+                    stats.samples, String.format("%.1f", stats.readsPerSample()),
+                    String.format("%.1f", stats.samplerCpuMicrosPerSample()),
+                    String.format("%.1f", stats.pausedMicrosPerSample()));
         }
     }
 

@@ -15,6 +15,8 @@ public final class SamplerStats {
     volatile boolean finished;
     volatile long reads;
     volatile long samplerCpuNanos;
+    /** Wall time the targets spent paused (blocking mode), from the first interrupt to the last resume. */
+    volatile long pausedNanos;
 
     public long elapsedNanos() {
         return System.nanoTime() - startNanos;
@@ -68,6 +70,12 @@ public final class SamplerStats {
     }
 
     /** CPU time the sampler thread used per sample (excluding JVM start-up and output writing). */
+    /** Blocking mode: how long each sample kept its target stopped, on average. */
+    public double pausedMicrosPerSample() {
+        long n = samples;
+        return n == 0 ? 0 : pausedNanos / 1e3 / n;
+    }
+
     public double samplerCpuMicrosPerSample() {
         long n = samples;
         return n == 0 ? 0 : samplerCpuNanos / 1e3 / n;
