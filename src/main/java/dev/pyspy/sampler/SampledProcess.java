@@ -21,11 +21,12 @@ public final class SampledProcess implements AutoCloseable {
     /** Thread names and tids are re-read at least this often even if no thread came or went. */
     private static final long THREAD_REFRESH_NANOS = 2_000_000_000L;
 
+    /** Blocking mode warms up (see warmUp) at 2 000 samples a second and slower. */
+    private static final long WARM_UP_FROM_INTERVAL_NANOS = 500_000;
+
     private final int index;
     private final PythonProcess python;
     private final ThreadPauser pauser;
-    /** Blocking mode warms up (see warmUp) at 2 000 samples a second and slower. */
-    private static final long WARM_UP_FROM_INTERVAL_NANOS = 500_000;
     private final KernelThreadStates states;
     private final StackSnapshot snapshot = new StackSnapshot();
     private final Map<Long, SampledThread> threads = new HashMap<>();

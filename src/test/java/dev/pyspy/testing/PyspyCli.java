@@ -30,6 +30,9 @@ public final class PyspyCli {
     /** The command line with extra JVM options (system properties, heap limits) before the main class. */
     public static List<String> command(List<String> jvmOptions, String... args) {
         List<String> cmd = new ArrayList<>();
+        // As from a terminal: a harness started in the background ignores SIGINT and SIGQUIT, and
+        // children inherit that; the tests send pyspy SIGINT as a user's Control-C would.
+        cmd.addAll(List.of("env", "--default-signal=INT,QUIT"));
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-XX:TieredStopAtLevel=1");
