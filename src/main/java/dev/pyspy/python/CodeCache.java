@@ -9,12 +9,27 @@ import java.nio.ByteOrder;
 
 /**
  * Decoded code objects by address: a code object is read (header, name, file, line table) the first
- * time a frame points at it and never again, which makes every later sample cheap.
+ * time a frame points at it, which makes later samples cheap. A code object can be freed and another
+ * made at its address (functions made by exec, modules' code after import): an entry used in a new
+ * period of {@link #PERIOD_SHIFT} (about a second, see {@link #beginWalk}) has its header read again
+ * and is decoded afresh if it changed. So a stale name lasts at most about a second, and a code
+ * object costs at most one read a second, only while fresh stacks keep pointing at it.
  */
 public final class CodeCache {
-    /** Marks an address known not to hold a code object (3.13+ frames may execute other things). */
-    private static final CodeInfo NOT_CODE = new CodeInfo(-1, 0, "", "", "", 0, new byte[0], CodeInfo.LineFormat.LNOTAB);
     private static final int MAX_ENTRIES = 1 << 18;
+    /** Periods of 2^30 ns (1.07 s): how long an entry is trusted without looking at the object again. */
+    private static final int PERIOD_SHIFT = 30;
+
+    /** What is known at one address: the decoded code object (null: not one), and the header it came from. */
+    private static final class Entry {
+        CodeInfo info;
+        long type;
+        long namePointer;
+        long filePointer;
+        long tablePointer;
+        int firstLine;
+        long checkedPeriod;
+    }
 
     private final Memory memory;
     private final PyObjects objects;
@@ -28,8 +43,9 @@ public final class CodeCache {
     private final int lineTable;
     private final CodeInfo.LineFormat lineFormat;
     private final ByteBuffer buf;
-    private final AddressMap<CodeInfo> byAddress = new AddressMap<>();
+    private final AddressMap<Entry> byAddress = new AddressMap<>();
     private int nextId;
+    private long period;
 
     /**
      * @param codeType address of {@code PyCode_Type} in the target, or 0 when unknown (then the
@@ -61,35 +77,65 @@ public final class CodeCache {
         }
     }
 
+    /** Called once per walk: starts a new trust period when about a second has passed. */
+    public void beginWalk() {
+        period = System.nanoTime() >>> PERIOD_SHIFT;
+    }
+
     /** The code object at {@code address}, or null when the address holds something else. */
     public CodeInfo get(long address) throws MemoryReadException {
-        CodeInfo info = byAddress.get(address);
-        if (info == null) {
-            info = load(address);
+        Entry e = byAddress.get(address);
+        if (e == null) {
             if (byAddress.size() >= MAX_ENTRIES) {
                 byAddress.clear(); // a program that keeps making code objects must not grow us forever
             }
-            byAddress.put(address, info);
+            e = new Entry();
+            memory.read(address, buf, size);
+            decode(address, e);
+            byAddress.put(address, e);
+        } else if (e.checkedPeriod != period) {
+            memory.read(address, buf, size);
+            if (!sameHeader(e)) {
+                decode(address, e);
+            }
         }
-        return info == NOT_CODE ? null : info;
+        e.checkedPeriod = period;
+        return e.info;
     }
 
     public int size() {
         return byAddress.size();
     }
 
-    private CodeInfo load(long address) throws MemoryReadException {
-        memory.read(address, buf, size);
+    private boolean sameHeader(Entry e) {
+        return buf.getLong(obType) == e.type && buf.getLong(name) == e.namePointer && buf.getLong(filename) == e.filePointer
+                && buf.getLong(lineTable) == e.tablePointer && buf.getInt(firstLine) == e.firstLine;
+    }
+
+    /**
+     * Decodes the header just read into {@link #buf} (and what it points to) into {@code e}; if a
+     * read fails, {@code e} is left as it was.
+     */
+    private void decode(long address, Entry e) throws MemoryReadException {
         long type = buf.getLong(obType);
-        if (codeType != 0 ? type != codeType : !"code".equals(objects.typeName(address))) {
-            return NOT_CODE;
+        long namePointer = buf.getLong(name);
+        long filePointer = buf.getLong(filename);
+        long tablePointer = buf.getLong(lineTable);
+        int line = buf.getInt(firstLine);
+        CodeInfo info = null; // not a code object (3.13+ frames may execute other things)
+        if (codeType != 0 ? type == codeType : "code".equals(objects.typeName(address))) {
+            // names are the program's to choose (any length, any code points): made printable once here
+            String fn = DisplayText.clean(objects.readString(filePointer, DisplayText.MAX_CHARS + 1));
+            String nm = DisplayText.clean(objects.readString(namePointer, DisplayText.MAX_CHARS + 1));
+            byte[] table = objects.readBytes(tablePointer, 1 << 20);
+            // a line is never negative (0 = none): one that is comes from memory being rewritten under us
+            info = new CodeInfo(nextId++, address, nm, fn, shortFilenames.shorten(fn), Math.max(line, 0), table, lineFormat);
         }
-        // names are the program's to choose (any length, any code points): made printable once here
-        String fn = DisplayText.clean(objects.readString(buf.getLong(filename), DisplayText.MAX_CHARS + 1));
-        String nm = DisplayText.clean(objects.readString(buf.getLong(name), DisplayText.MAX_CHARS + 1));
-        // a line is never negative (0 = none): one that is comes from memory being rewritten under us
-        int first = Math.max(buf.getInt(firstLine), 0);
-        byte[] table = objects.readBytes(buf.getLong(lineTable), 1 << 20);
-        return new CodeInfo(nextId++, address, nm, fn, shortFilenames.shorten(fn), first, table, lineFormat);
+        e.info = info;
+        e.type = type;
+        e.namePointer = namePointer;
+        e.filePointer = filePointer;
+        e.tablePointer = tablePointer;
+        e.firstLine = line;
     }
 }

@@ -197,6 +197,7 @@ public final class StackWalker {
      */
     public void walk(StackSnapshot out) throws MemoryReadException {
         out.reset();
+        codes.beginWalk();
         copyBudget = MAX_COPY_PER_WALK;
         frameBudget = MAX_FRAMES_PER_WALK;
         outsideBudget = MAX_OUTSIDE_PER_WALK;

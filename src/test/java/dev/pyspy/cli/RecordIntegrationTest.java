@@ -37,7 +37,7 @@ class RecordIntegrationTest {
     @BeforeAll
     static void copyScripts() throws Exception {
         scripts = TargetProcess.scripts("ratio_target.py", "pool_target.py", "sleep_target.py", "spin_target.py",
-                "gil_target.py");
+                "gil_target.py", "code_reuse_target.py");
     }
 
     static List<Interpreter> interpreters() {
@@ -270,6 +270,34 @@ class RecordIntegrationTest {
             assertTrue(gilSamples <= 5, "GIL-only samples of a sleeping program: " + gilSamples);
             assertTrue(idleSleep >= 150, "idle samples in the sleeping function: " + idleSleep);
         }
+    }
+
+    /**
+     * A code object freed while recorded and another made at its address (functions made by exec,
+     * a module's code after import) must not keep the first one's name: the code cache looks at
+     * the object again at least every second or so. Launched by pyspy, so it sees the first
+     * function; skipped where the target's allocator did not give the address back.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("interpreters")
+    void aCodeObjectMadeWhereAFreedOneWasIsNamedForItself(Interpreter python) throws Exception {
+        assumeTrue(!python.forks(), "launched through a wrapper: pyspy would attach after the first function ran");
+        Path out = Files.createTempFile(scripts, "reuse", ".txt");
+        Path script = python.stage(scripts.resolve("code_reuse_target.py"));
+        Path truth = script.resolveSibling("reuse-" + System.nanoTime() + ".json");
+        List<String> args = new ArrayList<>(List.of("record", "-r", "500", "-f", "raw", "-o", out.toString(), "--"));
+        args.addAll(python.command(python.inside(script), python.inside(truth)));
+        PyspyCli.Result r = PyspyCli.run(120, args.toArray(new String[0]));
+        assertEquals(0, r.exitCode(), r.toString());
+        JsonNode addresses = new ObjectMapper().readTree(truth.toFile());
+        assumeTrue(addresses.get("alpha").asLong() == addresses.get("beta").asLong(),
+                "the allocator did not reuse the address: " + addresses);
+        Map<String, Long> stacks = readCollapsed(out);
+        long alpha = samplesContaining(stacks, "alpha (");
+        long beta = samplesContaining(stacks, "beta (");
+        assertTrue(alpha >= 100, "the first function was sampled: " + stacks);
+        // 1 s of alpha, then 4 s of beta, of which at most about a second may carry the old name
+        assertTrue(beta >= alpha, "the new function has its own name: alpha " + alpha + ", beta " + beta + "\n" + stacks);
     }
 
     static List<Interpreter> interpretersWithAGil() {
