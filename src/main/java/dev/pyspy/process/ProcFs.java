@@ -3,7 +3,6 @@ package dev.pyspy.process;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -197,7 +196,7 @@ public final class ProcFs {
 
     /** Ids of the threads of a process, ascending (the main thread's id equals the pid). */
     public static int[] threadIds(int pid) throws PyspyException {
-        String[] names = new File("/proc/" + pid + "/task").list();
+        String[] names = procPath(pid, "task").toFile().list();
         if (names == null) {
             if (!exists(pid)) {
                 throw noSuchProcess(pid);

@@ -115,7 +115,7 @@ public final class ThreadPauser implements AutoCloseable {
     private ThreadPauser(int pid) {
         this.pid = pid;
         this.owner = Thread.currentThread();
-        byte[] dir = ("/proc/" + pid + "/task").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] dir = ProcFs.procPath(pid, "task").toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.taskDir = new com.sun.jna.Memory(dir.length + 1);
         taskDir.write(0, dir, 0, dir.length);
         taskDir.setByte(dir.length, (byte) 0);
