@@ -18,8 +18,10 @@ public final class SamplerStats {
     /** Wall time the targets spent paused (blocking mode), from the first interrupt to the last resume. */
     volatile long pausedNanos;
 
+    /** Time since sampling started; 0 before it has. */
     public long elapsedNanos() {
-        return System.nanoTime() - startNanos;
+        long start = startNanos;
+        return start == 0 ? 0 : System.nanoTime() - start;
     }
 
     public long samples() {
@@ -69,13 +71,13 @@ public final class SamplerStats {
         return n == 0 ? 0 : (double) reads / n;
     }
 
-    /** CPU time the sampler thread used per sample (excluding JVM start-up and output writing). */
     /** Blocking mode: how long each sample kept its target stopped, on average. */
     public double pausedMicrosPerSample() {
         long n = samples;
         return n == 0 ? 0 : pausedNanos / 1e3 / n;
     }
 
+    /** CPU time the sampler thread used per sample (excluding JVM start-up and output writing). */
     public double samplerCpuMicrosPerSample() {
         long n = samples;
         return n == 0 ? 0 : samplerCpuNanos / 1e3 / n;

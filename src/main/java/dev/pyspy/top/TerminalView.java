@@ -11,6 +11,7 @@ import org.jline.utils.AttributedStringBuilder;
 import org.jline.utils.Display;
 import org.jline.utils.InfoCmp.Capability;
 import org.jline.utils.NonBlockingReader;
+import org.jline.utils.Signals;
 
 import java.io.IOError;
 import java.io.IOException;
@@ -31,12 +32,23 @@ public final class TerminalView implements AutoCloseable {
 
     private enum Action { SORT_1, SORT_2, SORT_3, SORT_4, LINES, RESET, HELP, QUIT, REDRAW, NONE }
 
+    /**
+     * Signals that end the view as 'q' does. Left to the JVM, they would start a shutdown whose hooks
+     * run beside the view: JLine's restores the terminal's blocking read mode while the view polls
+     * it with a timeout, and the poll then waits for a key forever (pyspy never ended).
+     */
+    private static final List<String> QUIT_SIGNALS = List.of("TERM", "HUP");
+
     private final Terminal terminal;
+    private final List<Object> previousHandlers = new ArrayList<>();
     private volatile boolean quit;
     private volatile boolean resized;
 
     private TerminalView(Terminal terminal) {
         this.terminal = terminal;
+        for (String signal : QUIT_SIGNALS) {
+            previousHandlers.add(Signals.register(signal, () -> quit = true));
+        }
     }
 
     /**
@@ -241,6 +253,9 @@ public final class TerminalView implements AutoCloseable {
 
     @Override
     public void close() {
+        for (int i = 0; i < QUIT_SIGNALS.size(); i++) {
+            Signals.unregister(QUIT_SIGNALS.get(i), previousHandlers.get(i));
+        }
         try {
             terminal.close();
         } catch (IOException | RuntimeException e) {

@@ -28,6 +28,14 @@ class TopModelTest {
     }
 
     @Test
+    void beforeTheFirstSampleNoTimeHasElapsed() {
+        TopModel model = new TopModel(new TopAggregator(false), new SamplerStats(),
+                new TargetInfo(1, "python3", "3.12.1", 100, false));
+        assertEquals(0.0, model.status().elapsedSeconds(), "not the time since the machine booted");
+        assertEquals(0.0, model.status().achievedRate());
+    }
+
+    @Test
     void viewStateFollowsTheKeys() {
         TopModel model = new TopModel(new TopAggregator(false), new SamplerStats(),
                 new TargetInfo(1, "python3", "3.12.1", 100, false));
