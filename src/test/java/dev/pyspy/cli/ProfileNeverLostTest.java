@@ -9,7 +9,9 @@ import org.junit.jupiter.api.Timeout;
 
 import javax.xml.parsers.DocumentBuilderFactory;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,7 +124,7 @@ class ProfileNeverLostTest {
             try (Stream<Path> files = Files.list(dir)) {
                 for (Path p : files.toList()) {
                     String n = p.getFileName().toString();
-                    if (n.startsWith(".profile.svg.") && n.endsWith(".tmp") && Files.size(p) > 0) {
+                    if (n.startsWith(".profile.svg.") && n.endsWith(".tmp") && sizeOrZero(p) > 0) {
                         return p;
                     }
                 }
@@ -130,6 +132,15 @@ class ProfileNeverLostTest {
             Thread.sleep(5);
         }
         throw new AssertionError("pyspy never started writing");
+    }
+
+    /** A file's size, or 0 once it is gone (the temporary file renamed between listing and looking). */
+    private static long sizeOrZero(Path p) throws IOException {
+        try {
+            return Files.size(p);
+        } catch (NoSuchFileException e) {
+            return 0;
+        }
     }
 
     @Test
@@ -174,7 +185,7 @@ class ProfileNeverLostTest {
             target.truth(30);
             Path dir = Files.createTempDirectory(scripts, "term-writing");
             Path out = dir.resolve("profile.svg");
-            Process pyspy = PyspyCli.start(List.of("-Dpyspy.test.slowOutputMillis=20"),
+            Process pyspy = PyspyCli.start(List.of("-Dpyspy.test.slowOutputMillis=100"),
                     dir.resolve("out.log"), dir.resolve("err.log"), "record", "-t", "-i", "-d", "1",
                     "-o", out.toString(), "-p", Integer.toString(target.pid()));
             awaitPartialTempFile(dir, pyspy);
