@@ -486,6 +486,12 @@ public final class PyObjects {
         if (obj == 0) {
             return false;
         }
+        if (!py2 && sCodePoints.length == sUtf8.length) {
+            int quick = compactAsciiEquals(obj, sUtf8);
+            if (quick != UNDECIDED) {
+                return quick == EQUAL;
+            }
+        }
         TypeInfo t = typeInfo(typeOf(obj));
         if (!t.has(TPFLAGS_UNICODE_SUBCLASS) && !(py2 && t.has(TPFLAGS_BYTES_SUBCLASS))) {
             return false;
@@ -514,6 +520,41 @@ public final class PyObjects {
             return false;
         }
         return Arrays.equals(codePoints(text, sCodePoints.length), sCodePoints);
+    }
+
+    private static final int UNEQUAL = 0;
+    private static final int EQUAL = 1;
+    private static final int UNDECIDED = 2;
+
+    /**
+     * Compares a str with an ASCII key in one read of header and text together, for the usual
+     * case (dict keys such as module and attribute names are compact ASCII): the lookups that scan
+     * sys.modules then cost one read per key instead of three. UNDECIDED for any other kind of str,
+     * or when the read (which may reach past a shorter object) fails.
+     */
+    private int compactAsciiEquals(long obj, byte[] ascii) throws MemoryReadException {
+        ByteBuffer b;
+        try {
+            b = read(obj, sizeofAscii + ascii.length);
+        } catch (MemoryReadException e) {
+            return UNDECIDED;
+        }
+        long type = b.getLong(obType);
+        long length = b.getLong(asciiLength);
+        int state = b.getInt(asciiState);
+        boolean compactAscii = ((state >>> compactShift) & 1) != 0 && ((state >>> asciiShift) & 1) != 0;
+        boolean same = length == ascii.length;
+        for (int i = 0; same && i < ascii.length; i++) {
+            same = b.get(sizeofAscii + i) == ascii[i];
+        }
+        // the buffer is not needed past this point: typeInfo may read into it
+        if (!typeInfo(type).has(TPFLAGS_UNICODE_SUBCLASS)) {
+            return UNEQUAL;
+        }
+        if (!compactAscii) {
+            return UNDECIDED;
+        }
+        return same ? EQUAL : UNEQUAL;
     }
 
     // ------------------------------------------------------------------ numbers

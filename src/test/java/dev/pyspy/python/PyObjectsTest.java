@@ -179,6 +179,13 @@ class PyObjectsTest {
                 del dd[str(i)]
             dd['new'] = -1
             add('dict-deleted', dd, lookups={'new': id(dd['new']), '19': id(dd['19']), '0': 0})
+            # keys of every text kind: the one-read comparison of compact ASCII keys must leave the
+            # others (latin-1, UCS-2, a str subclass, a same-length near miss, a non-str) to the full one
+            tk = {u'caf\\xe9': 1, u'\\u043a\\u043b\\u044e\\u0447': 2, 'kk': 3, S('sub'): 4, 42: 5, 'k' * 40: 6}
+            add('dict-text-keys', tk, exact=False, lookups={u'caf\\xe9': id(tk[u'caf\\xe9']),
+                                                            u'\\u043a\\u043b\\u044e\\u0447': id(tk[u'\\u043a\\u043b\\u044e\\u0447']),
+                                                            'kk': id(tk['kk']), 'sub': id(tk['sub']), 'k' * 40: id(tk['k' * 40]),
+                                                            'kx': 0, 'caf': 0, 'k' * 39: 0})
             ds = {'k': 1}
             ds['self'] = ds
             add('dict-self', ds)
