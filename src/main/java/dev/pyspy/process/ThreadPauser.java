@@ -92,6 +92,8 @@ public final class ThreadPauser implements AutoCloseable {
         int pendingSignal;
         /** The last stop was a group-stop: resume with PTRACE_LISTEN. */
         boolean groupStop;
+        /** Left running in this pause (blocked off the CPU): its switch-in count then. */
+        long switchesIn;
 
         Tracee(int tid) {
             this.tid = tid;
@@ -111,6 +113,10 @@ public final class ThreadPauser implements AutoCloseable {
     /** Between interrupt() and resume(): stopped threads are being sampled and stay stopped. */
     private boolean paused;
     private int[] stopped = new int[0];
+    /** Set by {@link #leaveBlockedThreadsRunning()}; null: every thread is stopped. */
+    private OffCpuCheck offCpu;
+    /** Threads left running in this pause because they were blocked off the CPU. */
+    private final List<Tracee> parked = new ArrayList<>();
 
     private ThreadPauser(int pid) {
         this.pid = pid;
@@ -154,6 +160,20 @@ public final class ThreadPauser implements AutoCloseable {
 
     public int pid() {
         return pid;
+    }
+
+    /**
+     * From now on, {@link #interrupt()} leaves a thread that is blocked in the kernel, off the CPU,
+     * running: it cannot change memory while it stays so, and stopping it would wake it twice per
+     * sample (it must run to reach its stop, and again to go back to sleep), which on a small machine
+     * delays the stop of the threads that do run. {@link #confirmParked()} then says, after the read,
+     * whether such a thread ran after all. Where the kernel cannot tell, every thread is stopped.
+     */
+    public void leaveBlockedThreadsRunning() {
+        checkOwner();
+        if (offCpu == null) {
+            offCpu = new OffCpuCheck(pid);
+        }
     }
 
     /** How long {@link #interrupt()} waits for a thread to stop before reporting it as running. */
@@ -200,7 +220,11 @@ public final class ThreadPauser implements AutoCloseable {
             // Threads already in an unseen ptrace-stop must not get PTRACE_INTERRUPT: on a stopped
             // thread it queues another stop, which would stop the thread again right after resume.
             drainEvents();
+            parked.clear();
             for (Tracee t : tracees.values()) {
+                if (t.state == State.RUNNING && park(t)) {
+                    continue;
+                }
                 if (t.state == State.RUNNING || t.state == State.LISTENING) {
                     sendInterrupt(t);
                 }
@@ -214,17 +238,82 @@ public final class ThreadPauser implements AutoCloseable {
                     break;
                 }
             }
-            // Threads that missed the deadline are sampled running; their stop is picked up later.
-            for (Tracee t : tracees.values()) {
-                if (t.state == State.STOPPING) {
-                    LOG.debug("thread {} of {} did not stop in time", t.tid, pid);
-                    t.state = State.LAGGING;
-                }
-            }
+            markLagging();
             return stopped = collectStopped();
         } finally {
             if (interruptedFlag) {
                 Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * After reading the paused target: true when every thread {@link #interrupt()} left running (see
+     * {@link #leaveBlockedThreadsRunning()}) stayed off the CPU since. Otherwise those that ran are
+     * stopped now, and what was read of them may be torn: false, and the caller reads again.
+     */
+    public boolean confirmParked() {
+        checkOwner();
+        if (parked.isEmpty() || !paused || exited) {
+            parked.clear();
+            return true;
+        }
+        List<Tracee> ran = null;
+        for (Tracee t : parked) {
+            if (tracees.get(t.tid) == t && offCpu.switchesIn(t.tid) != t.switchesIn) {
+                if (ran == null) {
+                    ran = new ArrayList<>();
+                }
+                ran.add(t);
+            }
+        }
+        parked.clear();
+        if (ran == null) {
+            return true;
+        }
+        boolean interruptedFlag = Thread.interrupted();
+        try {
+            drainEvents(); // one that stopped meanwhile (a signal) must not be interrupted again
+            for (Tracee t : ran) {
+                if (t.state == State.RUNNING) {
+                    sendInterrupt(t);
+                }
+            }
+            awaitStops(System.nanoTime() + stopTimeoutNanos);
+            markLagging();
+            stopped = collectStopped();
+            return false;
+        } finally {
+            if (interruptedFlag) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Leaves a running tracee out of this pause when it is blocked off the CPU: its switch-in count
+     * is read first, so an unchanged count later means it has not run since it was seen blocked.
+     * A thread on the CPU costs one read; a blocked one three.
+     */
+    private boolean park(Tracee t) {
+        if (offCpu == null || !offCpu.blocked(t.tid)) {
+            return false;
+        }
+        long switches = offCpu.switchesIn(t.tid);
+        if (switches < 0 || !offCpu.blocked(t.tid)) {
+            return false;
+        }
+        t.switchesIn = switches;
+        parked.add(t);
+        return true;
+    }
+
+    /** Threads that missed the stop deadline are sampled running; their stop is picked up later. */
+    private void markLagging() {
+        for (Tracee t : tracees.values()) {
+            if (t.state == State.STOPPING) {
+                LOG.debug("thread {} of {} did not stop in time", t.tid, pid);
+                t.state = State.LAGGING;
             }
         }
     }
@@ -238,6 +327,7 @@ public final class ThreadPauser implements AutoCloseable {
         checkOwner();
         stopped = new int[0];
         paused = false;
+        parked.clear();
         if (!attached) {
             return;
         }
@@ -314,7 +404,7 @@ public final class ThreadPauser implements AutoCloseable {
                     }
                 }
             }
-            tracees.clear();
+            forgetAll();
             stopped = new int[0];
             attached = false;
             paused = false;
@@ -456,7 +546,7 @@ public final class ThreadPauser implements AutoCloseable {
             if (e.getErrorCode() != LibC.ESRCH) {
                 LOG.debug("PTRACE_INTERRUPT {}: {}", t.tid, LibC.strerror(e.getErrorCode()));
             }
-            tracees.remove(t.tid);
+            forget(t.tid);
         }
     }
 
@@ -529,6 +619,7 @@ public final class ThreadPauser implements AutoCloseable {
             char s = threadStateOrZero(t.tid);
             if (s == 0) {
                 it.remove();
+                forgetFiles(t.tid);
             } else if (s == 'Z' || s == 'X') {
                 t.state = State.ZOMBIE;
             }
@@ -552,7 +643,7 @@ public final class ThreadPauser implements AutoCloseable {
 
     private void markExited() {
         exited = true;
-        tracees.clear();
+        forgetAll();
     }
 
     /** Consumes every pending wait notification; returns how many concerned this pauser. */
@@ -617,7 +708,7 @@ public final class ThreadPauser implements AutoCloseable {
     /** Updates a tracee from a wait status; returns it if it is still traced and stopped. */
     private Tracee apply(int tid, int st) {
         if (WaitStatus.terminated(st)) {
-            tracees.remove(tid);
+            forget(tid);
             if (tid == pid) {
                 // The main thread's exit is reported only once the whole process is gone.
                 ExitStatuses.record(tid, st);
@@ -645,6 +736,25 @@ public final class ThreadPauser implements AutoCloseable {
         }
         t.state = State.STOPPED;
         return t;
+    }
+
+    private void forget(int tid) {
+        tracees.remove(tid);
+        forgetFiles(tid);
+    }
+
+    private void forgetFiles(int tid) {
+        if (offCpu != null) {
+            offCpu.forget(tid);
+        }
+    }
+
+    private void forgetAll() {
+        tracees.clear();
+        parked.clear();
+        if (offCpu != null) {
+            offCpu.close();
+        }
     }
 
     private int countState(State s) {

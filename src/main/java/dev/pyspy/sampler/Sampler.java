@@ -171,6 +171,9 @@ public final class Sampler {
 
     private void add(PythonProcess p) throws PyspyException {
         ThreadPauser pauser = options.blocking() ? ThreadPauser.attach(p.pid()) : null;
+        if (pauser != null) {
+            pauser.leaveBlockedThreadsRunning();
+        }
         processes.add(new SampledProcess(nextIndex++, p, pauser));
     }
 }

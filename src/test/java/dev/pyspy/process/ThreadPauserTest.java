@@ -447,6 +447,104 @@ class ThreadPauserTest {
 
     // ---------------------------------------------------------------------------------------------
 
+    @Test
+    void threadsBlockedInTheKernelAreLeftAsleepWhileTheRunningOnesStop() throws Exception {
+        ChildProcess c = targets.python("""
+                import threading
+                sleepers = []
+                def sleep_forever():
+                    sleepers.append(threading.get_native_id())
+                    threading.Event().wait()
+                for _ in range(4):
+                    threading.Thread(target=sleep_forever, daemon=True).start()
+                while len(sleepers) < 4:
+                    pass
+                ready(' '.join(map(str, sleepers)))
+                x = 0
+                while True:
+                    x += 1
+                """);
+        int[] sleepers = Arrays.stream(targets.awaitReady(c).split(" ")).mapToInt(Integer::parseInt).toArray();
+        int pid = c.pid();
+        Thread.sleep(100); // the sleepers are deep in their wait
+        Map<Integer, Long> switchesBefore = new HashMap<>();
+        for (int tid : sleepers) {
+            switchesBefore.put(tid, contextSwitches(pid, tid));
+        }
+        ThreadPauser pauser = ThreadPauser.attach(pid);
+        try {
+            pauser.leaveBlockedThreadsRunning();
+            for (int i = 0; i < 200; i++) {
+                int[] stopped = pauser.interrupt();
+                assertArrayEquals(new int[] {pid}, stopped, "only the spinning main thread stops, at cycle " + i);
+                assertEquals('t', stateOf(pid, pid));
+                assertTrue(pauser.confirmParked(), "no sleeper ran, at cycle " + i);
+                pauser.resume();
+                LockSupport.parkNanos(1_000_000);
+            }
+            for (int tid : sleepers) {
+                // stopped and resumed, each would have been woken twice a cycle (detaching wakes them once)
+                assertEquals(switchesBefore.get(tid), contextSwitches(pid, tid), "sleeper " + tid + " was woken");
+            }
+        } finally {
+            pauser.detach();
+        }
+        awaitRunning(pid);
+    }
+
+    @Test
+    void aThreadLeftRunningThatRunsDuringTheReadIsStoppedAndReported() throws Exception {
+        ChildProcess c = targets.python("""
+                import threading, time
+                napper = []
+                def nap():
+                    napper.append(threading.get_native_id())
+                    while True:
+                        time.sleep(0.0002)
+                threading.Thread(target=nap, daemon=True).start()
+                while not napper:
+                    time.sleep(0.01)
+                ready(str(napper[0]))
+                threading.Event().wait()
+                """);
+        int napper = Integer.parseInt(targets.awaitReady(c));
+        int pid = c.pid();
+        ThreadPauser pauser = ThreadPauser.attach(pid);
+        int reported = 0;
+        try {
+            pauser.leaveBlockedThreadsRunning();
+            for (int i = 0; i < 200; i++) {
+                int[] stopped = pauser.interrupt();
+                boolean napperLeftRunning = Arrays.stream(stopped).noneMatch(t -> t == napper);
+                LockSupport.parkNanos(3_000_000); // a slow read: the napper wakes several times meanwhile
+                if (!pauser.confirmParked()) {
+                    reported++;
+                    assertTrue(Arrays.stream(pauser.stoppedThreads()).anyMatch(t -> t == napper),
+                            "the napper is stopped once reported, at cycle " + i);
+                    assertEquals('t', stateOf(pid, napper));
+                } else {
+                    assertFalse(napperLeftRunning, "a napper left running did not run in 3 ms, at cycle " + i);
+                }
+                pauser.resume();
+            }
+        } finally {
+            pauser.detach();
+        }
+        assertTrue(reported > 100, "the napper is mostly asleep when looked at, then runs: " + reported);
+        awaitRunning(pid);
+    }
+
+    /** Voluntary and involuntary context switches of one thread. */
+    private static long contextSwitches(int pid, int tid) throws Exception {
+        long n = 0;
+        for (String line : Files.readAllLines(ProcFs.procPath(pid, "task", Integer.toString(tid), "status"))) {
+            if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                n += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+            }
+        }
+        return n;
+    }
+
     private static void cycle(ThreadPauser pauser, int times) {
         for (int i = 0; i < times; i++) {
             pauser.interrupt();
