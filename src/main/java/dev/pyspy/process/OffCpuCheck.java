@@ -22,6 +22,8 @@ import java.util.Map;
  * file, {@link #switchesIn} answers -1 and callers stop every thread as before.
  */
 final class OffCpuCheck implements AutoCloseable {
+    /** Two descriptors per thread: beyond this many threads, the others are simply stopped. */
+    private static final int MAX_THREADS = 256;
     private static final byte[] RUNNING = "running".getBytes(StandardCharsets.US_ASCII);
 
     private record TaskFiles(FileChannel schedstat, FileChannel syscall) {
@@ -84,7 +86,7 @@ final class OffCpuCheck implements AutoCloseable {
 
     private TaskFiles open(int tid) {
         TaskFiles f = files.get(tid);
-        if (f != null || unsupported) {
+        if (f != null || unsupported || files.size() >= MAX_THREADS) {
             return f;
         }
         Path task = ProcFs.procPath(pid, "task", Integer.toString(tid));
