@@ -1,7 +1,8 @@
 """Benchmark target: N threads, each D frames deep, either sleeping or burning CPU at the bottom.
 
-usage: target.py THREADS DEPTH {sleep|busy}
-Prints "ready" once every thread is at depth. Busy threads count their work: SIGUSR1 starts a
+usage: target.py THREADS DEPTH {sleep|busy} [ASLEEP]
+Prints "ready" once every thread is at depth. ASLEEP more threads wait on an event that is never
+set (a pool's idle workers), blocked in the kernel for good. Busy threads count their work: SIGUSR1 starts a
 measuring window, SIGUSR2 ends it, and the program prints "rate R" (iterations a second within the
 window) and exits -- used to measure slowdown in the profiler's steady state, without its start-up.
 """
@@ -19,6 +20,12 @@ def descend(depth, leaf):
 
 def main():
     threads, depth, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    asleep = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    never = threading.Event()
+    for i in range(asleep):
+        t = threading.Thread(target=never.wait, name="asleep-%d" % i)
+        t.daemon = True
+        t.start()
     ready = threading.Barrier(threads + 1) if hasattr(threading, "Barrier") else None
     counts = [0] * threads
     stop = [False]
