@@ -250,7 +250,8 @@ public final class ThreadPauser implements AutoCloseable {
     /**
      * After reading the paused target: true when every thread {@link #interrupt()} left running (see
      * {@link #leaveBlockedThreadsRunning()}) stayed off the CPU since. Otherwise those that ran are
-     * stopped now, and what was read of them may be torn: false, and the caller reads again.
+     * stopped now, and what was read of them may be torn: false, and the caller reads again and asks
+     * again (the others may run during the second read); each false stops at least one more thread.
      */
     public boolean confirmParked() {
         checkOwner();
@@ -259,15 +260,18 @@ public final class ThreadPauser implements AutoCloseable {
             return true;
         }
         List<Tracee> ran = null;
-        for (Tracee t : parked) {
-            if (tracees.get(t.tid) == t && offCpu.switchesIn(t.tid) != t.switchesIn) {
+        for (Iterator<Tracee> it = parked.iterator(); it.hasNext(); ) {
+            Tracee t = it.next();
+            if (tracees.get(t.tid) != t) {
+                it.remove(); // gone
+            } else if (offCpu.switchesIn(t.tid) != t.switchesIn) {
                 if (ran == null) {
                     ran = new ArrayList<>();
                 }
                 ran.add(t);
+                it.remove();
             }
         }
-        parked.clear();
         if (ran == null) {
             return true;
         }

@@ -94,7 +94,7 @@ public final class SampledProcess implements AutoCloseable {
         try {
             TestHooks.whilePaused(stats.samples);
             python.walker().walk(snapshot);
-            if (pauser != null && !pauser.confirmParked()) {
+            while (pauser != null && !pauser.confirmParked()) {
                 python.walker().walk(snapshot); // a thread left running woke during the walk: it is stopped now
             }
         } finally {

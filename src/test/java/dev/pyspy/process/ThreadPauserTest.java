@@ -522,6 +522,7 @@ class ThreadPauserTest {
                     assertTrue(Arrays.stream(pauser.stoppedThreads()).anyMatch(t -> t == napper),
                             "the napper is stopped once reported, at cycle " + i);
                     assertEquals('t', stateOf(pid, napper));
+                    assertTrue(pauser.confirmParked(), "nothing is left running to confirm, at cycle " + i);
                 } else {
                     assertFalse(napperLeftRunning, "a napper left running did not run in 3 ms, at cycle " + i);
                 }
