@@ -41,7 +41,7 @@ final class OffCpuCheck implements AutoCloseable {
     /** How many times the thread has been switched onto a CPU; -1 when it cannot tell. */
     long switchesIn(int tid) {
         TaskFiles f = open(tid);
-        if (f == null || read(f.schedstat) <= 0) {
+        if (f == null || ProcFs.reread(f.schedstat, buf) <= 0) {
             return -1;
         }
         // "run_ns wait_ns timeslices\n"
@@ -63,7 +63,7 @@ final class OffCpuCheck implements AutoCloseable {
     /** True when the thread is blocked (in a system call or otherwise), and off the CPU. */
     boolean blocked(int tid) {
         TaskFiles f = open(tid);
-        int n = f == null ? -1 : read(f.syscall);
+        int n = f == null ? -1 : ProcFs.reread(f.syscall, buf);
         if (n <= 0) {
             return false;
         }
@@ -79,8 +79,8 @@ final class OffCpuCheck implements AutoCloseable {
     void forget(int tid) {
         TaskFiles f = files.remove(tid);
         if (f != null) {
-            closeQuietly(f.schedstat);
-            closeQuietly(f.syscall);
+            ProcFs.closeQuietly(f.schedstat);
+            ProcFs.closeQuietly(f.syscall);
         }
     }
 
@@ -97,32 +97,10 @@ final class OffCpuCheck implements AutoCloseable {
             files.put(tid, f);
             return f;
         } catch (IOException | RuntimeException e) {
-            closeQuietly(schedstat);
+            ProcFs.closeQuietly(schedstat);
             // a thread that exited has no directory; one that has, without the files: an older kernel
             unsupported = Files.isDirectory(task);
             return null;
-        }
-    }
-
-    private int read(FileChannel ch) {
-        try {
-            buf.clear();
-            int n = ch.read(buf, 0);
-            buf.flip();
-            return n;
-        } catch (IOException e) {
-            return -1;
-        }
-    }
-
-    private static void closeQuietly(FileChannel ch) {
-        if (ch == null) {
-            return;
-        }
-        try {
-            ch.close();
-        } catch (IOException e) {
-            // nothing to do
         }
     }
 

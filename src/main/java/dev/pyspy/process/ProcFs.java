@@ -4,6 +4,8 @@ import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -33,6 +35,34 @@ public final class ProcFs {
             p = p.resolve(m);
         }
         return p;
+    }
+
+    /**
+     * Reads a /proc file kept open again from its start (one pread: the kernel makes its text anew)
+     * into {@code buf}, ready to read; returns the byte count, or -1 when it cannot be read (the
+     * thread or process is gone).
+     */
+    public static int reread(FileChannel ch, ByteBuffer buf) {
+        try {
+            buf.clear();
+            int n = ch.read(buf, 0);
+            buf.flip();
+            return n;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** Closes a /proc file kept open; a failure changes nothing (the file is gone either way). */
+    public static void closeQuietly(FileChannel ch) {
+        if (ch == null) {
+            return;
+        }
+        try {
+            ch.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
     }
 
     /** Whether a process (or thread) with this id exists, zombies included. */

@@ -1,5 +1,6 @@
 package dev.pyspy.sampler;
 
+import dev.pyspy.process.ProcFs;
 import dev.pyspy.util.LongIntMap;
 
 import java.io.IOException;
@@ -52,7 +53,7 @@ final class KernelThreadStates implements AutoCloseable {
         for (Iterator<Map.Entry<Long, FileChannel>> it = files.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Long, FileChannel> e = it.next();
             if (!current.contains(e.getKey())) {
-                closeQuietly(e.getValue());
+                ProcFs.closeQuietly(e.getValue());
                 it.remove();
             }
         }
@@ -65,7 +66,7 @@ final class KernelThreadStates implements AutoCloseable {
             Map.Entry<Long, FileChannel> e = it.next();
             char state = readState(e.getValue());
             if (state == 0) {
-                closeQuietly(e.getValue());
+                ProcFs.closeQuietly(e.getValue());
                 it.remove();
             } else {
                 states.put(e.getKey(), (int) ((generation << 8) | state));
@@ -80,32 +81,19 @@ final class KernelThreadStates implements AutoCloseable {
     }
 
     private char readState(FileChannel ch) {
-        try {
-            buf.clear();
-            int n = ch.read(buf, 0);
-            // "pid (comm) S ...": comm may hold spaces and parentheses, so look for the last ')'
-            for (int i = n - 1; i > 0; i--) {
-                if (buf.get(i) == ')' && i + 2 < n) {
-                    return (char) buf.get(i + 2);
-                }
+        int n = ProcFs.reread(ch, buf);
+        // "pid (comm) S ...": comm may hold spaces and parentheses, so look for the last ')'
+        for (int i = n - 1; i > 0; i--) {
+            if (buf.get(i) == ')' && i + 2 < n) {
+                return (char) buf.get(i + 2);
             }
-            return 0;
-        } catch (IOException e) {
-            return 0;
         }
-    }
-
-    private static void closeQuietly(FileChannel ch) {
-        try {
-            ch.close();
-        } catch (IOException e) {
-            // nothing to do
-        }
+        return 0;
     }
 
     @Override
     public void close() {
-        files.values().forEach(KernelThreadStates::closeQuietly);
+        files.values().forEach(ProcFs::closeQuietly);
         files.clear();
     }
 }
