@@ -56,14 +56,10 @@ public final class LibC {
     public static final int SIGTTOU = 22;
 
     // ---- ptrace(2) requests ----
-    public static final long PTRACE_CONT = 7;
     public static final long PTRACE_DETACH = 17;
-    public static final long PTRACE_SETOPTIONS = 0x4200;
-    public static final long PTRACE_GETSIGINFO = 0x4202;
     public static final long PTRACE_SEIZE = 0x4206;
     public static final long PTRACE_INTERRUPT = 0x4207;
-    public static final long PTRACE_LISTEN = 0x4208;
-    /** Stop reported after PTRACE_INTERRUPT, group-stop or LISTEN wake-up of a seized tracee: {@code status >> 16}. */
+    /** Stop reported after PTRACE_INTERRUPT or a group-stop of a seized tracee: {@code status >> 16}. */
     public static final int PTRACE_EVENT_STOP = 128;
     /**
      * Listed only to say it must never be passed: it would make the kernel SIGKILL every tracee

@@ -22,10 +22,14 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  *   <li>One-shot: {@link #pauseAll(int)} seizes and stops every thread; {@link #resumeAll()} (or
  *       {@link #close()}) detaches, letting them run again.</li>
- *   <li>Persistent, for sampling at high rates: {@link #attach(int)} seizes every thread once
- *       (they keep running); each sample calls {@link #interrupt()} then {@link #resume()};
- *       {@link #detach()} at the end. Between samples, call {@link #pollEvents()} when idle so that
- *       signals sent to the target are delivered without waiting for the next sample.</li>
+ *   <li>Repeated, for sampling: {@link #attach(int)} seizes every thread (they keep running);
+ *       each sample calls {@link #interrupt()} then {@link #resume()}; {@link #detach()} at the
+ *       end. {@link #resume()} detaches the threads it lets go, so between samples the target runs
+ *       untraced: a signal sent to it then reaches it at once instead of stopping the thread until
+ *       pyspy restarts it, and pyspy need not wake up to pass signals on. The threads are kept
+ *       in a list and seized again by the next {@link #interrupt()}. A thread that did not stop in
+ *       time stays seized until its stop arrives: while {@link #holdsRunningThreads()}, call
+ *       {@link #pollEvents()} when idle so that it is let go without waiting for the next sample.</li>
  * </ul>
  *
  * <p>Threads are seized with {@code PTRACE_SEIZE} (no SIGSTOP is sent, so the target sees no
@@ -37,12 +41,10 @@ import java.util.concurrent.locks.LockSupport;
  * detaches every tracee and resumes it.
  *
  * <p>Signals and job control follow ptrace(2): a signal that arrives while traced shows up as a
- * signal-delivery-stop and is re-injected on resume; a group-stop (SIGSTOP, SIGTSTP, ...) is
- * resumed with {@code PTRACE_LISTEN}, so a target stopped for its own reasons stays stopped, while
+ * signal-delivery-stop and is handed back on detach; a thread in a group-stop (SIGSTOP, SIGTSTP,
+ * ...) goes back to it when detached, so a target stopped for its own reasons stays stopped, while
  * pyspy itself does not leave a thread stopped once {@link #resume()} or {@link #detach()} returns.
- * Stops that happen after that (a signal arriving, a SIGCONT waking a listening thread, a thread
- * that did not stop in time stopping now) wait for the next call on this pauser; hence
- * {@link #pollEvents()} while idle.
+ * Detaching also drops an interrupt still pending, so no stray stop follows a resume.
  *
  * <p><b>Threading:</b> in Linux the tracer is a <em>thread</em>, not a process: every ptrace
  * request for a tracee must come from the thread that seized it, and the tracees are detached
@@ -68,7 +70,9 @@ public final class ThreadPauser implements AutoCloseable {
     private static final int MAX_SCAN_ROUNDS = 64;
 
     private enum State {
-        /** Running (as far as pyspy knows). */
+        /** Let go by the last resume: not traced; seized again by the next interrupt. */
+        DETACHED,
+        /** Seized and running (as far as pyspy knows). */
         RUNNING,
         /** PTRACE_INTERRUPT sent in this round; waiting for its stop. */
         STOPPING,
@@ -79,8 +83,6 @@ public final class ThreadPauser implements AutoCloseable {
         LAGGING,
         /** In a ptrace-stop that pyspy has seen (reported by waitpid). */
         STOPPED,
-        /** Group-stopped and resumed with PTRACE_LISTEN: not running, but not in a ptrace-stop. */
-        LISTENING,
         /** Exited but cannot be reaped yet (a main thread whose other threads live on). */
         ZOMBIE
     }
@@ -90,7 +92,7 @@ public final class ThreadPauser implements AutoCloseable {
         State state = State.RUNNING;
         /** Signal to re-inject on resume (from a signal-delivery-stop), else 0. */
         int pendingSignal;
-        /** The last stop was a group-stop: resume with PTRACE_LISTEN. */
+        /** The last stop was a group-stop: detach without a signal, and it stays stopped. */
         boolean groupStop;
         /** Left running in this pause (blocked off the CPU): its switch-in count then. */
         long switchesIn;
@@ -129,7 +131,7 @@ public final class ThreadPauser implements AutoCloseable {
     }
 
     /**
-     * Seizes every thread of {@code pid} without stopping it (persistent mode). Fails with
+     * Seizes every thread of {@code pid} without stopping it (repeated pauses). Fails with
      * NO_SUCH_PROCESS or PERMISSION_DENIED (including when another debugger traces the process).
      */
     public static ThreadPauser attach(int pid) throws PyspyException {
@@ -202,8 +204,8 @@ public final class ThreadPauser implements AutoCloseable {
     }
 
     /**
-     * Stops every thread of the target: interrupts all traced threads, seizes and interrupts
-     * threads created since, and waits for each to stop, until a re-listing of the task directory
+     * Stops every thread of the target: seizes again the threads the last resume let go, interrupts
+     * them and those still seized, seizes and interrupts threads created since, and waits for each to stop, until a re-listing of the task directory
      * finds no new thread. A thread that does not stop within the stop timeout (for example one
      * blocked in uninterruptible sleep) is left out of the result and is not waited for again.
      *
@@ -221,12 +223,16 @@ public final class ThreadPauser implements AutoCloseable {
             // thread it queues another stop, which would stop the thread again right after resume.
             drainEvents();
             parked.clear();
-            for (Tracee t : tracees.values()) {
-                if (t.state == State.RUNNING && park(t)) {
-                    continue;
+            for (Iterator<Tracee> it = tracees.values().iterator(); it.hasNext(); ) {
+                Tracee t = it.next();
+                // only a thread let go is left asleep: a seized one would stop for every signal it got
+                boolean alive = t.state != State.DETACHED || park(t) || reseize(t);
+                if (alive && t.state == State.RUNNING) {
+                    alive = sendInterrupt(t);
                 }
-                if (t.state == State.RUNNING || t.state == State.LISTENING) {
-                    sendInterrupt(t);
+                if (!alive) {
+                    it.remove();
+                    forgetFiles(t.tid);
                 }
             }
             long deadline = System.nanoTime() + stopTimeoutNanos;
@@ -277,10 +283,9 @@ public final class ThreadPauser implements AutoCloseable {
         }
         boolean interruptedFlag = Thread.interrupted();
         try {
-            drainEvents(); // one that stopped meanwhile (a signal) must not be interrupted again
             for (Tracee t : ran) {
-                if (t.state == State.RUNNING) {
-                    sendInterrupt(t);
+                if (!reseize(t) || (t.state == State.RUNNING && !sendInterrupt(t))) {
+                    forget(t.tid);
                 }
             }
             awaitStops(System.nanoTime() + stopTimeoutNanos);
@@ -295,7 +300,7 @@ public final class ThreadPauser implements AutoCloseable {
     }
 
     /**
-     * Leaves a running tracee out of this pause when it is blocked off the CPU: its switch-in count
+     * Leaves a thread let go by the last resume out of this pause when it is blocked off the CPU: its switch-in count
      * is read first, so an unchanged count later means it has not run since it was seen blocked.
      * A thread on the CPU costs one read; a blocked one three.
      */
@@ -323,9 +328,8 @@ public final class ThreadPauser implements AutoCloseable {
     }
 
     /**
-     * Lets every thread stopped by pyspy run again: PTRACE_CONT, re-injecting the signal of a
-     * signal-delivery-stop, or PTRACE_LISTEN for a group-stopped thread so it stays stopped for
-     * its own reasons.
+     * Lets every thread stopped by pyspy go: detached, handing back the signal of a
+     * signal-delivery-stop; a group-stopped thread goes back to its group-stop.
      */
     public void resume() {
         checkOwner();
@@ -337,17 +341,34 @@ public final class ThreadPauser implements AutoCloseable {
         }
         for (Tracee t : tracees.values()) {
             if (t.state == State.STOPPED) {
-                restart(t);
+                release(t);
             }
         }
-        // Stops that arrived meanwhile (signals, a late interrupt) must not keep the thread stopped.
+        // Stops that arrived meanwhile (a thread lagging behind) must not keep the thread stopped.
         pollEvents();
     }
 
     /**
-     * Handles stops that happened while the target was meant to run (signal-delivery-stops,
-     * group-stops, wake-ups of listening threads) by restarting those threads at once. Cheap (one
-     * non-blocking waitpid when nothing happened); call it while idle between samples.
+     * Whether a thread is still seized while the target runs (one that did not stop in time, or
+     * one seized but not yet paused): until it is let go, a signal sent to it stops it until
+     * {@link #pollEvents()} (or the next pause) passes it on.
+     */
+    public boolean holdsRunningThreads() {
+        if (!attached || exited) {
+            return false;
+        }
+        for (Tracee t : tracees.values()) {
+            if (t.state == State.RUNNING || t.state == State.STOPPING || t.state == State.LAGGING) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Lets go of threads that stopped while the target was meant to run (a late stop, a signal
+     * to a thread still seized). Cheap (one non-blocking waitpid when nothing happened); call it
+     * while idle between samples as long as {@link #holdsRunningThreads()}.
      */
     public void pollEvents() {
         checkOwner();
@@ -359,9 +380,9 @@ public final class ThreadPauser implements AutoCloseable {
             if (t == null) {
                 break;
             }
-            // While paused, stopped threads are being sampled; resume() restarts them all.
+            // While paused, stopped threads are being sampled; resume() lets them all go.
             if (t.state == State.STOPPED && !paused) {
-                restart(t);
+                release(t);
             }
         }
     }
@@ -383,11 +404,12 @@ public final class ThreadPauser implements AutoCloseable {
         boolean interruptedFlag = Thread.interrupted();
         try {
             if (!exited) {
-                // PTRACE_DETACH needs a thread in ptrace-stop: stop the running and listening ones first.
+                // PTRACE_DETACH needs a thread in ptrace-stop: stop the seized running ones first.
                 drainEvents();
-                for (Tracee t : tracees.values()) {
-                    if (t.state == State.RUNNING || t.state == State.LISTENING) {
-                        sendInterrupt(t);
+                for (Iterator<Tracee> it = tracees.values().iterator(); it.hasNext(); ) {
+                    Tracee t = it.next();
+                    if (t.state == State.RUNNING && !sendInterrupt(t)) {
+                        it.remove(); // gone
                     } else if (t.state == State.LAGGING) {
                         t.state = State.STOPPING;
                     }
@@ -395,14 +417,8 @@ public final class ThreadPauser implements AutoCloseable {
                 awaitStops(System.nanoTime() + DETACH_TIMEOUT_NANOS);
                 for (Tracee t : tracees.values()) {
                     if (t.state == State.STOPPED) {
-                        try {
-                            LibC.ptrace(LibC.PTRACE_DETACH, t.tid, 0L, t.groupStop ? 0L : t.pendingSignal);
-                        } catch (LastErrorException e) {
-                            if (e.getErrorCode() != LibC.ESRCH) {
-                                LOG.warn("cannot detach from thread {}: {}", t.tid, LibC.strerror(e.getErrorCode()));
-                            }
-                        }
-                    } else if (t.state != State.ZOMBIE) {
+                        release(t);
+                    } else if (t.state != State.ZOMBIE && t.state != State.DETACHED) {
                         LOG.warn("thread {} of process {} did not stop; it stays traced until this thread ends",
                                 t.tid, pid);
                     }
@@ -535,42 +551,68 @@ public final class ThreadPauser implements AutoCloseable {
         }
         Tracee t = new Tracee(tid);
         tracees.put(tid, t);
-        if (interruptIt) {
-            sendInterrupt(t);
+        if (interruptIt && !sendInterrupt(t)) {
+            forget(tid);
+            return false;
         }
         return true;
     }
 
-    private void sendInterrupt(Tracee t) {
+    /** PTRACE_INTERRUPT; false when the thread is gone (the caller forgets it). */
+    private boolean sendInterrupt(Tracee t) {
         try {
             LibC.ptrace(LibC.PTRACE_INTERRUPT, t.tid, 0L, 0L);
             t.state = State.STOPPING;
+            return true;
         } catch (LastErrorException e) {
             // ESRCH: the thread is gone; its exit, if reportable, arrives through waitpid.
             if (e.getErrorCode() != LibC.ESRCH) {
                 LOG.debug("PTRACE_INTERRUPT {}: {}", t.tid, LibC.strerror(e.getErrorCode()));
             }
-            forget(t.tid);
+            return false;
         }
     }
 
-    /** Restarts a stopped thread the way ptrace(2) requires for the kind of stop it is in. */
-    private void restart(Tracee t) {
+    /**
+     * Detaches a stopped thread: it runs untraced, with the signal of a signal-delivery-stop handed
+     * back; from a group-stop it goes back to the group-stop (the kernel re-arms it on detach).
+     */
+    private void release(Tracee t) {
         try {
-            if (t.groupStop) {
-                LibC.ptrace(LibC.PTRACE_LISTEN, t.tid, 0L, 0L);
-                t.state = State.LISTENING;
-            } else {
-                LibC.ptrace(LibC.PTRACE_CONT, t.tid, 0L, t.pendingSignal);
-                t.state = State.RUNNING;
-            }
-            t.pendingSignal = 0;
+            LibC.ptrace(LibC.PTRACE_DETACH, t.tid, 0L, t.groupStop ? 0L : t.pendingSignal);
+            t.state = State.DETACHED;
         } catch (LastErrorException e) {
-            // ESRCH: killed while stopped (SIGKILL wakes tracees); the exit is reported later.
+            // ESRCH: killed while stopped (SIGKILL wakes tracees); still traced, its exit is reported later.
             if (e.getErrorCode() != LibC.ESRCH) {
-                LOG.warn("cannot restart thread {}: {}", t.tid, LibC.strerror(e.getErrorCode()));
+                LOG.warn("cannot detach from thread {}: {}", t.tid, LibC.strerror(e.getErrorCode()));
             }
             t.state = State.RUNNING;
+        }
+        t.pendingSignal = 0;
+    }
+
+    /**
+     * Seizes again a thread let go by the last resume; false when it is gone (the caller forgets
+     * it). One that exited but is not reaped becomes a zombie; one that cannot be seized (a debugger
+     * took it meanwhile) stays let go and is read running.
+     */
+    private boolean reseize(Tracee t) {
+        if (t.state != State.DETACHED) {
+            return true;
+        }
+        try {
+            LibC.ptrace(LibC.PTRACE_SEIZE, t.tid, 0L, 0L);
+            t.state = State.RUNNING;
+            return true;
+        } catch (LastErrorException e) {
+            int errno = e.getErrorCode();
+            char state = errno == LibC.ESRCH ? 0 : threadStateOrZero(t.tid);
+            if (state == 'Z' || state == 'X') {
+                t.state = State.ZOMBIE;
+            } else if (state != 0) {
+                LOG.debug("cannot seize thread {} again: {}", t.tid, LibC.strerror(errno));
+            }
+            return state != 0;
         }
     }
 

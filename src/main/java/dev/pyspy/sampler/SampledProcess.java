@@ -180,13 +180,15 @@ public final class SampledProcess implements AutoCloseable {
     }
 
     /**
-     * Between samples: lets signals that reached the target while traced through at once
-     * (otherwise they would wait for the next sample).
+     * Between samples: lets go of a thread still seized that stopped (a late stop, a signal), so it
+     * does not wait for the next sample. True while some thread is still seized: call again soon.
      */
-    void pollEvents() {
-        if (pauser != null) {
-            pauser.pollEvents();
+    boolean pollEvents() {
+        if (pauser == null || !pauser.holdsRunningThreads()) {
+            return false;
         }
+        pauser.pollEvents();
+        return pauser.holdsRunningThreads();
     }
 
     public int threadCount() {

@@ -19,7 +19,10 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Sampler {
     private static final Logger log = LoggerFactory.getLogger(Sampler.class);
-    /** While waiting for the next tick, signals for traced targets are passed on at least this often. */
+    /**
+     * While a target thread stays seized between ticks (one that did not stop in time), its stops
+     * are looked for at least this often; otherwise the loop sleeps until the next tick.
+     */
     private static final long POLL_NANOS = 2_000_000;
     /** Waits shorter than this are spun, not slept: even a precise sleep (LibC.preciseSleeps) wakes ~10 us late. */
     private static final long SPIN_NANOS = 30_000;
@@ -35,6 +38,7 @@ public final class Sampler {
     private final ProcessWatcher watcher;
     private final LagListener lagListener;
     private volatile boolean stopRequested;
+    private volatile Thread samplerThread;
     private int nextIndex;
 
     /** Told when sampling falls behind schedule (on the sampler thread). */
@@ -58,10 +62,15 @@ public final class Sampler {
     /** Asks the loop to end after the current tick; safe from any thread (signal handlers, UI). */
     public void requestStop() {
         stopRequested = true;
+        Thread t = samplerThread;
+        if (t != null) {
+            LockSupport.unpark(t); // it may sleep until a tick far away
+        }
     }
 
     /** Runs until stopped, the duration ends or every target exited. Call on the sampler thread. */
     public End run() throws PyspyException {
+        samplerThread = Thread.currentThread();
         LibC.preciseSleeps();
         stats.startNanos = System.nanoTime();
         Thread watcherThread = null;
@@ -148,10 +157,11 @@ public final class Sampler {
                     Thread.onSpinWait(); // a sleep this short would overshoot
                     continue;
                 }
+                boolean poll = false;
                 for (SampledProcess p : processes) {
-                    p.pollEvents();
+                    poll |= p.pollEvents();
                 }
-                LockSupport.parkNanos(Math.min(wait - SPIN_NANOS / 2, POLL_NANOS));
+                LockSupport.parkNanos(poll ? Math.min(wait - SPIN_NANOS / 2, POLL_NANOS) : wait - SPIN_NANOS / 2);
             }
         }
     }

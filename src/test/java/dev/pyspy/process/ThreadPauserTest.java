@@ -382,6 +382,48 @@ class ThreadPauserTest {
     }
 
     @Test
+    void betweenPausesTheTargetRunsUntracedAndItsSignalsArriveAtOnce() throws Exception {
+        ChildProcess c = targets.python("""
+                import signal, threading, time
+                count = 0
+                def handler(sig, frame):
+                    global count
+                    count += 1
+                    ready(str(count))
+                signal.signal(signal.SIGUSR1, handler)
+                def spin():
+                    while True:
+                        pass
+                threading.Thread(target=spin, daemon=True).start()
+                ready('0')
+                while True:
+                    time.sleep(0.001)
+                """);
+        int pid = c.pid();
+        Path countFile = targets.readyFile(0);
+        targets.awaitReady(c);
+        Targets.awaitThreads(pid, 2);
+        ThreadPauser pauser = ThreadPauser.attach(pid);
+        try {
+            assertTrue(pauser.holdsRunningThreads(), "attach seizes every thread");
+            for (int i = 1; i <= 5; i++) {
+                assertEquals(2, pauser.interrupt().length);
+                pauser.resume();
+                assertFalse(pauser.holdsRunningThreads(), "every thread let go, at cycle " + i);
+                assertTrue(untraced(pid), "no thread traced between pauses, at cycle " + i);
+                // no pollEvents: a thread still seized would sit in a signal-delivery-stop until then
+                c.kill(LibC.SIGUSR1);
+                String expected = "" + i;
+                awaitCondition(() -> readQuietly(countFile).strip().equals(expected), 5000);
+                assertEquals(expected, readQuietly(countFile).strip(), "the handler ran between pauses");
+            }
+        } finally {
+            pauser.detach();
+        }
+        awaitRunning(pid);
+    }
+
+    @Test
     void targetExitWhileAttachedEndsCleanly() throws Exception {
         ChildProcess c = targets.python("""
                 import threading, time
@@ -466,14 +508,17 @@ class ThreadPauserTest {
                 """);
         int[] sleepers = Arrays.stream(targets.awaitReady(c).split(" ")).mapToInt(Integer::parseInt).toArray();
         int pid = c.pid();
-        Thread.sleep(100); // the sleepers are deep in their wait
-        Map<Integer, Long> switchesBefore = new HashMap<>();
-        for (int tid : sleepers) {
-            switchesBefore.put(tid, contextSwitches(pid, tid));
-        }
         ThreadPauser pauser = ThreadPauser.attach(pid);
         try {
             pauser.leaveBlockedThreadsRunning();
+            // attach seized every thread: the first pause stops them all, and lets them go untraced
+            assertEquals(5, pauser.interrupt().length);
+            pauser.resume();
+            Thread.sleep(100); // the sleepers are deep in their wait again
+            Map<Integer, Long> switchesBefore = new HashMap<>();
+            for (int tid : sleepers) {
+                switchesBefore.put(tid, contextSwitches(pid, tid));
+            }
             for (int i = 0; i < 200; i++) {
                 int[] stopped = pauser.interrupt();
                 assertArrayEquals(new int[] {pid}, stopped, "only the spinning main thread stops, at cycle " + i);
@@ -483,7 +528,7 @@ class ThreadPauserTest {
                 LockSupport.parkNanos(1_000_000);
             }
             for (int tid : sleepers) {
-                // stopped and resumed, each would have been woken twice a cycle (detaching wakes them once)
+                // stopped and let go, each would have been woken twice a cycle
                 assertEquals(switchesBefore.get(tid), contextSwitches(pid, tid), "sleeper " + tid + " was woken");
             }
         } finally {
