@@ -205,9 +205,10 @@ public final class ThreadPauser implements AutoCloseable {
 
     /**
      * Stops every thread of the target: seizes again the threads the last resume let go, interrupts
-     * them and those still seized, seizes and interrupts threads created since, and waits for each to stop, until a re-listing of the task directory
-     * finds no new thread. A thread that does not stop within the stop timeout (for example one
-     * blocked in uninterruptible sleep) is left out of the result and is not waited for again.
+     * them and those still seized, seizes and interrupts threads created since, and waits for each
+     * to stop, until a re-listing of the task directory finds no new thread. A thread that does
+     * not stop within the stop timeout (for example one blocked in uninterruptible sleep) is left
+     * out of the result and is not waited for again.
      *
      * @return ids of the stopped threads, ascending; empty if the target exited
      */
@@ -300,8 +301,9 @@ public final class ThreadPauser implements AutoCloseable {
     }
 
     /**
-     * Leaves a thread let go by the last resume out of this pause when it is blocked off the CPU: its switch-in count
-     * is read first, so an unchanged count later means it has not run since it was seen blocked.
+     * Leaves a thread let go by the last resume out of this pause when it is blocked off the CPU:
+     * its switch-in count is read first, so an unchanged count later means it has not run since it
+     * was seen blocked.
      * A thread on the CPU costs one read; a blocked one three.
      */
     private boolean park(Tracee t) {
