@@ -42,6 +42,24 @@ class ThreadPauserTest {
             spin()
             """;
 
+    /** Counts the SIGUSR1s its handler ran (ready file 0); one spinning thread, a napping main one. */
+    private static final String COUNT_SIGUSR1 = """
+            import signal, threading, time
+            count = 0
+            def handler(sig, frame):
+                global count
+                count += 1
+                ready(str(count))
+            signal.signal(signal.SIGUSR1, handler)
+            def spin():
+                while True:
+                    pass
+            threading.Thread(target=spin, daemon=True).start()
+            ready('0')
+            while True:
+                time.sleep(0.001)
+            """;
+
     private Targets targets;
 
     @BeforeEach
@@ -289,22 +307,7 @@ class ThreadPauserTest {
 
     @Test
     void signalsSentWhileTracedReachTheTargetsHandlers() throws Exception {
-        ChildProcess c = targets.python("""
-                import signal, threading, time
-                count = 0
-                def handler(sig, frame):
-                    global count
-                    count += 1
-                    ready(str(count))
-                signal.signal(signal.SIGUSR1, handler)
-                def spin():
-                    while True:
-                        pass
-                threading.Thread(target=spin, daemon=True).start()
-                ready('0')
-                while True:
-                    time.sleep(0.001)
-                """);
+        ChildProcess c = targets.python(COUNT_SIGUSR1);
         int pid = c.pid();
         Path countFile = targets.readyFile(0);
         targets.awaitReady(c);
@@ -383,22 +386,7 @@ class ThreadPauserTest {
 
     @Test
     void betweenPausesTheTargetRunsUntracedAndItsSignalsArriveAtOnce() throws Exception {
-        ChildProcess c = targets.python("""
-                import signal, threading, time
-                count = 0
-                def handler(sig, frame):
-                    global count
-                    count += 1
-                    ready(str(count))
-                signal.signal(signal.SIGUSR1, handler)
-                def spin():
-                    while True:
-                        pass
-                threading.Thread(target=spin, daemon=True).start()
-                ready('0')
-                while True:
-                    time.sleep(0.001)
-                """);
+        ChildProcess c = targets.python(COUNT_SIGUSR1);
         int pid = c.pid();
         Path countFile = targets.readyFile(0);
         targets.awaitReady(c);
