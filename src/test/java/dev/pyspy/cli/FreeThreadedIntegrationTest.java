@@ -72,7 +72,7 @@ class FreeThreadedIntegrationTest {
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("threads_spin_target.py"), "4")) {
             target.truth(30);
             Path out = scripts.resolve("ft-" + System.nanoTime() + ".txt");
-            PyspyCli.Result r = PyspyCli.run("record", "--gil", "-r", "100", "-d", "2", "-f", "raw",
+            PyspyCli.Result r = PyspyCli.run("record", "--gil", "-r", PyspyCli.RATE, "-d", "2", "-f", "raw",
                     "-o", out.toString(), "-p", Integer.toString(target.pid()));
             assertEquals(0, r.exitCode(), r.toString());
             assertTrue(r.stderr().contains("--gil does not apply"), r.stderr());

@@ -65,7 +65,7 @@ class HostileTargetsTest {
             long startedBefore = churned(target);
             long t0 = System.nanoTime();
             Path out = scripts.resolve("churn.txt");
-            long[] summary = assertCleanRecording(PyspyCli.run(120, "record", "-r", "200", "-d", "3", "-i", "-t",
+            long[] summary = assertCleanRecording(PyspyCli.run(120, "record", "-r", PyspyCli.RATE, "-d", "3", "-i", "-t",
                     "-f", "raw", "-o", out.toString(), "-p", pid));
             double perSecond = (churned(target) - startedBefore) / ((System.nanoTime() - t0) / 1e9);
             assertTrue(perSecond >= 100, "threads came and went " + perSecond + " times a second while recorded");
@@ -91,9 +91,9 @@ class HostileTargetsTest {
         try (TargetProcess target = TargetProcess.start(python(), scripts.resolve("hostile_target.py"), "forkexec")) {
             target.truth(30);
             String pid = Integer.toString(target.pid());
-            assertCleanRecording(PyspyCli.run(120, "record", "-r", "200", "-d", "2", "-f", "raw",
+            assertCleanRecording(PyspyCli.run(120, "record", "-r", PyspyCli.RATE, "-d", "2", "-f", "raw",
                     "-o", scripts.resolve("forkexec.txt").toString(), "-p", pid));
-            long[] s = assertCleanRecording(PyspyCli.run(120, "record", "-s", "-r", "200", "-d", "2", "-f", "raw",
+            long[] s = assertCleanRecording(PyspyCli.run(120, "record", "-s", "-r", PyspyCli.RATE, "-d", "2", "-f", "raw",
                     "-o", scripts.resolve("forkexec-s.txt").toString(), "-p", pid));
             assertTrue(s[0] > 50, "samples with -s: " + s[0]);
             PyspyCli.Result d = PyspyCli.run("dump", "-p", pid);
@@ -159,7 +159,7 @@ class HostileTargetsTest {
             }
             assertEquals(2000, parked, "every parked thread dumped");
             Path out = scripts.resolve("threads.txt");
-            long[] s = assertCleanRecording(PyspyCli.run(smallHeap, Map.of(), 120, "record", "-i", "-t", "-d", "3",
+            long[] s = assertCleanRecording(PyspyCli.run(smallHeap, Map.of(), 120, "record", "-r", PyspyCli.RATE, "-i", "-t", "-d", "3",
                     "-f", "raw", "-o", out.toString(), "-p", pid));
             assertTrue(s[0] >= 3, "samples: " + s[0]);
             long threadsSeen = RecordIntegrationTest.readCollapsed(out).keySet().stream()
@@ -191,7 +191,8 @@ class HostileTargetsTest {
             assertTrue(frames.get(frames.size() - 1).get("name").asText().endsWith("_bootstrap"),
                     "down to the thread's first frame: " + frames.get(frames.size() - 1));
             Path out = scripts.resolve("deep.txt");
-            assertCleanRecording(PyspyCli.run(120, "record", "-i", "-d", "2", "-f", "raw", "-o", out.toString(), "-p", pid));
+            assertCleanRecording(PyspyCli.run(120, "record", "-r", PyspyCli.RATE, "-i", "-d", "2", "-f", "raw", "-o",
+                    out.toString(), "-p", pid));
             int deepest = 0;
             for (String stack : RecordIntegrationTest.readCollapsed(out).keySet()) {
                 deepest = Math.max(deepest, stack.split(";").length);
@@ -235,7 +236,7 @@ class HostileTargetsTest {
             for (String[] f : new String[][]{{"flamegraph", "svg"}, {"html", "html"}, {"raw", "txt"},
                     {"speedscope", "json"}, {"chrometrace", "json"}, {"pprof", "pprof"}}) {
                 Path file = scripts.resolve("names-" + f[0] + "." + f[1]);
-                assertCleanRecording(PyspyCli.run(120, "record", "-i", "-t", "-d", "1", "-f", f[0],
+                assertCleanRecording(PyspyCli.run(120, "record", "-r", PyspyCli.RATE, "-i", "-t", "-d", "1", "-f", f[0],
                         "-o", file.toString(), "-p", pid));
                 ProfileNeverLostTest.assertComplete(file);
                 if (f[0].equals("raw")) {

@@ -73,7 +73,7 @@ class ProfileNeverLostTest {
                 for (String[] f : new String[][]{{"flamegraph", "svg"}, {"html", "html"}, {"raw", "txt"},
                         {"speedscope", "json"}, {"chrometrace", "json"}, {"pprof", "pprof"}}) {
                     Path out = scripts.resolve("duration-" + f[0] + "." + f[1]);
-                    runs.put(out, pool.submit(() -> PyspyCli.run(120, "record", "--nonblocking", "-d", "1", "-r", "200",
+                    runs.put(out, pool.submit(() -> PyspyCli.run(120, "record", "--nonblocking", "-d", "1", "-r", PyspyCli.RATE,
                             "-f", f[0], "-o", out.toString(), "-p", Integer.toString(target.pid()))));
                 }
                 for (Map.Entry<Path, java.util.concurrent.Future<PyspyCli.Result>> e : runs.entrySet()) {
@@ -108,7 +108,7 @@ class ProfileNeverLostTest {
             assertTrue(Files.size(temp) > 0, "the kill did land while writing");
 
             // the same recording, not killed, replaces it with a complete profile
-            PyspyCli.Result r = PyspyCli.run("record", "-t", "-i", "-d", "1", "-o", out.toString(),
+            PyspyCli.Result r = PyspyCli.run("record", "-r", PyspyCli.RATE, "-t", "-i", "-d", "1", "-o", out.toString(),
                     "-p", Integer.toString(target.pid()));
             assertEquals(0, r.exitCode(), r.toString());
             assertComplete(out);

@@ -20,6 +20,12 @@ public final class PyspyCli {
         }
     }
 
+    /**
+     * The rate test recordings sample at, unless the rate itself is under test: correctness must
+     * hold at 1000/s (issue 7), ten times the default.
+     */
+    public static final String RATE = "1000";
+
     private PyspyCli() {
     }
 
