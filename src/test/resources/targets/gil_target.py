@@ -1,12 +1,14 @@
 """The main thread spins in busy_loop (holding the GIL most of the time) while another thread
-sleeps in sleeper (never holding it while asleep); runs until killed."""
+sleeps in sleeper for good: it does not wake during a recording (a thread waking from a nap
+holds the GIL for an instant, which a 1000/s sampler can catch), so it never holds the GIL
+there. Runs until killed."""
 import threading
 import time
 
 
 def sleeper():
     while True:
-        time.sleep(0.5)
+        time.sleep(3600)
 
 
 def busy_loop():
