@@ -172,8 +172,8 @@ class ContainerTargetTest {
             assertTrue(text.stdout().contains("    park_forever (stacks_target.py:23)"), text.stdout());
 
             Path out = base.resolve("container-" + python.majorMinor() + ".txt");
-            PyspyCli.Result rec = PyspyCli.run("record", "-r", PyspyCli.RATE, "-t", "-d", "2", "-f", "raw", "-o", out.toString(),
-                    "-p", Integer.toString(pid));
+            PyspyCli.Result rec = PyspyCli.run("record", "-r", PyspyCli.RATE, "-t", "-d", "2", "-f", "raw", "-o",
+                    out.toString(), "-p", Integer.toString(pid));
             assertEquals(0, rec.exitCode(), rec.toString());
             Pattern root = Pattern.compile("^thread \\((\\d+)\\): ([^;]*);");
             boolean spinner = false;

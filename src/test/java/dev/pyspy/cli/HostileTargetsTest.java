@@ -65,8 +65,8 @@ class HostileTargetsTest {
             long startedBefore = churned(target);
             long t0 = System.nanoTime();
             Path out = scripts.resolve("churn.txt");
-            long[] summary = assertCleanRecording(PyspyCli.run(120, "record", "-r", PyspyCli.RATE, "-d", "3", "-i", "-t",
-                    "-f", "raw", "-o", out.toString(), "-p", pid));
+            long[] summary = assertCleanRecording(PyspyCli.run(120, "record", "-r", PyspyCli.RATE, "-d", "3", "-i",
+                    "-t", "-f", "raw", "-o", out.toString(), "-p", pid));
             double perSecond = (churned(target) - startedBefore) / ((System.nanoTime() - t0) / 1e9);
             assertTrue(perSecond >= 100, "threads came and went " + perSecond + " times a second while recorded");
             assertTrue(summary[0] >= 100, "samples: " + summary[0]);
@@ -93,8 +93,8 @@ class HostileTargetsTest {
             String pid = Integer.toString(target.pid());
             assertCleanRecording(PyspyCli.run(120, "record", "-r", PyspyCli.RATE, "-d", "2", "-f", "raw",
                     "-o", scripts.resolve("forkexec.txt").toString(), "-p", pid));
-            long[] s = assertCleanRecording(PyspyCli.run(120, "record", "-s", "-r", PyspyCli.RATE, "-d", "2", "-f", "raw",
-                    "-o", scripts.resolve("forkexec-s.txt").toString(), "-p", pid));
+            long[] s = assertCleanRecording(PyspyCli.run(120, "record", "-s", "-r", PyspyCli.RATE, "-d", "2", "-f",
+                    "raw", "-o", scripts.resolve("forkexec-s.txt").toString(), "-p", pid));
             assertTrue(s[0] > 50, "samples with -s: " + s[0]);
             PyspyCli.Result d = PyspyCli.run("dump", "-p", pid);
             assertEquals(0, d.exitCode(), d.toString());
@@ -159,8 +159,8 @@ class HostileTargetsTest {
             }
             assertEquals(2000, parked, "every parked thread dumped");
             Path out = scripts.resolve("threads.txt");
-            long[] s = assertCleanRecording(PyspyCli.run(smallHeap, Map.of(), 120, "record", "-r", PyspyCli.RATE, "-i", "-t", "-d", "3",
-                    "-f", "raw", "-o", out.toString(), "-p", pid));
+            long[] s = assertCleanRecording(PyspyCli.run(smallHeap, Map.of(), 120, "record", "-r", PyspyCli.RATE,
+                    "-i", "-t", "-d", "3", "-f", "raw", "-o", out.toString(), "-p", pid));
             assertTrue(s[0] >= 3, "samples: " + s[0]);
             long threadsSeen = RecordIntegrationTest.readCollapsed(out).keySet().stream()
                     .filter(k -> k.contains("): parked-")).count();

@@ -73,8 +73,8 @@ class ProfileNeverLostTest {
                 for (String[] f : new String[][]{{"flamegraph", "svg"}, {"html", "html"}, {"raw", "txt"},
                         {"speedscope", "json"}, {"chrometrace", "json"}, {"pprof", "pprof"}}) {
                     Path out = scripts.resolve("duration-" + f[0] + "." + f[1]);
-                    runs.put(out, pool.submit(() -> PyspyCli.run(120, "record", "--nonblocking", "-d", "1", "-r", PyspyCli.RATE,
-                            "-f", f[0], "-o", out.toString(), "-p", Integer.toString(target.pid()))));
+                    runs.put(out, pool.submit(() -> PyspyCli.run(120, "record", "--nonblocking", "-d", "1", "-r",
+                            PyspyCli.RATE, "-f", f[0], "-o", out.toString(), "-p", Integer.toString(target.pid()))));
                 }
                 for (Map.Entry<Path, java.util.concurrent.Future<PyspyCli.Result>> e : runs.entrySet()) {
                     PyspyCli.Result r = e.getValue().get();

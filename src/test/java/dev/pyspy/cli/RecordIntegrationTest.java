@@ -114,8 +114,8 @@ class RecordIntegrationTest {
             Path dir = Files.createTempDirectory(scripts, "formats");
             for (String format : new String[]{"raw", "flamegraph", "speedscope", "chrometrace", "pprof"}) {
                 Path out = dir.resolve("out." + format);
-                PyspyCli.Result r = PyspyCli.run("record", "-d", "2", "-r", PyspyCli.RATE, "-f", format, "-o", out.toString(),
-                        "-p", pid);
+                PyspyCli.Result r = PyspyCli.run("record", "-d", "2", "-r", PyspyCli.RATE, "-f", format, "-o",
+                        out.toString(), "-p", pid);
                 assertEquals(0, r.exitCode(), format + ": " + r);
             }
             assertTrue(samplesContaining(readCollapsed(dir.resolve("out.raw")), "busy_loop (") > 100);
@@ -169,10 +169,10 @@ class RecordIntegrationTest {
             String pid = Integer.toString(target.pid());
             Path byFunction = scripts.resolve("byfunction-" + System.nanoTime() + ".txt");
             Path noLines = scripts.resolve("nolines-" + System.nanoTime() + ".txt");
-            assertEquals(0, PyspyCli.run("record", "-r", PyspyCli.RATE, "-d", "2", "-F", "-t", "-f", "raw", "-o", byFunction.toString(),
-                    "-p", pid).exitCode());
-            assertEquals(0, PyspyCli.run("record", "-r", PyspyCli.RATE, "-d", "2", "--nolineno", "-f", "raw", "-o", noLines.toString(),
-                    "-p", pid).exitCode());
+            assertEquals(0, PyspyCli.run("record", "-r", PyspyCli.RATE, "-d", "2", "-F", "-t", "-f", "raw", "-o",
+                    byFunction.toString(), "-p", pid).exitCode());
+            assertEquals(0, PyspyCli.run("record", "-r", PyspyCli.RATE, "-d", "2", "--nolineno", "-f", "raw", "-o",
+                    noLines.toString(), "-p", pid).exitCode());
             // spin_target.py: busy_loop is defined on line 6; -F labels frames with the function's first line
             Pattern threadRoot = Pattern.compile("^thread \\(\\d+\\)(: MainThread)?;");
             for (String stack : readCollapsed(byFunction).keySet()) {
@@ -192,7 +192,8 @@ class RecordIntegrationTest {
     void launchModeExitsWithTheChildsExitCodeAndPassesItsOutputThrough() throws Exception {
         Interpreter python = newestPython3();
         Path out = Files.createTempFile(scripts, "exit", ".txt");
-        List<String> args = new ArrayList<>(List.of("record", "-r", PyspyCli.RATE, "-f", "raw", "-o", out.toString(), "--"));
+        List<String> args = new ArrayList<>(List.of("record", "-r", PyspyCli.RATE, "-f", "raw", "-o", out.toString(),
+                "--"));
         args.addAll(python.command("-c", "import sys, time; time.sleep(1); print('child says hi'); sys.exit(7)"));
         PyspyCli.Result r = PyspyCli.run(args.toArray(new String[0]));
         assertEquals(7, r.exitCode(), r.toString());
@@ -225,8 +226,8 @@ class RecordIntegrationTest {
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"), "6")) {
             target.truth(30);
             Path out = scripts.resolve("exit-" + System.nanoTime() + ".txt");
-            PyspyCli.Result r = PyspyCli.run("record", "-r", PyspyCli.RATE, "-f", "raw", "-d", "60", "-o", out.toString(),
-                    "-p", Integer.toString(target.pid()));
+            PyspyCli.Result r = PyspyCli.run("record", "-r", PyspyCli.RATE, "-f", "raw", "-d", "60", "-o",
+                    out.toString(), "-p", Integer.toString(target.pid()));
             assertEquals(0, r.exitCode(), r.toString());
             assertTrue(samplesContaining(readCollapsed(out), "busy_loop (") > 50, Files.readString(out));
             assertTrue(r.stderr().contains("process exited"), r.stderr());
@@ -237,7 +238,8 @@ class RecordIntegrationTest {
     void subprocessesOfAMultiprocessingPoolAreFollowed() throws Exception {
         Interpreter python = newestPython3();
         Path out = Files.createTempFile(scripts, "pool", ".txt");
-        List<String> args = new ArrayList<>(List.of("record", "-s", "-r", PyspyCli.RATE, "-f", "raw", "-o", out.toString(), "--"));
+        List<String> args = new ArrayList<>(List.of("record", "-s", "-r", PyspyCli.RATE, "-f", "raw", "-o",
+                out.toString(), "--"));
         args.addAll(python.command(scripts.resolve("pool_target.py").toString(), "unused", "4"));
         PyspyCli.Result r = PyspyCli.run(120, args.toArray(new String[0]));
         assertEquals(0, r.exitCode(), r.toString());
@@ -261,10 +263,10 @@ class RecordIntegrationTest {
             Path gil = scripts.resolve("gil-" + System.nanoTime() + ".txt");
             Path idle = scripts.resolve("idle-" + System.nanoTime() + ".txt");
             String pid = Integer.toString(target.pid());
-            PyspyCli.Result g = PyspyCli.run("record", "-g", "-r", PyspyCli.RATE, "-d", "2", "-f", "raw", "-o", gil.toString(),
-                    "-p", pid);
-            PyspyCli.Result i = PyspyCli.run("record", "-i", "-r", PyspyCli.RATE, "-d", "2", "-f", "raw", "-o", idle.toString(),
-                    "-p", pid);
+            PyspyCli.Result g = PyspyCli.run("record", "-g", "-r", PyspyCli.RATE, "-d", "2", "-f", "raw", "-o",
+                    gil.toString(), "-p", pid);
+            PyspyCli.Result i = PyspyCli.run("record", "-i", "-r", PyspyCli.RATE, "-d", "2", "-f", "raw", "-o",
+                    idle.toString(), "-p", pid);
             assertEquals(0, g.exitCode(), g.toString());
             assertEquals(0, i.exitCode(), i.toString());
             long gilSamples = readCollapsed(gil).values().stream().mapToLong(Long::longValue).sum();
@@ -287,7 +289,8 @@ class RecordIntegrationTest {
         Path out = Files.createTempFile(scripts, "reuse", ".txt");
         Path script = python.stage(scripts.resolve("code_reuse_target.py"));
         Path truth = script.resolveSibling("reuse-" + System.nanoTime() + ".json");
-        List<String> args = new ArrayList<>(List.of("record", "-r", PyspyCli.RATE, "-f", "raw", "-o", out.toString(), "--"));
+        List<String> args = new ArrayList<>(List.of("record", "-r", PyspyCli.RATE, "-f", "raw", "-o", out.toString(),
+                "--"));
         args.addAll(python.command(python.inside(script), python.inside(truth)));
         PyspyCli.Result r = PyspyCli.run(120, args.toArray(new String[0]));
         assertEquals(0, r.exitCode(), r.toString());
@@ -313,8 +316,8 @@ class RecordIntegrationTest {
         Path out = Files.createTempFile(scripts, "gil", ".txt");
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("gil_target.py"))) {
             target.truth(30);
-            PyspyCli.Result r = PyspyCli.run("record", "-g", "-r", PyspyCli.RATE, "-d", "2", "--nonblocking", "-f", "raw",
-                    "-o", out.toString(), "-p", Integer.toString(target.pid()));
+            PyspyCli.Result r = PyspyCli.run("record", "-g", "-r", PyspyCli.RATE, "-d", "2", "--nonblocking", "-f",
+                    "raw", "-o", out.toString(), "-p", Integer.toString(target.pid()));
             assertEquals(0, r.exitCode(), r.toString());
         }
         Map<String, Long> stacks = readCollapsed(out);
