@@ -2,7 +2,6 @@ package dev.pyspy.cli;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
-import dev.pyspy.TestHooks;
 import dev.pyspy.output.AtomicFileOutput;
 import dev.pyspy.output.FlameGraphOptions;
 import dev.pyspy.output.OutputFormat;
@@ -30,6 +29,8 @@ import java.util.concurrent.Callable;
         description = "Record samples of a Python program and write a flame graph or another profile format.")
 public final class RecordCommand implements Callable<Integer> {
     private static final DateTimeFormatter FILE_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssZ");
+
+    private final Instrumentation instrumentation;
 
     @Mixin
     TargetOptions target;
@@ -77,6 +78,10 @@ public final class RecordCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    RecordCommand(Instrumentation instrumentation) {
+        this.instrumentation = instrumentation;
+    }
+
     @Override
     public Integer call() throws PyspyException {
         validate();
@@ -103,7 +108,8 @@ public final class RecordCommand implements Callable<Integer> {
             boolean timeline = format == OutputFormat.SPEEDSCOPE || format == OutputFormat.CHROMETRACE;
             Profile profile = new Profile(heading, 1.0 / sampling.rate, System.currentTimeMillis(), timeline);
             StatusLine status = new StatusLine(err, options.durationNanos(), Tty.stderr());
-            Sampler sampler = new Sampler(options, List.of(t.python()), new StackRecorder(profile, options), status::behind);
+            Sampler sampler = new Sampler(options, List.of(t.python()), new StackRecorder(profile, options), status::behind,
+                    instrumentation.pauseListener());
             SamplingRun run = new SamplingRun(sampler);
             String noGil = SamplingOptions.gilDoesNotApply(sampling.gil, t.python());
             if (noGil != null) {
@@ -115,7 +121,7 @@ public final class RecordCommand implements Callable<Integer> {
             try {
                 while (run.running()) {
                     status.update(sampler.stats());
-                    TestHooks.stats(err, sampler.stats());
+                    instrumentation.statsListener().accept(sampler.stats());
                     run.awaitEnd(250);
                 }
                 status.clear();
@@ -144,7 +150,7 @@ public final class RecordCommand implements Callable<Integer> {
                 .withIcicle(!flame);
         try {
             ProfileWriter writer = format.writer(flameOptions);
-            AtomicFileOutput.write(out, stream -> writer.write(profile, TestHooks.output(stream)));
+            AtomicFileOutput.write(out, stream -> writer.write(profile, instrumentation.outputStream().apply(stream)));
         } catch (IOException e) {
             throw new PyspyException(ExitCode.ERROR, "cannot write " + out + ": " + e.getMessage(), e);
         }

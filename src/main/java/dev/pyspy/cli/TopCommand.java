@@ -31,6 +31,8 @@ public final class TopCommand implements Callable<Integer> {
     private static final long SAMPLER_STOP_MILLIS = 10_000;
     private static final double MAX_DELAY = 3600;
 
+    private final Instrumentation instrumentation;
+
     @Mixin
     TargetOptions target;
 
@@ -46,6 +48,10 @@ public final class TopCommand implements Callable<Integer> {
 
     @Mixin
     CommonOptions common;
+
+    TopCommand(Instrumentation instrumentation) {
+        this.instrumentation = instrumentation;
+    }
 
     @Override
     public Integer call() throws PyspyException {
@@ -67,7 +73,7 @@ public final class TopCommand implements Callable<Integer> {
 
     private int show(Target t, RecordOptions options, TerminalView screen, PrintStream err) throws PyspyException {
         TopAggregator aggregator = new TopAggregator(fullFilenames);
-        Sampler sampler = new Sampler(options, List.of(t.python()), aggregator, lag -> { });
+        Sampler sampler = new Sampler(options, List.of(t.python()), aggregator, lag -> { }, instrumentation.pauseListener());
         TargetInfo info = new TargetInfo(t.python().pid(), String.join(" ", t.python().cmdline()),
                 t.python().version().toString(), sampling.rate, sampling.subprocesses,
                 SamplingOptions.gilDoesNotApply(sampling.gil, t.python()));
