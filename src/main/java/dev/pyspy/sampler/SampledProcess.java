@@ -33,7 +33,6 @@ public final class SampledProcess implements AutoCloseable {
     private SampledThread[] slots = new SampledThread[16];
     private long threadSetSignature = -1;
     private long lastRefresh;
-    int profileRootFrame = -1;
 
     SampledProcess(int index, PythonProcess python, ThreadPauser pauser) {
         this.index = index;
