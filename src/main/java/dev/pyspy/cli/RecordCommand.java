@@ -85,9 +85,13 @@ public final class RecordCommand implements Callable<Integer> {
     @Override
     public Integer call() throws PyspyException {
         validate();
-        RecordOptions options = new RecordOptions(sampling.rate, duration == null ? 0 : (long) (duration * 1e9),
-                !sampling.nonblocking, sampling.idle, sampling.gil, threads, sampling.subprocesses, function,
-                !noLineNumbers, fullFilenames);
+        RecordOptions options = sampling.options()
+                .durationNanos(duration == null ? 0 : (long) (duration * 1e9))
+                .threads(threads)
+                .byFunction(function)
+                .lineNumbers(!noLineNumbers)
+                .fullFilenames(fullFilenames)
+                .build();
         // before anything is attached or launched: the output (or the current directory, where the
         // default name goes) must be writable
         if (output != null) {

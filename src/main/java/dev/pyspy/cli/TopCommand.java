@@ -56,8 +56,7 @@ public final class TopCommand implements Callable<Integer> {
     @Override
     public Integer call() throws PyspyException {
         validate();
-        RecordOptions options = new RecordOptions(sampling.rate, 0, !sampling.nonblocking, sampling.idle, sampling.gil,
-                false, sampling.subprocesses, false, true, fullFilenames);
+        RecordOptions options = sampling.options().fullFilenames(fullFilenames).build();
         PrintStream err = System.err;
         try (Target t = Target.open(target.pid, target.command)) {
             TerminalView screen = Tty.stdout() ? openTerminal(t) : null;
