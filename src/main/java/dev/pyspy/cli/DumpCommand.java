@@ -3,12 +3,9 @@ package dev.pyspy.cli;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 import dev.pyspy.model.ThreadStack;
-import dev.pyspy.process.MemoryReadException;
-import dev.pyspy.process.ProcFs;
-import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.PythonProcess;
-import dev.pyspy.python.StackSnapshot;
 import dev.pyspy.python.ThreadStacks;
+import dev.pyspy.sampler.DumpSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -18,15 +15,12 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code pyspy dump}: print what every thread of a running Python process is doing right now. */
 @Command(name = "dump", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Dump the current stack of every thread of a running Python program.")
 public final class DumpCommand implements Callable<Integer> {
-    /** A stack can be torn when read without pausing; such reads are retried this often. */
-    private static final int NONBLOCKING_ATTEMPTS = 5;
     static final int SHORT_REPR = 128;
     static final int LONG_REPR = 4096;
 
@@ -131,7 +125,7 @@ public final class DumpCommand implements Callable<Integer> {
         PythonProcess process = PythonProcess.attach(pid);
         ThreadStacks.Options options = new ThreadStacks.Options(locals.length > 0,
                 locals.length > 1 ? LONG_REPR : SHORT_REPR, fullFilenames);
-        List<ThreadStack> stacks = nonblocking ? readWithRetries(process, options) : readPaused(process, options);
+        List<ThreadStack> stacks = DumpSession.read(process, options, !nonblocking);
         // one large write instead of one per line: System.out flushes on every write it gets
         PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false, StandardCharsets.UTF_8);
         if (json) {
@@ -141,47 +135,5 @@ public final class DumpCommand implements Callable<Integer> {
         }
         out.flush();
         return ExitCode.OK.code;
-    }
-
-    private List<ThreadStack> readPaused(PythonProcess process, ThreadStacks.Options options) throws PyspyException {
-        Map<Long, Character> states = kernelStates();
-        try (ThreadPauser paused = ThreadPauser.pauseAll(pid)) {
-            return read(process, states, options);
-        } catch (MemoryReadException e) {
-            throw gone(e);
-        }
-    }
-
-    private List<ThreadStack> readWithRetries(PythonProcess process, ThreadStacks.Options options) throws PyspyException {
-        MemoryReadException last = null;
-        for (int attempt = 0; attempt < NONBLOCKING_ATTEMPTS; attempt++) {
-            try {
-                return read(process, kernelStates(), options);
-            } catch (MemoryReadException e) {
-                last = e;
-            }
-        }
-        throw gone(last);
-    }
-
-    private static List<ThreadStack> read(PythonProcess process, Map<Long, Character> states,
-                                          ThreadStacks.Options options) throws MemoryReadException {
-        StackSnapshot snapshot = new StackSnapshot();
-        process.walker().walk(snapshot);
-        Map<Long, String> names = process.threadNames().refresh();
-        return ThreadStacks.build(process, snapshot, states, names, options);
-    }
-
-    private Map<Long, Character> kernelStates() throws PyspyException {
-        Map<Long, Character> states = new java.util.HashMap<>();
-        ProcFs.threadStates(pid).forEach((tid, state) -> states.put((long) tid, state));
-        return states;
-    }
-
-    private PyspyException gone(MemoryReadException e) {
-        if (PythonProcess.isGone(pid)) {
-            return new PyspyException(ExitCode.NO_SUCH_PROCESS, "process " + pid + " exited while its stacks were read");
-        }
-        return new PyspyException(ExitCode.ERROR, "failed to read the stacks of process " + pid + ": " + e.getMessage(), e);
     }
 }

@@ -35,9 +35,14 @@ public final class Main implements Runnable {
     private static String commandLine = "pyspy";
 
     public static void main(String[] args) {
+        runAndExit(Instrumentation.NONE, args);
+    }
+
+    /** The whole program: {@code main}, or a program that embeds the command line with additions. */
+    static void runAndExit(Instrumentation instrumentation, String[] args) {
         prepareJna();
         LogConfigurator.selectProvider();
-        System.exit(run(args));
+        System.exit(run(instrumentation, args));
     }
 
     /**
@@ -90,6 +95,10 @@ public final class Main implements Runnable {
     }
 
     public static int run(String... args) {
+        return run(Instrumentation.NONE, args);
+    }
+
+    static int run(Instrumentation instrumentation, String... args) {
         commandLine = "pyspy " + String.join(" ", args);
         if (args.length > 0 && args[0].equals("dump")) {
             DumpCommand dump = DumpCommand.parsePlain(Arrays.copyOfRange(args, 1, args.length));
@@ -97,7 +106,7 @@ public final class Main implements Runnable {
                 return runAlone(dump);
             }
         }
-        return runWithPicocli(args);
+        return runWithPicocli(new CommandFactory(instrumentation), args);
     }
 
     /** Runs a command parsed without picocli, reporting failures as picocli's handler below would. */
@@ -109,12 +118,12 @@ public final class Main implements Runnable {
         }
     }
 
-    private static int runWithPicocli(String[] args) {
-        CommandLine cl = args.length > 0 ? subcommandAlone(args[0]) : null;
+    private static int runWithPicocli(CommandLine.IFactory factory, String[] args) {
+        CommandLine cl = args.length > 0 ? subcommandAlone(args[0], factory) : null;
         if (cl != null) {
             args = Arrays.copyOfRange(args, 1, args.length);
         } else {
-            cl = new CommandLine(new Main());
+            cl = new CommandLine(new Main(), factory);
         }
         cl.setParameterExceptionHandler((ex, argv) -> {
             PrintWriter err = ex.getCommandLine().getErr();
@@ -129,11 +138,11 @@ public final class Main implements Runnable {
      * The one subcommand the user asked for, built without the others: picocli builds every
      * command's model up front, and start-up time counts for a one-shot command like dump.
      */
-    private static CommandLine subcommandAlone(String name) {
+    private static CommandLine subcommandAlone(String name, CommandLine.IFactory factory) {
         for (Class<?> sub : Main.class.getAnnotation(Command.class).subcommands()) {
             Command c = sub.getAnnotation(Command.class);
             if (c != null && c.name().equals(name) && sub != CommandLine.HelpCommand.class) {
-                return new CommandLine(sub).setCommandName("pyspy " + name);
+                return new CommandLine(sub, factory).setCommandName("pyspy " + name);
             }
         }
         return null;
@@ -172,6 +181,20 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         new CommandLine(this).usage(System.err);
+    }
+
+    /** Builds the sampling commands with the run's {@link Instrumentation}; everything else as picocli does. */
+    private record CommandFactory(Instrumentation instrumentation) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            if (cls == RecordCommand.class) {
+                return cls.cast(new RecordCommand(instrumentation));
+            }
+            if (cls == TopCommand.class) {
+                return cls.cast(new TopCommand(instrumentation));
+            }
+            return CommandLine.defaultFactory().create(cls);
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -2,15 +2,14 @@ package dev.pyspy.cli;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
-import dev.pyspy.TestHooks;
 import dev.pyspy.output.AtomicFileOutput;
 import dev.pyspy.output.FlameGraphOptions;
 import dev.pyspy.output.OutputFormat;
 import dev.pyspy.output.Profile;
 import dev.pyspy.output.ProfileWriter;
+import dev.pyspy.output.StackRecorder;
 import dev.pyspy.sampler.RecordOptions;
 import dev.pyspy.sampler.Sampler;
-import dev.pyspy.sampler.StackRecorder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
@@ -30,6 +29,8 @@ import java.util.concurrent.Callable;
         description = "Record samples of a Python program and write a flame graph or another profile format.")
 public final class RecordCommand implements Callable<Integer> {
     private static final DateTimeFormatter FILE_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssZ");
+
+    private final Instrumentation instrumentation;
 
     @Mixin
     TargetOptions target;
@@ -77,12 +78,20 @@ public final class RecordCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    RecordCommand(Instrumentation instrumentation) {
+        this.instrumentation = instrumentation;
+    }
+
     @Override
     public Integer call() throws PyspyException {
         validate();
-        RecordOptions options = new RecordOptions(sampling.rate, duration == null ? 0 : (long) (duration * 1e9),
-                !sampling.nonblocking, sampling.idle, sampling.gil, threads, sampling.subprocesses, function,
-                !noLineNumbers, fullFilenames);
+        RecordOptions options = sampling.options()
+                .durationNanos(duration == null ? 0 : (long) (duration * 1e9))
+                .threads(threads)
+                .byFunction(function)
+                .lineNumbers(!noLineNumbers)
+                .fullFilenames(fullFilenames)
+                .build();
         // before anything is attached or launched: the output (or the current directory, where the
         // default name goes) must be writable
         if (output != null) {
@@ -103,7 +112,8 @@ public final class RecordCommand implements Callable<Integer> {
             boolean timeline = format == OutputFormat.SPEEDSCOPE || format == OutputFormat.CHROMETRACE;
             Profile profile = new Profile(heading, 1.0 / sampling.rate, System.currentTimeMillis(), timeline);
             StatusLine status = new StatusLine(err, options.durationNanos(), Tty.stderr());
-            Sampler sampler = new Sampler(options, List.of(t.python()), new StackRecorder(profile, options), status::behind);
+            Sampler sampler = new Sampler(options, List.of(t.python()), new StackRecorder(profile, options), status::behind,
+                    instrumentation.pauseListener());
             SamplingRun run = new SamplingRun(sampler);
             String noGil = SamplingOptions.gilDoesNotApply(sampling.gil, t.python());
             if (noGil != null) {
@@ -115,7 +125,7 @@ public final class RecordCommand implements Callable<Integer> {
             try {
                 while (run.running()) {
                     status.update(sampler.stats());
-                    TestHooks.stats(err, sampler.stats());
+                    instrumentation.statsListener().accept(sampler.stats());
                     run.awaitEnd(250);
                 }
                 status.clear();
@@ -144,7 +154,7 @@ public final class RecordCommand implements Callable<Integer> {
                 .withIcicle(!flame);
         try {
             ProfileWriter writer = format.writer(flameOptions);
-            AtomicFileOutput.write(out, stream -> writer.write(profile, TestHooks.output(stream)));
+            AtomicFileOutput.write(out, stream -> writer.write(profile, instrumentation.outputStream().apply(stream)));
         } catch (IOException e) {
             throw new PyspyException(ExitCode.ERROR, "cannot write " + out + ": " + e.getMessage(), e);
         }

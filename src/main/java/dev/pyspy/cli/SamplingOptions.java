@@ -1,6 +1,7 @@
 package dev.pyspy.cli;
 
 import dev.pyspy.PyspyException;
+import dev.pyspy.sampler.RecordOptions;
 import picocli.CommandLine.Option;
 
 /** How to sample: rate, which processes and threads, pausing or not. Shared by record and top. */
@@ -21,6 +22,11 @@ final class SamplingOptions {
 
     @Option(names = {"--nonblocking"}, description = "Do not pause the program while sampling (lower overhead, stacks may be torn).")
     boolean nonblocking;
+
+    /** The recording options these set; the command adds its own. */
+    RecordOptions.Builder options() {
+        return RecordOptions.builder(rate).blocking(!nonblocking).idle(idle).gilOnly(gil).subprocesses(subprocesses);
+    }
 
     /**
      * What to tell the user when {@code --gil} was asked for but cannot apply to {@code python}

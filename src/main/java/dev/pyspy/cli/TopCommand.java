@@ -31,6 +31,8 @@ public final class TopCommand implements Callable<Integer> {
     private static final long SAMPLER_STOP_MILLIS = 10_000;
     private static final double MAX_DELAY = 3600;
 
+    private final Instrumentation instrumentation;
+
     @Mixin
     TargetOptions target;
 
@@ -47,11 +49,14 @@ public final class TopCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    TopCommand(Instrumentation instrumentation) {
+        this.instrumentation = instrumentation;
+    }
+
     @Override
     public Integer call() throws PyspyException {
         validate();
-        RecordOptions options = new RecordOptions(sampling.rate, 0, !sampling.nonblocking, sampling.idle, sampling.gil,
-                false, sampling.subprocesses, false, true, fullFilenames);
+        RecordOptions options = sampling.options().fullFilenames(fullFilenames).build();
         PrintStream err = System.err;
         try (Target t = Target.open(target.pid, target.command)) {
             TerminalView screen = Tty.stdout() ? openTerminal(t) : null;
@@ -67,7 +72,7 @@ public final class TopCommand implements Callable<Integer> {
 
     private int show(Target t, RecordOptions options, TerminalView screen, PrintStream err) throws PyspyException {
         TopAggregator aggregator = new TopAggregator(fullFilenames);
-        Sampler sampler = new Sampler(options, List.of(t.python()), aggregator, lag -> { });
+        Sampler sampler = new Sampler(options, List.of(t.python()), aggregator, lag -> { }, instrumentation.pauseListener());
         TargetInfo info = new TargetInfo(t.python().pid(), String.join(" ", t.python().cmdline()),
                 t.python().version().toString(), sampling.rate, sampling.subprocesses,
                 SamplingOptions.gilDoesNotApply(sampling.gil, t.python()));

@@ -1,7 +1,8 @@
 package dev.pyspy.sampler;
 
 /**
- * What a recording keeps and how frames are labelled.
+ * What a recording keeps and how frames are labelled. Made with {@link #builder(int)}, which names
+ * each setting.
  *
  * @param rate           samples per second asked for
  * @param durationNanos  how long to record, 0 for until stopped or the target exits
@@ -20,5 +21,78 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
 
     public long intervalNanos() {
         return 1_000_000_000L / rate;
+    }
+
+    /** Options at {@code rate}: until stopped, blocking, active threads only, line numbers, short paths. */
+    public static Builder builder(int rate) {
+        return new Builder(rate);
+    }
+
+    /** Named settings for {@link RecordOptions}; each defaults as {@link #builder(int)} says. */
+    public static final class Builder {
+        private final int rate;
+        private long durationNanos;
+        private boolean blocking = true;
+        private boolean idle;
+        private boolean gilOnly;
+        private boolean threads;
+        private boolean subprocesses;
+        private boolean byFunction;
+        private boolean lineNumbers = true;
+        private boolean fullFilenames;
+
+        private Builder(int rate) {
+            this.rate = rate;
+        }
+
+        public Builder durationNanos(long nanos) {
+            this.durationNanos = nanos;
+            return this;
+        }
+
+        public Builder blocking(boolean on) {
+            this.blocking = on;
+            return this;
+        }
+
+        public Builder idle(boolean on) {
+            this.idle = on;
+            return this;
+        }
+
+        public Builder gilOnly(boolean on) {
+            this.gilOnly = on;
+            return this;
+        }
+
+        public Builder threads(boolean on) {
+            this.threads = on;
+            return this;
+        }
+
+        public Builder subprocesses(boolean on) {
+            this.subprocesses = on;
+            return this;
+        }
+
+        public Builder byFunction(boolean on) {
+            this.byFunction = on;
+            return this;
+        }
+
+        public Builder lineNumbers(boolean on) {
+            this.lineNumbers = on;
+            return this;
+        }
+
+        public Builder fullFilenames(boolean on) {
+            this.fullFilenames = on;
+            return this;
+        }
+
+        public RecordOptions build() {
+            return new RecordOptions(rate, durationNanos, blocking, idle, gilOnly, threads, subprocesses, byFunction,
+                    lineNumbers, fullFilenames);
+        }
     }
 }

@@ -1,6 +1,5 @@
 package dev.pyspy.sampler;
 
-import dev.pyspy.TestHooks;
 import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
@@ -34,7 +33,6 @@ public final class SampledProcess implements AutoCloseable {
     private SampledThread[] slots = new SampledThread[16];
     private long threadSetSignature = -1;
     private long lastRefresh;
-    int profileRootFrame = -1;
 
     SampledProcess(int index, PythonProcess python, ThreadPauser pauser) {
         this.index = index;
@@ -80,8 +78,8 @@ public final class SampledProcess implements AutoCloseable {
     }
 
     /** Takes one sample and hands each kept thread to {@code consumer}. */
-    void sample(long nanos, RecordOptions options, SampleConsumer consumer, SamplerStats stats)
-            throws MemoryReadException {
+    void sample(long nanos, RecordOptions options, SampleConsumer consumer, Sampler.PauseListener pauseListener,
+                SamplerStats stats) throws MemoryReadException {
         if (!options.idle()) {
             states.read(); // one pread per thread: only worth it when idle threads are dropped
         }
@@ -92,7 +90,7 @@ public final class SampledProcess implements AutoCloseable {
             pauser.interrupt();
         }
         try {
-            TestHooks.whilePaused(stats.samples);
+            pauseListener.paused(stats.samples);
             python.walker().walk(snapshot);
             while (pauser != null && !pauser.confirmParked()) {
                 python.walker().walk(snapshot); // a thread left running woke during the walk: it is stopped now

@@ -5,9 +5,11 @@ public final class SampledThread {
     public final long threadId;
     public long osThreadId;
     public String name;
-    /** Set by a {@link StackRecorder}: the thread's index in the profile and its root frame id. */
-    int profileIndex = -1;
-    int rootFrame = -1;
+    /**
+     * The sample consumer's number for the thread (a recording: its index in the profile), so that
+     * it finds its own data for the thread without a lookup; -1 until the consumer sets it.
+     */
+    public int consumerIndex = -1;
 
     SampledThread(long threadId) {
         this.threadId = threadId;

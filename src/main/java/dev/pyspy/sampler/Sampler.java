@@ -37,6 +37,7 @@ public final class Sampler {
     private final List<PythonProcess> initial;
     private final ProcessWatcher watcher;
     private final LagListener lagListener;
+    private final PauseListener pauseListener;
     private volatile boolean stopRequested;
     private volatile Thread samplerThread;
     private int nextIndex;
@@ -46,11 +47,23 @@ public final class Sampler {
         void behind(long lagNanos);
     }
 
-    public Sampler(RecordOptions options, List<PythonProcess> targets, SampleConsumer consumer, LagListener lagListener) {
+    /**
+     * Told on the sampler thread, with the target paused (blocking mode), before each walk; an
+     * exception it throws ends sampling as any failure of the walk would (the target is resumed).
+     */
+    public interface PauseListener {
+        PauseListener NONE = samplesTaken -> { };
+
+        void paused(long samplesTaken);
+    }
+
+    public Sampler(RecordOptions options, List<PythonProcess> targets, SampleConsumer consumer,
+                   LagListener lagListener, PauseListener pauseListener) {
         this.options = options;
         this.consumer = consumer;
         this.initial = List.copyOf(targets);
         this.lagListener = lagListener;
+        this.pauseListener = pauseListener;
         this.watcher = options.subprocesses()
                 ? new ProcessWatcher(targets.get(0).pid(), targets.stream().map(PythonProcess::pid).toList()) : null;
     }
@@ -127,7 +140,7 @@ public final class Sampler {
                 SampledProcess p = processes.get(i);
                 long readsBefore = p.python().memory().readCalls();
                 try {
-                    p.sample(now - start, options, consumer, stats);
+                    p.sample(now - start, options, consumer, pauseListener, stats);
                     stats.reads += p.python().memory().readCalls() - readsBefore;
                     threads += p.threadCount();
                 } catch (MemoryReadException e) {

@@ -98,7 +98,7 @@ class ProfileNeverLostTest {
             String previous = "<previous profile/>\n";
             Files.writeString(out, previous);
             // writing pauses 100 ms per 4 KiB (test-only), so the kill lands in the middle of it
-            Process pyspy = PyspyCli.start(List.of("-Dpyspy.test.slowOutputMillis=100"),
+            Process pyspy = PyspyCli.startInstrumented(List.of("slow-output-millis=100"),
                     dir.resolve("out.log"), dir.resolve("err.log"), "record", "-t", "-i", "-d", "1",
                     "-o", out.toString(), "-p", Integer.toString(target.pid()));
             Path temp = awaitPartialTempFile(dir, pyspy);
@@ -185,7 +185,7 @@ class ProfileNeverLostTest {
             target.truth(30);
             Path dir = Files.createTempDirectory(scripts, "term-writing");
             Path out = dir.resolve("profile.svg");
-            Process pyspy = PyspyCli.start(List.of("-Dpyspy.test.slowOutputMillis=100"),
+            Process pyspy = PyspyCli.startInstrumented(List.of("slow-output-millis=100"),
                     dir.resolve("out.log"), dir.resolve("err.log"), "record", "-t", "-i", "-d", "1",
                     "-o", out.toString(), "-p", Integer.toString(target.pid()));
             awaitPartialTempFile(dir, pyspy);

@@ -48,7 +48,7 @@ class SoakTest {
             target.truth(30);
             Path out = scripts.resolve("soak.txt");
             Path err = scripts.resolve("soak.err");
-            Process pyspy = PyspyCli.start(List.of("-Dpyspy.test.statsEverySeconds=2"), scripts.resolve("soak.out"), err,
+            Process pyspy = PyspyCli.startInstrumented(List.of("stats-every-seconds=2"), scripts.resolve("soak.out"), err,
                     "record", "-r", Integer.toString(RATE), "-d", Integer.toString(SECONDS), "-f", "raw",
                     "-o", out.toString(), "-p", Integer.toString(target.pid()));
             TargetNeverLeftStoppedTest.awaitSampling(pyspy, err);

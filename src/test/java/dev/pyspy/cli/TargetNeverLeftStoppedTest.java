@@ -13,7 +13,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -88,7 +87,7 @@ class TargetNeverLeftStoppedTest {
         try (TargetProcess target = TargetProcess.start(python(), scripts.resolve("progress_target.py"), THREADS)) {
             target.truth(30);
             Path out = scripts.resolve("fault.txt");
-            PyspyCli.Result r = PyspyCli.run(List.of("-Dpyspy.test.failAfterSamples=300"), Map.of(), 60,
+            PyspyCli.Result r = PyspyCli.runInstrumented(List.of("fail-after-samples=300"), 60,
                     "record", "-r", "1000", "-f", "raw", "-o", out.toString(), "-p", Integer.toString(target.pid()));
             assertEquals(1, r.exitCode(), r.toString());
             assertTrue(r.stderr().contains("pyspy: internal error:") && r.stderr().contains("fault injected"), r.stderr());
@@ -106,7 +105,7 @@ class TargetNeverLeftStoppedTest {
         Path truth = scripts.resolve("fault-launch.json");
         List<String> cmd = new java.util.ArrayList<>(List.of("record", "-r", "1000", "-f", "raw", "-o", out.toString(), "--"));
         cmd.addAll(python().command(scripts.resolve("progress_target.py").toString(), truth.toString(), "4"));
-        PyspyCli.Result r = PyspyCli.run(List.of("-Dpyspy.test.failAfterSamples=1500"), Map.of(), 60,
+        PyspyCli.Result r = PyspyCli.runInstrumented(List.of("fail-after-samples=1500"), 60,
                 cmd.toArray(new String[0]));
         assertEquals(1, r.exitCode(), r.toString());
         assertTrue(r.stderr().contains("fault injected"), r.stderr());

@@ -35,6 +35,21 @@ public final class PyspyCli {
 
     /** The command line with extra JVM options (system properties, heap limits) before the main class. */
     public static List<String> command(List<String> jvmOptions, String... args) {
+        return java(jvmOptions, "dev.pyspy.cli.Main", List.of(args));
+    }
+
+    /**
+     * The command line through the test-only {@code cli.InstrumentedMain}, with its options
+     * ({@code fail-after-samples=N}, {@code slow-output-millis=M}, {@code stats-every-seconds=S}).
+     */
+    public static List<String> instrumentedCommand(List<String> instrumentation, String... args) {
+        List<String> mainArgs = new ArrayList<>(instrumentation);
+        mainArgs.add("--");
+        mainArgs.addAll(List.of(args));
+        return java(List.of(), "dev.pyspy.cli.InstrumentedMain", mainArgs);
+    }
+
+    private static List<String> java(List<String> jvmOptions, String mainClass, List<String> args) {
         List<String> cmd = new ArrayList<>();
         // As from a terminal: a harness started in the background ignores SIGINT and SIGQUIT, and
         // children inherit that; the tests send pyspy SIGINT as a user's Control-C would.
@@ -45,8 +60,8 @@ public final class PyspyCli {
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add("dev.pyspy.cli.Main");
-        cmd.addAll(List.of(args));
+        cmd.add(mainClass);
+        cmd.addAll(args);
         return cmd;
     }
 
@@ -57,8 +72,17 @@ public final class PyspyCli {
 
     /** Like {@link #start(Path, Path, String...)}, with extra JVM options. */
     public static Process start(List<String> jvmOptions, Path stdout, Path stderr, String... args) throws IOException {
-        return new ProcessBuilder(command(jvmOptions, args)).redirectOutput(stdout.toFile())
-                .redirectError(stderr.toFile()).start();
+        return start(command(jvmOptions, args), stdout, stderr);
+    }
+
+    /** Like {@link #start(Path, Path, String...)}, through {@link #instrumentedCommand}. */
+    public static Process startInstrumented(List<String> instrumentation, Path stdout, Path stderr, String... args)
+            throws IOException {
+        return start(instrumentedCommand(instrumentation, args), stdout, stderr);
+    }
+
+    private static Process start(List<String> command, Path stdout, Path stderr) throws IOException {
+        return new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
     }
 
     /** Sends a signal (by name, e.g. "INT") to a process. */
@@ -80,7 +104,18 @@ public final class PyspyCli {
      */
     public static Result run(List<String> jvmOptions, java.util.Map<String, String> env, int timeoutSeconds,
                              String... args) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(command(jvmOptions, args));
+        return run(command(jvmOptions, args), env, timeoutSeconds);
+    }
+
+    /** Like {@link #run(int, String...)}, through {@link #instrumentedCommand}. */
+    public static Result runInstrumented(List<String> instrumentation, int timeoutSeconds, String... args)
+            throws IOException, InterruptedException {
+        return run(instrumentedCommand(instrumentation, args), java.util.Map.of(), timeoutSeconds);
+    }
+
+    private static Result run(List<String> command, java.util.Map<String, String> env, int timeoutSeconds)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command);
         env.forEach((k, v) -> {
             if (v == null) {
                 pb.environment().remove(k);
@@ -98,7 +133,7 @@ public final class PyspyCli {
         t2.start();
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new AssertionError("pyspy " + String.join(" ", args) + " did not finish in " + timeoutSeconds + " s");
+            throw new AssertionError(String.join(" ", command) + " did not finish in " + timeoutSeconds + " s");
         }
         t1.join();
         t2.join();

@@ -1,0 +1,77 @@
+package dev.pyspy.sampler;
+
+import dev.pyspy.ExitCode;
+import dev.pyspy.PyspyException;
+import dev.pyspy.model.ThreadStack;
+import dev.pyspy.process.MemoryReadException;
+import dev.pyspy.process.ProcFs;
+import dev.pyspy.process.ThreadPauser;
+import dev.pyspy.python.PythonProcess;
+import dev.pyspy.python.StackSnapshot;
+import dev.pyspy.python.ThreadStacks;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One {@code dump}: every thread's stack read once, with the process paused for the read and
+ * resumed after it, or (nonblocking) read while it runs, retried when torn.
+ */
+public final class DumpSession {
+    /** A stack can be torn when read without pausing; such reads are retried this often. */
+    private static final int NONBLOCKING_ATTEMPTS = 5;
+
+    private DumpSession() {
+    }
+
+    /** The stacks of every thread of {@code process}, in the interpreter's thread order. */
+    public static List<ThreadStack> read(PythonProcess process, ThreadStacks.Options options, boolean blocking)
+            throws PyspyException {
+        return blocking ? readPaused(process, options) : readWithRetries(process, options);
+    }
+
+    private static List<ThreadStack> readPaused(PythonProcess process, ThreadStacks.Options options)
+            throws PyspyException {
+        Map<Long, Character> states = kernelStates(process.pid());
+        try (ThreadPauser paused = ThreadPauser.pauseAll(process.pid())) {
+            return read(process, states, options);
+        } catch (MemoryReadException e) {
+            throw gone(process.pid(), e);
+        }
+    }
+
+    private static List<ThreadStack> readWithRetries(PythonProcess process, ThreadStacks.Options options)
+            throws PyspyException {
+        MemoryReadException last = null;
+        for (int attempt = 0; attempt < NONBLOCKING_ATTEMPTS; attempt++) {
+            try {
+                return read(process, kernelStates(process.pid()), options);
+            } catch (MemoryReadException e) {
+                last = e;
+            }
+        }
+        throw gone(process.pid(), last);
+    }
+
+    private static List<ThreadStack> read(PythonProcess process, Map<Long, Character> states,
+                                          ThreadStacks.Options options) throws MemoryReadException {
+        StackSnapshot snapshot = new StackSnapshot();
+        process.walker().walk(snapshot);
+        Map<Long, String> names = process.threadNames().refresh();
+        return ThreadStacks.build(process, snapshot, states, names, options);
+    }
+
+    private static Map<Long, Character> kernelStates(int pid) throws PyspyException {
+        Map<Long, Character> states = new HashMap<>();
+        ProcFs.threadStates(pid).forEach((tid, state) -> states.put((long) tid, state));
+        return states;
+    }
+
+    private static PyspyException gone(int pid, MemoryReadException e) {
+        if (PythonProcess.isGone(pid)) {
+            return new PyspyException(ExitCode.NO_SUCH_PROCESS, "process " + pid + " exited while its stacks were read");
+        }
+        return new PyspyException(ExitCode.ERROR, "failed to read the stacks of process " + pid + ": " + e.getMessage(), e);
+    }
+}
