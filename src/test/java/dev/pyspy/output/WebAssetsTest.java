@@ -21,6 +21,9 @@ import org.junit.jupiter.api.Test;
 
 /** The flame graphs' web resources: the scripts parse, the search matcher agrees with RegExp, the templates splice. */
 class WebAssetsTest {
+    /** The ESLint release the scripts are checked with. */
+    static final String ESLINT = "eslint@9.39.1";
+
     static Path webDir() throws URISyntaxException {
         return Path.of(WebTemplate.class.getResource("/dev/pyspy/output/web/").toURI());
     }
@@ -52,6 +55,24 @@ class WebAssetsTest {
             Map.Entry<Integer, String> r = node("--check", js.toString());
             assertEquals(0, r.getKey(), js + ": " + r.getValue());
         }
+    }
+
+    /**
+     * ESLint (from npm, fetched once into npm's cache, offline after that) finds nothing; skipped only
+     * where npm is not installed.
+     */
+    @Test
+    void scriptsPassEslint() throws Exception {
+        String npm = PprofWriterTest.findOnPath("npm");
+        assumeTrue(npm != null, "npm not installed: ESLint cannot run (the scripts are still checked by node --check)");
+        Path config = Path.of(WebAssetsTest.class.getResource("/output/web/eslint.config.mjs").toURI());
+        List<String> command = new ArrayList<>(List.of(npm, "exec", "--yes", "--prefer-offline", "--package=" + ESLINT,
+                "--", "eslint", "--max-warnings", "0", "--config", config.toString()));
+        scripts().forEach(p -> command.add(p.getFileName().toString()));
+        Process p = new ProcessBuilder(command).directory(webDir().toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "eslint finished");
+        assertEquals(0, p.exitValue(), out);
     }
 
     /** The matcher against RegExp on expressions RegExp runs quickly, its bounds on ones it does not. */

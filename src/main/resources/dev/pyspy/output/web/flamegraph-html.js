@@ -315,7 +315,7 @@
   // ---- table of functions by self and total time
   var fSelf = new Float64Array(nF), fTotal = new Float64Array(nF), fBSelf = null, fBTotal = null;
   (function () {
-    var onPath = new Int32Array(nF), bOnPath = null, pathF = new Int32Array(maxDepth + 2), prev = -1, i, q, d, f;
+    var onPath = new Int32Array(nF), pathF = new Int32Array(maxDepth + 2), prev = -1, i, q, d, f;
     if (diff) { fBSelf = new Float64Array(nF); fBTotal = new Float64Array(nF); }
     for (i = 0; i < N; i++) {
       d = D[i];
