@@ -1,4 +1,8 @@
-// The HTML flame graph; flamegraph-common.js comes before it.
+// The HTML flame graph's script; flamegraph-common.js comes before it. It reads the profile from the
+// page's pyspy-data JSON block: interned labels and functions, and the tree as a string of base-64
+// variable-length numbers, four a frame in pre-order (depth step, label id, total, self); it rebuilds
+// positions into typed arrays and draws only frames at least half a pixel wide on a canvas, so no
+// element is made per frame. window.pyspy offers lookups for scripts and tests.
 (function () {
   var t0 = performance.now();
   var MIN_PX = 0.5;        // frames narrower than this are not drawn (nor their callees)

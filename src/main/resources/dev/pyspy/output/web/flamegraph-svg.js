@@ -1,4 +1,6 @@
-// The SVG flame graph; flamegraph-common.js comes before it.
+// The SVG flame graph's script; flamegraph-common.js comes before it. It reads everything it needs from
+// the document: frame groups carry data-s (start), data-n (width in samples) and data-d (depth); the
+// #frames element carries data-total, data-font-size and data-pad.
 var svg, framesEl, detailsText, searchBtn, unzoomBtn, matchedText;
 var frames = [];
 var total = 0, fontSize = 12, pad = 10, charWidth = 0.59, textPad = 3;
