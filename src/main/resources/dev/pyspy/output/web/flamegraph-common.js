@@ -231,19 +231,19 @@ function compileMatcher(src, flags) {
   add({op: OP_MATCH});
 
   var n = prog.length, op = new Int8Array(n), jx = new Int32Array(n), jy = new Int32Array(n), tests = new Array(n);
-  var ASSERTS = "^$bB", kind = new Int8Array(n);
+  var ASSERTS = "^$bB", kind = new Int8Array(n), wordBoundaries = false;
   prog.forEach(function (ins, pc) {
     op[pc] = ins.op;
     jx[pc] = ins.x || 0;
     jy[pc] = ins.y || 0;
     tests[pc] = ins.test || null;
     kind[pc] = ins.op === OP_ASSERT ? ASSERTS.indexOf(ins.k) : 0;
+    wordBoundaries = wordBoundaries || kind[pc] >= 2;
   });
   // a match that must start at the beginning is not looked for further on
   var anchored = op[0] === OP_ASSERT && kind[0] === 0;
-  var mark = new Int32Array(n), gen = 0;
-  var cur = new Int32Array(n), next = new Int32Array(n), stack = new Int32Array(n);
-  var s = "", nNext = 0, sp = 0, matched = false;
+  var mark = new Int32Array(n), gen = 0, stack = new Int32Array(n), sp = 0;
+  var s = "";
 
   function isWord(i) {
     if (i < 0 || i >= s.length) { return false; }
@@ -255,36 +255,118 @@ function compileMatcher(src, flags) {
     if (k === 1) { return i === s.length; }
     return (isWord(i - 1) !== isWord(i)) === (k === 2);
   }
+  function newGeneration() {
+    if (++gen > 1e9) { mark.fill(0); gen = 1; }
+  }
   function push(pc) {
     if (mark[pc] !== gen) { mark[pc] = gen; stack[sp++] = pc; }
   }
-  // Every instruction reachable from pc at position i without reading a character: those that read
-  // one go to the next list.
-  function follow(pc, i) {
-    push(pc);
+  // Walks from the pushed instructions to all reachable without reading a character at position i of
+  // s, handing each that reads one to take(pc) and each assertion that fails to blocked(pc) if given;
+  // returns whether a match completed.
+  function follow(i, take, blocked) {
+    var matched = false;
     while (sp > 0) {
       var at = stack[--sp], o = op[at];
-      if (o === OP_CHAR) { next[nNext++] = at; }
+      if (o === OP_CHAR) { take(at); }
       else if (o === OP_MATCH) { matched = true; }
       else if (o === OP_JMP) { push(jx[at]); }
       else if (o === OP_SPLIT) { push(jx[at]); push(jy[at]); }
       else if (holds(kind[at], i)) { push(at + 1); }
-    }
-  }
-  return function (text) {
-    s = text; matched = false; nNext = 0;
-    if (++gen > 1e9) { mark.fill(0); gen = 1; }
-    follow(0, 0);
-    for (var i = 0; !matched && i < s.length && (nNext > 0 || !anchored); i++) {
-      var t = cur, nCur = nNext;
-      cur = next; next = t; nNext = 0;
-      if (++gen > 1e9) { mark.fill(0); gen = 1; }
-      var c = s.charCodeAt(i);
-      for (var j = 0; j < nCur; j++) {
-        if (tests[cur[j]](c)) { follow(cur[j] + 1, i + 1); }
-      }
-      if (!anchored) { follow(0, i + 1); }   // a match may start anywhere
+      else if (blocked) { blocked(at); }
     }
     return matched;
-  };
+  }
+  return wordBoundaries ? simulate() : cachedStates();
+
+  // The automaton's states followed one character at a time (word boundaries depend on the
+  // characters on both sides, so these expressions are run this way).
+  function simulate() {
+    var cur = new Int32Array(n), next = new Int32Array(n), nNext = 0;
+    function take(pc) { next[nNext++] = pc; }
+    return function (text) {
+      s = text;
+      newGeneration();
+      nNext = 0;
+      push(0);
+      var matched = follow(0, take);
+      for (var i = 0; !matched && i < s.length && (nNext > 0 || !anchored); i++) {
+        var t = cur, nCur = nNext;
+        cur = next; next = t; nNext = 0;
+        newGeneration();
+        var c = s.charCodeAt(i);
+        for (var j = 0; j < nCur; j++) {
+          if (tests[cur[j]](c)) { push(cur[j] + 1); }
+        }
+        if (!anchored) { push(0); }   // a match may start anywhere
+        matched = follow(i + 1, take);
+      }
+      return matched;
+    };
+  }
+
+  // The same automaton, each set of states it can be in made once and its transitions remembered,
+  // so that a label costs about one table look-up a character. Between the first and the last
+  // character "^" and "$" never hold (position -1 stands for any such place); "$" instructions
+  // reached are kept with the set and tried at the end.
+  function cachedStates() {
+    var MAX_SETS = 4000, sets = [], ids = new Map(), chars = [], ends = [];
+    function take(pc) { chars.push(pc); }
+    function keepEnd(pc) { if (kind[pc] === 1) { ends.push(pc); } }
+    function numeric(a, b) { return a - b; }
+    // The set reached from the pushed instructions at position i of s: 0, or -1 for the middle.
+    function intern(i) {
+      chars = [];
+      ends = [];
+      var matched = follow(i, take, keepEnd);
+      chars.sort(numeric);
+      ends.sort(numeric);
+      var key = chars.join(",") + "/" + ends.join(",") + (matched ? "/m" : "");
+      var id = ids.get(key);
+      if (id === undefined) {
+        id = sets.length;
+        ids.set(key, id);
+        sets.push({chars: chars, ends: ends, matched: matched, endMatch: -1, next: new Int32Array(128).fill(-1),
+          other: new Map()});
+      }
+      return id;
+    }
+    function step(set, c) {
+      newGeneration();
+      for (var j = 0; j < set.chars.length; j++) {
+        if (tests[set.chars[j]](c)) { push(set.chars[j] + 1); }
+      }
+      if (!anchored) { push(0); }   // a match may start anywhere
+      return intern(-1);
+    }
+    function matchesAtEnd(set) {
+      if (set.endMatch < 0) {
+        newGeneration();
+        set.ends.forEach(function (pc) { push(pc + 1); });
+        set.endMatch = follow(s.length, function () {}) ? 1 : 0;
+      }
+      return set.endMatch === 1;
+    }
+    return function (text) {
+      s = text;
+      if (s.length === 0) {
+        newGeneration();
+        push(0);
+        return follow(0, function () {});
+      }
+      if (sets.length > MAX_SETS) { sets = []; ids.clear(); }
+      newGeneration();
+      push(0);
+      var set = sets[intern(0)];
+      for (var i = 0; !set.matched && i < s.length; i++) {
+        var c = s.charCodeAt(i), to = c < 128 ? set.next[c] : set.other.get(c);
+        if (to === undefined || to < 0) {
+          to = step(set, c);
+          if (c < 128) { set.next[c] = to; } else { set.other.set(c, to); }
+        }
+        set = sets[to];
+      }
+      return set.matched || matchesAtEnd(set);
+    };
+  }
 }
