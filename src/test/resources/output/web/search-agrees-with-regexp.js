@@ -48,6 +48,7 @@ expect("backreference", gaveUp("(.+)+\\1X"), "Search not run: backreferences are
 expect("lookahead", gaveUp("(?=a)"), "Search not run: lookaround is not supported");
 expect("lookbehind", gaveUp("(?<!a)b"), "Search not run: lookaround is not supported");
 expect("huge repetition", gaveUp("(a{0,100}){0,300}"), "Search not run: the expression is too large");
+expect("deep nesting", gaveUp("(?:".repeat(20000) + "a+" + ")".repeat(20000)), "Search not run: the expression is nested too deeply");
 
 // The hostile link's expression: a backtracking engine would take for ever on any of these labels
 // (about 2^n steps for n characters); the matcher finishes them well within the budget.

@@ -73,8 +73,10 @@ function findMatches(term, count, labelAt) {
   try {
     matcher = compileMatcher(term, flags);
   } catch (e) {
-    if (e instanceof SearchNotRun) { return {matches: null, invalid: null, gaveUp: "Search not run: " + e.reason}; }
-    throw e;
+    var reason = e instanceof SearchNotRun ? e.reason
+      : e instanceof RangeError ? "the expression is nested too deeply" : null;
+    if (reason === null) { throw e; }
+    return {matches: null, invalid: null, gaveUp: "Search not run: " + reason};
   }
   var out = new Uint8Array(count), t0 = performance.now();
   for (var i = 0; i < count; i++) {
