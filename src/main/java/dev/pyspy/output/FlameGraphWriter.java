@@ -6,7 +6,9 @@ import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * An interactive flame graph ({@code --format flamegraph}, the default): one standalone SVG with its own
@@ -24,11 +26,11 @@ import java.util.Locale;
  * markup and script through a {@link FrameStyle} of its own.
  */
 public final class FlameGraphWriter implements ProfileWriter {
+    /** The page around the frames: style sheet, script, title, buttons; its scripts sit in CDATA sections. */
+    private static final WebTemplate PAGE = WebTemplate.load("flamegraph.svg", "]]>");
     static final int PAD = 10;
-    static final int TITLE_Y = 24;
     static final int LEGEND_Y = 44;
     static final int FRAMES_TOP = 56;
-    static final int TITLE_FONT_SIZE = 17;
     /** Average character width as a fraction of the font size, for labels fitted without a browser. */
     static final double CHAR_WIDTH = 0.59;
     static final int TEXT_PAD = 3;
@@ -114,42 +116,36 @@ public final class FlameGraphWriter implements ProfileWriter {
         int height = detailsY + 10;
         double framesWidth = width - 2.0 * PAD;
 
-        w.write("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n");
-        w.write("<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" + width
-                + "\" height=\"" + height + "\" onload=\"init(evt)\" font-size=\"" + fs + "\">\n");
-        w.write("<title>" + Xml.escape(title) + "</title>\n");
-        w.write("<style type=\"text/css\"><![CDATA[\n");
-        w.write(FlameGraphScript.CSS);
-        w.write("]]></style>\n");
-        w.write("<script type=\"text/ecmascript\"><![CDATA[\n");
-        w.write(FlameGraphScript.JS);
-        w.write("]]></script>\n");
-        w.write("<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"rgb(250,250,250)\"/>\n");
-        w.write("<text id=\"title\" x=\"50%\" y=\"" + TITLE_Y + "\" font-size=\"" + TITLE_FONT_SIZE + "\">"
-                + Xml.escape(title) + "</text>\n");
-        style.writeLegend(w);
-        w.write("<text id=\"unzoom\" class=\"hide\" x=\"" + PAD + "\" y=\"" + TITLE_Y + "\">Reset Zoom</text>\n");
-        w.write("<text id=\"search\" x=\"100%\" dx=\"-" + PAD + "\" y=\"" + TITLE_Y + "\">Search</text>\n");
-        w.write("<text id=\"details\" x=\"" + PAD + "\" y=\"" + detailsY + "\"> </text>\n");
-        w.write("<text id=\"matched\" x=\"100%\" dx=\"-" + PAD + "\" y=\"" + detailsY + "\"> </text>\n");
+        Map<String, WebTemplate.Slot> fill = new HashMap<>();
+        fill.put("width", WebTemplate.text(String.valueOf(width)));
+        fill.put("height", WebTemplate.text(String.valueOf(height)));
+        fill.put("font-size", WebTemplate.text(String.valueOf(fs)));
+        fill.put("title", WebTemplate.text(Xml.escape(title)));
+        fill.put("legend", style::writeLegend);
+        fill.put("pad", WebTemplate.text(String.valueOf(PAD)));
+        fill.put("details-y", WebTemplate.text(String.valueOf(detailsY)));
+        fill.put("frames-width", WebTemplate.text(fmt(framesWidth)));
+        fill.put("frames-height", WebTemplate.text(String.valueOf(FRAMES_TOP + framesHeight)));
+        fill.put("total", WebTemplate.text(String.valueOf(total)));
+        fill.put("frames", out -> writeFrames(layout, style, framesWidth, out));
+        PAGE.write(w, fill);
+    }
 
-        w.write("<svg id=\"frames\" x=\"" + PAD + "\" y=\"0\" width=\"" + fmt(framesWidth) + "\" height=\""
-                + (FRAMES_TOP + framesHeight) + "\" data-total=\"" + total + "\" data-font-size=\"" + fs
-                + "\" data-pad=\"" + PAD + "\">\n");
+    private void writeFrames(FlameGraphLayout layout, FrameStyle style, double framesWidth, Writer w) throws IOException {
+        long total = layout.totalSamples();
         if (total == 0) {
-            w.write("<text x=\"50%\" y=\"" + (FRAMES_TOP + fh) + "\" text-anchor=\"middle\">No samples</text>\n");
-        } else {
-            StringBuilder sb = new StringBuilder(512);
-            int index = 0;
-            for (FlameGraphLayout.Node node : layout.nodes()) {
-                sb.setLength(0);
-                frame(node, style.info(node, index, total), style.fill(node, index), layout.maxDepth(), framesWidth, sb);
-                w.write(sb.toString());
-                index++;
-            }
+            w.write("<text x=\"50%\" y=\"" + (FRAMES_TOP + options.frameHeight())
+                    + "\" text-anchor=\"middle\">No samples</text>\n");
+            return;
         }
-        w.write("</svg>\n");
-        w.write("</svg>\n");
+        StringBuilder sb = new StringBuilder(512);
+        int index = 0;
+        for (FlameGraphLayout.Node node : layout.nodes()) {
+            sb.setLength(0);
+            frame(node, style.info(node, index, total), style.fill(node, index), layout.maxDepth(), framesWidth, sb);
+            w.write(sb.toString());
+            index++;
+        }
     }
 
     private void frame(FlameGraphLayout.Node node, String info, String fill, int maxDepth, double framesWidth,

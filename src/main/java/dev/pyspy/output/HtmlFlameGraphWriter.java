@@ -32,6 +32,9 @@ public final class HtmlFlameGraphWriter implements ProfileWriter {
     /** Digits of the number encoding: 5 bits each, bit 6 set when more digits follow. */
     static final String B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+    /** The page around the data; its scripts sit in a script element. */
+    private static final WebTemplate PAGE = WebTemplate.load("flamegraph.html", "</script");
+
     private final FlameGraphOptions options;
 
     public HtmlFlameGraphWriter() {
@@ -62,46 +65,17 @@ public final class HtmlFlameGraphWriter implements ProfileWriter {
 
     private void write(FlameGraphLayout layout, FlameGraphDiff diff, String title, OutputStream out) throws IOException {
         Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
-        w.write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                + "<meta name=\"generator\" content=\"pyspy\">\n<title>");
-        w.write(Xml.escape(title));
-        w.write("</title>\n<style>\n");
-        w.write(HtmlFlameGraphScript.CSS);
-        w.write("</style>\n</head>\n<body>\n<header>\n<h1 id=\"title\">");
-        w.write(Xml.escape(title));
-        w.write("</h1>\n<div id=\"legend\">");
-        w.write(diff == null ? categoryLegend() : diffLegend(diff));
-        w.write("</div>\n<div id=\"controls\">\n"
-                + "<button id=\"unzoom\" hidden>Reset Zoom</button>\n"
-                + "<input id=\"search\" type=\"search\" placeholder=\"Search: regular expression (Ctrl-F)\""
-                + " spellcheck=\"false\" autocomplete=\"off\" aria-label=\"Search frames\">\n"
-                + "<button id=\"prev\" title=\"Previous match (Shift+Enter)\">&#9664;</button>"
-                + "<button id=\"next\" title=\"Next match (Enter, F3)\">&#9654;</button>\n"
-                + "<span id=\"matchpos\"></span>\n<button id=\"resetsearch\" hidden>Reset Search</button>\n"
-                + "<span id=\"matched\"></span>\n<span class=\"grow\"></span>\n"
-                + "<label title=\"Flip between root on top (icicle) and root at the bottom (flame)\">"
-                + "<input type=\"checkbox\" id=\"inverted\"> Inverted</label>\n"
-                + "<button id=\"tablebtn\">Top functions</button>\n</div>\n</header>\n"
-                + "<div id=\"empty\" hidden>No samples</div>\n"
-                + "<div id=\"graph\"><canvas id=\"canvas\"></canvas><canvas id=\"overlay\"></canvas></div>\n"
-                + "<div id=\"details\">&#160;</div>\n"
-                + "<section id=\"top\" hidden>\n<p id=\"topnote\"></p>\n<table id=\"toptable\">\n<thead><tr>"
-                + "<th data-k=\"name\">Function</th>");
-        if (diff == null) {
-            w.write("<th data-k=\"self\">Self</th><th data-k=\"self\">Self %</th>"
-                    + "<th data-k=\"total\">Total</th><th data-k=\"total\">Total %</th>");
-        } else {
-            w.write("<th data-k=\"self\">Self</th><th data-k=\"self\">Self %</th><th data-k=\"dself\">Self change</th>"
-                    + "<th data-k=\"total\">Total</th><th data-k=\"total\">Total %</th>"
-                    + "<th data-k=\"dtotal\">Total change</th>");
-        }
-        w.write("</tr></thead>\n<tbody></tbody>\n</table>\n</section>\n"
-                + "<script id=\"pyspy-data\" type=\"application/json\">");
-        writeData(layout, diff, title, w);
-        w.write("</script>\n<script>\n");
-        w.write(HtmlFlameGraphScript.JS);
-        w.write("</script>\n</body>\n</html>\n");
+        String tableHead = diff == null
+                ? "<th data-k=\"self\">Self</th><th data-k=\"self\">Self %</th>"
+                        + "<th data-k=\"total\">Total</th><th data-k=\"total\">Total %</th>"
+                : "<th data-k=\"self\">Self</th><th data-k=\"self\">Self %</th><th data-k=\"dself\">Self change</th>"
+                        + "<th data-k=\"total\">Total</th><th data-k=\"total\">Total %</th>"
+                        + "<th data-k=\"dtotal\">Total change</th>";
+        PAGE.write(w, Map.of(
+                "title", WebTemplate.text(Xml.escape(title)),
+                "legend", WebTemplate.text(diff == null ? categoryLegend() : diffLegend(diff)),
+                "table-head", WebTemplate.text(tableHead),
+                "data", page -> writeData(layout, diff, title, page)));
         w.flush();
     }
 

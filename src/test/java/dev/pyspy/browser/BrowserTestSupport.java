@@ -7,6 +7,7 @@ import dev.pyspy.output.Profile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -40,6 +41,17 @@ final class BrowserTestSupport {
             }
             return new CollapsedStackReader(name, 0.01).read(new InputStreamReader(in, StandardCharsets.UTF_8), name);
         }
+    }
+
+    /** A search that backtracks for ever in a RegExp on any label of a few dozen characters. */
+    static final String HOSTILE = "(.+)+$X";
+
+    /** A search using groups, repetition, classes, escapes and ignoring case: both heavy_ functions match. */
+    static final String REGEX = "(?i)^HEAVY_(a|b)+ \\(heavy\\.py:\\d{1,2}\\)$";
+
+    /** A value for a URL's query, encoded. */
+    static String query(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
 
     static String url(Path file, String query) {

@@ -174,6 +174,43 @@ class HtmlFlameGraphBrowserTest extends ChromiumPageTest {
         assertFalse(page.evalString("location.search").contains("s="));
     }
 
+    /** A link whose expression backtracks for ever in RegExp: the page loads, answers clicks and searches on. */
+    @Test
+    void hostileSearchLinkLeavesThePageAnswering() throws Exception {
+        long t0 = System.nanoTime();
+        page.navigate(BrowserTestSupport.url(heavy, "?s=" + BrowserTestSupport.query(BrowserTestSupport.HOSTILE)));
+        assertEquals(BrowserTestSupport.HOSTILE, page.evalString("pyspy.state().search"));
+        assertEquals("no matches", text("matchpos"));
+        int loop = find("worker_loop (heavy.py:18)");
+        clickFrame(loop);
+        assertEquals(loop, page.eval("pyspy.state().zoomed").asInt(), "a click zooms");
+        page.eval("(function(){var s=document.getElementById('search');s.focus();s.select();})()");
+        page.type("heavy_b");
+        page.waitFor("pyspy.state().search === 'heavy_b'", 2);
+        assertEquals("Matched: 70.0%", text("matched"));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < 2000, "loaded, zoomed and searched again in " + ms + " ms");
+    }
+
+    @Test
+    void searchesThatCannotRunInBoundedTimeSaySo() throws Exception {
+        page.navigate(BrowserTestSupport.url(heavy, "?s=" + BrowserTestSupport.query("(.+)+\\1X")));
+        assertEquals("Search not run: backreferences are not supported", text("matchpos"));
+        assertEquals("", text("matched"));
+        assertEquals(0, page.eval("pyspy.state().highlighted").asInt());
+        page.eval("pyspy.search('heavy_b')");
+        assertEquals("Matched: 50.0%", text("matched"), "the next search runs");
+    }
+
+    @Test
+    void regularExpressionsMatchAsInRegExp() throws Exception {
+        page.navigate(BrowserTestSupport.url(heavy, "?s=" + BrowserTestSupport.query(BrowserTestSupport.REGEX)));
+        assertEquals("Matched: 95.0%", text("matched"));
+        assertEquals("4 matches", text("matchpos"));
+        assertTrue(page.eval("pyspy.isHighlighted(" + find("heavy_b (heavy.py:12) (70") + ")").asBoolean());
+        assertFalse(page.eval("pyspy.isHighlighted(" + find("worker_loop (") + ")").asBoolean());
+    }
+
     @Test
     void urlRestoresSearchZoomAndOrientation() throws Exception {
         page.navigate(BrowserTestSupport.url(heavy, "?s=heavy_b"));

@@ -172,6 +172,42 @@ class SvgFlameGraphBrowserTest extends ChromiumPageTest {
         page.click(b.get("x").asDouble() + b.get("w").asDouble() / 2, b.get("y").asDouble() + b.get("h").asDouble() / 2);
     }
 
+    /** A link whose expression backtracks for ever in RegExp: the page loads, answers clicks and searches on. */
+    @Test
+    void hostileSearchLinkLeavesThePageAnswering() throws Exception {
+        long t0 = System.nanoTime();
+        page.navigate(BrowserTestSupport.url(heavy, "?s=" + BrowserTestSupport.query(BrowserTestSupport.HOSTILE)));
+        assertEquals("Matched: 0.0%", text("matched"));
+        assertEquals("Reset Search", text("search"));
+        click(frame("worker_loop (heavy.py:18)"));
+        assertEquals("100%", frame("worker_loop (heavy.py:18)").get("width").asText(), "a click zooms");
+        page.answerPrompts("heavy_b");
+        page.key("f", "KeyF", 70, Page.CTRL);
+        page.waitFor("document.getElementById('matched').textContent === 'Matched: 70.0%'", 2);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < 2000, "loaded, zoomed and searched again in " + ms + " ms");
+    }
+
+    @Test
+    void searchesThatCannotRunInBoundedTimeSaySo() throws Exception {
+        page.navigate(BrowserTestSupport.url(heavy, null));
+        String fill = frame("dot (").get("fill").asText();
+        page.navigate(BrowserTestSupport.url(heavy, "?s=" + BrowserTestSupport.query("(?<=x)dot")));
+        assertEquals("Search not run: lookaround is not supported", text("matched"));
+        assertEquals(fill, frame("dot (").get("fill").asText(), "nothing highlighted");
+        page.answerPrompts("heavy_b");
+        page.key("f", "KeyF", 70, Page.CTRL);
+        page.waitFor("document.getElementById('matched').textContent === 'Matched: 50.0%'", 10);
+    }
+
+    @Test
+    void regularExpressionsMatchAsInRegExp() throws Exception {
+        page.navigate(BrowserTestSupport.url(heavy, "?s=" + BrowserTestSupport.query(BrowserTestSupport.REGEX)));
+        assertEquals("Matched: 95.0%", text("matched"));
+        assertEquals("rgb(230,0,230)", frame("heavy_b (heavy.py:12) (70").get("fill").asText());
+        assertTrue(!frame("worker_loop (").get("fill").asText().equals("rgb(230,0,230)"));
+    }
+
     @Test
     void urlRestoresSearchAndZoom() throws Exception {
         page.navigate(BrowserTestSupport.url(heavy, "?s=heavy_b"));
