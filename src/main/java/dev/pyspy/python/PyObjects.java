@@ -212,12 +212,10 @@ public final class PyObjects {
             // 3.3-3.11 only: not-yet-ready legacy strings keep wchar_t text in wstr (after the 4-byte state)
             asciiWstr = v312 ? MISSING : layout.offsetOr("PyASCIIObject.wstr", asciiState + 8);
             compactWstrLength = v312 ? MISSING : layout.offsetOr("PyCompactUnicodeObject.wstr_length", sizeofAscii + 16);
-            // state bits: interned:2, kind:3, compact:1, ascii:1; free-threaded 3.14+ keeps `interned`
-            // in a byte of its own, so there `kind` starts at bit 8
-            int base = version.freeThreaded() && version.atLeast(3, 14) ? 8 : 2;
-            kindShift = layout.offsetOr("const.UNICODE_STATE_KIND_SHIFT", base);
-            compactShift = layout.offsetOr("const.UNICODE_STATE_COMPACT_SHIFT", base + 3);
-            asciiShift = layout.offsetOr("const.UNICODE_STATE_ASCII_SHIFT", base + 4);
+            // where the state's bit fields sit differs by build (free-threaded 3.14+ moves `interned` out)
+            kindShift = required("const.UNICODE_STATE_KIND_SHIFT", missing);
+            compactShift = required("const.UNICODE_STATE_COMPACT_SHIFT", missing);
+            asciiShift = required("const.UNICODE_STATE_ASCII_SHIFT", missing);
             stringSval = unicode2Length = unicode2Str = MISSING;
             unicodeSize = 4;
         }
@@ -256,17 +254,15 @@ public final class PyObjects {
         uniEntrySize = layout.offsetOr("sizeof.PyDictUnicodeEntry", 16);
         uniEntryKey = layout.offsetOr("PyDictUnicodeEntry.me_key", 0);
         uniEntryValue = layout.offsetOr("PyDictUnicodeEntry.me_value", 8);
-        // PyDictValues: a bare PyObject *values[] in 3.11/3.12; capacity, size, embedded, valid bytes first since 3.13
-        valuesValues = layout.offsetOr("PyDictValues.values", v313 ? 8 : 0);
-        valuesValid = v313 ? layout.offsetOr("PyDictValues.valid", 3) : MISSING;
-        valuesCapacity = v313 ? layout.offsetOr("PyDictValues.capacity", 0) : MISSING;
-        valuesSize = v313 ? layout.offsetOr("PyDictValues.size", 1) : MISSING;
+        // before 3.11 ma_values points at the values array itself (no PyDictValues struct)
+        valuesValues = layout.offsetOr("PyDictValues.values", 0);
+        valuesValid = optional("PyDictValues.valid");
+        valuesCapacity = optional("PyDictValues.capacity");
+        valuesSize = optional("PyDictValues.size");
 
         managedDictFlag = layout.value("const.Py_TPFLAGS_MANAGED_DICT", 1L << 4);
         inlineValuesFlag = layout.value("const.Py_TPFLAGS_INLINE_VALUES", 1L << 2);
-        // pycore_object.h: the dict pointer is 3 words before the object (1 in free-threaded builds),
-        // in 3.11 the values pointer 4 words before
-        managedDictOffset = layout.offsetOr("const.MANAGED_DICT_OFFSET", version.freeThreaded() ? -8 : -24);
+        managedDictOffset = optional("const.MANAGED_DICT_OFFSET");
         managedValuesOffset = layout.offsetOr("const.MANAGED_VALUES_OFFSET", -32);
         // classobject.h (2.7): PyObject_HEAD, in_class, in_dict
         instanceDict = layout.offsetOr("PyInstanceObject.in_dict", 24);
