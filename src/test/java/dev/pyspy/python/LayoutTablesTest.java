@@ -100,6 +100,7 @@ class LayoutTablesTest {
                 "const.Py_UNICODE_SIZE", "PyIntObject.ob_ival",
                 "PyDictObject.ma_mask", "PyDictObject.ma_table", "sizeof.PyDictEntry");
         req(312, LAST, "PyLongObject.lv_tag");
+        req(300, 311, "PyASCIIObject.wstr", "PyCompactUnicodeObject.wstr_length");
         req(306, 310, "PyDictKeysObject.dk_size");
         req(311, LAST, "PyDictKeysObject.dk_log2_size", "PyDictKeysObject.dk_log2_index_bytes",
                 "PyDictKeysObject.dk_kind", "sizeof.PyDictUnicodeEntry", "PyDictValues.values",
