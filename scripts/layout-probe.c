@@ -397,6 +397,8 @@ int main(void)
     CONST("Py_UNICODE_SIZE", Py_UNICODE_SIZE);
     OFF("PyIntObject.ob_ival", PyIntObject, ob_ival);
     SIZE("PyIntObject", PyIntObject);
+    OFF("PyInstanceObject.in_dict", PyInstanceObject, in_dict);   /* old-style class instances */
+    SIZE("PyInstanceObject", PyInstanceObject);
 #endif
 
     /* --- containers and numbers -------------------------------------- */

@@ -53,7 +53,7 @@ final class InterpreterFrameDecoder implements FrameDecoder {
         boolean tlbc = layout.has("_PyInterpreterFrame.tlbc_index") && layout.has("PyCodeObject.co_tlbc");
         tlbcIndex = tlbc ? layout.offset("_PyInterpreterFrame.tlbc_index") : -1;
         codeTlbc = tlbc ? layout.offset("PyCodeObject.co_tlbc") : -1;
-        tlbcEntries = tlbc ? layout.offsetOr("_PyCodeArray.entries", 8) : -1;
+        tlbcEntries = tlbc ? layout.offset("_PyCodeArray.entries") : -1;
         frameSize = Math.max(Math.max(Math.max(previous, executable), Math.max(instr, Math.max(owner, isEntry))),
                 tlbcIndex) + 8;
         int[][] fields = {{previous, 8}, {executable, 8}, {instr, 8}, {owner, 1}, {isEntry, 1}, {tlbcIndex, 4}};

@@ -81,29 +81,28 @@ final class PyDicts {
         maValues = reads.optional("PyDictObject.ma_values");
         maMask = reads.optional("PyDictObject.ma_mask");
         maTable = reads.optional("PyDictObject.ma_table");
-        oldEntrySize = layout.offsetOr("sizeof.PyDictEntry", 24);
-        oldEntryKey = layout.offsetOr("PyDictEntry.me_key", 8);
-        oldEntryValue = layout.offsetOr("PyDictEntry.me_value", 16);
+        oldEntrySize = reads.optional("sizeof.PyDictEntry");
+        oldEntryKey = reads.optional("PyDictEntry.me_key");
+        oldEntryValue = reads.optional("PyDictEntry.me_value");
         dkSize = reads.optional("PyDictKeysObject.dk_size");
         dkLog2Size = reads.optional("PyDictKeysObject.dk_log2_size");
         dkLog2IndexBytes = reads.optional("PyDictKeysObject.dk_log2_index_bytes");
         dkKind = reads.optional("PyDictKeysObject.dk_kind");
         dkNentries = reads.optional("PyDictKeysObject.dk_nentries");
         dkIndices = reads.optional("PyDictKeysObject.dk_indices");
-        keyEntrySize = layout.offsetOr("sizeof.PyDictKeyEntry", 24);
-        keyEntryKey = layout.offsetOr("PyDictKeyEntry.me_key", 8);
-        keyEntryValue = layout.offsetOr("PyDictKeyEntry.me_value", 16);
-        uniEntrySize = layout.offsetOr("sizeof.PyDictUnicodeEntry", 16);
-        uniEntryKey = layout.offsetOr("PyDictUnicodeEntry.me_key", 0);
-        uniEntryValue = layout.offsetOr("PyDictUnicodeEntry.me_value", 8);
+        keyEntrySize = reads.optional("sizeof.PyDictKeyEntry");
+        keyEntryKey = reads.optional("PyDictKeyEntry.me_key");
+        keyEntryValue = reads.optional("PyDictKeyEntry.me_value");
+        uniEntrySize = reads.optional("sizeof.PyDictUnicodeEntry");
+        uniEntryKey = reads.optional("PyDictUnicodeEntry.me_key");
+        uniEntryValue = reads.optional("PyDictUnicodeEntry.me_value");
         // before 3.11 ma_values points at the values array itself (no PyDictValues struct)
         valuesValues = layout.offsetOr("PyDictValues.values", 0);
         valuesValid = reads.optional("PyDictValues.valid");
         valuesCapacity = reads.optional("PyDictValues.capacity");
         valuesSize = reads.optional("PyDictValues.size");
         python2 = text.python2();
-        // classobject.h (2.7): PyObject_HEAD, in_class, in_dict
-        instanceDict = layout.offsetOr("PyInstanceObject.in_dict", 24);
+        instanceDict = reads.optional("PyInstanceObject.in_dict");
         managedDictFlag = layout.value("const.Py_TPFLAGS_MANAGED_DICT", 0);
         inlineValuesFlag = layout.value("const.Py_TPFLAGS_INLINE_VALUES", 0);
         managedDictOffset = reads.optional("const.MANAGED_DICT_OFFSET");
@@ -171,7 +170,9 @@ final class PyDicts {
             throw new MemoryReadException(String.format("dict at 0x%x has implausible ma_mask %d (ma_used %d)", dict, mask, used));
         }
         checkPointer(table, 8);
-        scanEntries(table, mask + 1, oldEntrySize, oldEntryKey, oldEntryValue, Math.min(used, maxItems), v);
+        scanEntries(table, mask + 1, reads.need(oldEntrySize, "sizeof.PyDictEntry"),
+                reads.need(oldEntryKey, "PyDictEntry.me_key"), reads.need(oldEntryValue, "PyDictEntry.me_value"),
+                Math.min(used, maxItems), v);
     }
 
     /**
@@ -236,8 +237,12 @@ final class PyDicts {
             throw new MemoryReadException(String.format("dict keys at 0x%x have %d entries for size %d", addr, nentries, size));
         }
         return unicode
-                ? new Keys(entries, uniEntrySize, uniEntryKey, uniEntryValue, nentries, true)
-                : new Keys(entries, keyEntrySize, keyEntryKey, keyEntryValue, nentries, false);
+                ? new Keys(entries, reads.need(uniEntrySize, "sizeof.PyDictUnicodeEntry"),
+                        reads.need(uniEntryKey, "PyDictUnicodeEntry.me_key"),
+                        reads.need(uniEntryValue, "PyDictUnicodeEntry.me_value"), nentries, true)
+                : new Keys(entries, reads.need(keyEntrySize, "sizeof.PyDictKeyEntry"),
+                        reads.need(keyEntryKey, "PyDictKeyEntry.me_key"),
+                        reads.need(keyEntryValue, "PyDictKeyEntry.me_value"), nentries, false);
     }
 
     /** A split table: keys in the (shared) keys object, values in a separate array. */
@@ -339,7 +344,8 @@ final class PyDicts {
         PyTypes.Info t = types.info(type);
         long dict;
         if (python2 && t.builtin("instance")) {
-            dict = reads.readLong(instance + instanceDict);   // old-style class instance
+            // old-style class instance
+            dict = reads.readLong(instance + reads.need(instanceDict, "PyInstanceObject.in_dict"));
         } else if (managedDictOffset != MISSING && t.has(managedDictFlag)) {
             if (inlineValuesFlag != 0) {
                 // 3.13+: values inline after the object (at tp_basicsize), valid while not materialized

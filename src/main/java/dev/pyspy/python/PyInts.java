@@ -1,10 +1,13 @@
 package dev.pyspy.python;
 
+import dev.pyspy.PyspyException;
 import dev.pyspy.process.MemoryReadException;
 
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 
 import static dev.pyspy.python.ObjectReads.ABSURD_LENGTH;
 import static dev.pyspy.python.ObjectReads.MISSING;
@@ -25,16 +28,17 @@ final class PyInts {
     private final int longShift;
     private final int digitSize;
 
-    PyInts(ObjectReads reads, PyTypes types) {
+    PyInts(ObjectReads reads, PyTypes types) throws PyspyException {
         this.reads = reads;
         this.types = types;
-        Layout layout = reads.layout();
         obSize = reads.optional("PyVarObject.ob_size");
         intIval = reads.optional("PyIntObject.ob_ival");
         longDigit = reads.optional("PyLongObject.ob_digit");
         longTag = reads.optional("PyLongObject.lv_tag");
-        longShift = layout.offsetOr("const.PyLong_SHIFT", 30);
-        digitSize = layout.offsetOr("sizeof.digit", longShift > 15 ? 4 : 2);
+        List<String> missing = new ArrayList<>();
+        longShift = reads.required("const.PyLong_SHIFT", missing);
+        digitSize = reads.required("sizeof.digit", missing);
+        reads.requireAll(missing);
     }
 
     /** Whether a type with these flags is Python 2's {@code int} (whose flag bit later versions reuse). */

@@ -62,7 +62,7 @@ final class PyText {
             stringSval = reads.required("PyStringObject.ob_sval", missing);
             unicode2Length = reads.required("PyUnicodeObject.length", missing);
             unicode2Str = reads.required("PyUnicodeObject.str", missing);
-            unicodeSize = layout.offsetOr("const.Py_UNICODE_SIZE", 4);
+            unicodeSize = reads.required("const.Py_UNICODE_SIZE", missing);
             asciiLength = asciiState = sizeofAscii = sizeofCompact = unicodeData = MISSING;
             asciiWstr = compactWstrLength = MISSING;
             kindShift = compactShift = asciiShift = MISSING;

@@ -98,7 +98,7 @@ class LayoutTablesTest {
                 "PyDictObject.ma_keys", "PyDictObject.ma_values");
         req(ANY, 299, "PyStringObject.ob_sval", "PyUnicodeObject.length", "PyUnicodeObject.str",
                 "const.Py_UNICODE_SIZE", "PyIntObject.ob_ival",
-                "PyDictObject.ma_mask", "PyDictObject.ma_table", "sizeof.PyDictEntry");
+                "PyDictObject.ma_mask", "PyDictObject.ma_table", "sizeof.PyDictEntry", "PyInstanceObject.in_dict");
         req(312, LAST, "PyLongObject.lv_tag");
         req(300, 311, "PyASCIIObject.wstr", "PyCompactUnicodeObject.wstr_length");
         req(306, 310, "PyDictKeysObject.dk_size");
@@ -130,7 +130,7 @@ class LayoutTablesTest {
             "PyCodeObject.co_localsplusnames", "PyCodeObject.co_localspluskinds",
             "PyUnicodeObject.data", "PyUnicodeObject.str", "PyTupleObject.ob_item", "PyListObject.ob_item",
             "PyDictObject.ma_keys", "PyDictObject.ma_values", "PyDictObject.ma_table", "PyDictValues.values",
-            "PyModuleObject.md_dict");
+            "PyModuleObject.md_dict", "PyInstanceObject.in_dict");
 
     private static int code(String majorMinor) {
         String[] p = majorMinor.replace("t", "").split("\\.");
