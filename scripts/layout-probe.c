@@ -377,6 +377,11 @@ int main(void)
     SIZE("PyASCIIObject", PyASCIIObject);
     SIZE("PyCompactUnicodeObject", PyCompactUnicodeObject);
     OFF("PyUnicodeObject.data", PyUnicodeObject, data.any);
+#if PY_VERSION_HEX < 0x030C0000
+    /* up to 3.11 a legacy string not made ready yet keeps its text only in wstr */
+    OFF("PyASCIIObject.wstr", PyASCIIObject, wstr);
+    OFF("PyCompactUnicodeObject.wstr_length", PyCompactUnicodeObject, wstr_length);
+#endif
     SIZE("PyUnicodeObject", PyUnicodeObject);
     STATE_BITS("KIND", kind);
     STATE_BITS("COMPACT", compact);
@@ -392,6 +397,8 @@ int main(void)
     CONST("Py_UNICODE_SIZE", Py_UNICODE_SIZE);
     OFF("PyIntObject.ob_ival", PyIntObject, ob_ival);
     SIZE("PyIntObject", PyIntObject);
+    OFF("PyInstanceObject.in_dict", PyInstanceObject, in_dict);   /* old-style class instances */
+    SIZE("PyInstanceObject", PyInstanceObject);
 #endif
 
     /* --- containers and numbers -------------------------------------- */

@@ -51,7 +51,7 @@ public final class CodeCache {
      * @param codeType address of {@code PyCode_Type} in the target, or 0 when unknown (then the
      *                 type's name is checked once per type address)
      */
-    public CodeCache(Memory memory, Layout layout, PythonVersion version, PyObjects objects,
+    public CodeCache(Memory memory, Layout layout, PyObjects objects,
                      ShortFilenames shortFilenames, long codeType) throws PyspyException {
         this.memory = memory;
         this.objects = objects;
@@ -66,15 +66,7 @@ public final class CodeCache {
         int fieldsEnd = Math.max(Math.max(name, filename), Math.max(firstLine, lineTable)) + 8;
         this.size = Math.max(fieldsEnd, Math.min(layout.offsetOr("sizeof.PyCodeObject", fieldsEnd), 512));
         this.buf = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
-        if (version.major() == 2) {
-            lineFormat = CodeInfo.LineFormat.LNOTAB_27;
-        } else if (!version.atLeast(3, 10)) {
-            lineFormat = CodeInfo.LineFormat.LNOTAB;
-        } else if (!version.atLeast(3, 11)) {
-            lineFormat = CodeInfo.LineFormat.LINETABLE_310;
-        } else {
-            lineFormat = CodeInfo.LineFormat.LOCATION_TABLE;
-        }
+        this.lineFormat = layout.lineFormat();
     }
 
     /** Called once per walk: starts a new trust period when about a second has passed. */

@@ -2,6 +2,7 @@ package dev.pyspy.python;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
+import dev.pyspy.process.Memory;
 import dev.pyspy.process.MemoryMapping;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ProcMaps;
@@ -45,7 +46,7 @@ public final class PythonProcess {
         this.executable = executable;
         this.cmdline = cmdline;
         this.objects = new PyObjects(memory, layout, version);
-        this.codes = new CodeCache(memory, layout, version, objects, new ShortFilenames(ProcFs.rootPath(pid, "/")),
+        this.codes = new CodeCache(memory, layout, objects, new ShortFilenames(ProcFs.rootPath(pid, "/")),
                 binary.symbolAddress("PyCode_Type"));
         this.gil = GilReader.create(memory, layout, version, binary, found.runtime(), interpreter);
         this.walker = new StackWalker(memory, layout, interpreter, codes, gil);
@@ -70,15 +71,16 @@ public final class PythonProcess {
             throw new PyspyException(ExitCode.NOT_PYTHON, "process " + pid + " (" + exe
                     + ") does not look like Python: no interpreter version found in " + binary.pathInTarget());
         }
-        boolean hasDebugOffsets = version.atLeast(3, 13) && DebugOffsets.hasCookie(memory, runtimeSymbol);
+        LayoutData data = LayoutData.BUNDLED;
+        boolean hasDebugOffsets = DebugOffsets.hasCookie(memory, runtimeSymbol);
         if (hasDebugOffsets) {
-            Layout struct = DebugOffsets.structLayout(version);
+            Layout struct = data.debugOffsetsMap(version);
             boolean ft = struct != null && DebugOffsets.freeThreaded(memory, runtimeSymbol, struct);
             version = version.withFreeThreaded(ft || binary.nameSaysFreeThreaded());
         } else {
             version = version.withFreeThreaded(binary.nameSaysFreeThreaded());
         }
-        Layout layout = layoutFor(version, memory, runtimeSymbol, hasDebugOffsets);
+        Layout layout = layoutFor(data, version, memory, runtimeSymbol, hasDebugOffsets);
         log.debug("pid {}: Python {} in {} (bias 0x{}), layout: {}", pid, version, binary.pathInTarget(),
                 Long.toHexString(binary.loadBias()), layout);
         InterpreterLocator.Found found = new InterpreterLocator(memory, maps, layout).locate(binary, runtimeSymbol);
@@ -92,37 +94,24 @@ public final class PythonProcess {
         return new PythonProcess(pid, memory, binary, version, layout, found, exe, cmdline);
     }
 
-    static Layout layoutFor(PythonVersion version, RemoteMemory memory, long runtime, boolean debugOffsets)
+    /**
+     * The layout of {@code version}: its table, or (when the target carries {@code _Py_DebugOffsets})
+     * the target's own offsets over its table or the newest older one of the same build.
+     */
+    static Layout layoutFor(LayoutData data, PythonVersion version, Memory memory, long runtime, boolean debugOffsets)
             throws PyspyException {
-        if (!version.atLeast(3, 6) && !(version.major() == 2 && version.minor() == 7)) {
-            throw unsupported(version);
-        }
-        Layout table = Layout.table(version.majorMinor() + (version.freeThreaded() ? "t" : ""));
+        Layout table = data.table(version);
         if (debugOffsets) {
-            Layout base = table != null ? table : nearestOlderTable(version);
-            Layout merged = DebugOffsets.read(memory, runtime, version, base);
+            Layout base = table != null ? table : data.newestOlderTable(version);
+            Layout merged = DebugOffsets.read(data, memory, runtime, version, base);
             requireWalkerKeys(version, merged, table, base);
             return merged;
         }
         if (table == null) {
-            throw unsupported(version);
+            throw new PyspyException(ExitCode.UNSUPPORTED_VERSION, "Python " + version
+                    + " is not supported (pyspy reads CPython " + data.describe() + ")");
         }
         return table;
-    }
-
-    private static Layout nearestOlderTable(PythonVersion version) {
-        for (int minor = version.minor() - 1; minor >= 13; minor--) {
-            Layout t = Layout.table("3." + minor + (version.freeThreaded() ? "t" : ""));
-            if (t != null) {
-                return t;
-            }
-        }
-        return null;
-    }
-
-    private static PyspyException unsupported(PythonVersion version) {
-        return new PyspyException(ExitCode.UNSUPPORTED_VERSION, "Python " + version
-                + " is not supported (pyspy reads CPython 2.7 and 3.6 to 3.15, free-threaded 3.13t+)");
     }
 
     /** What walking stacks and reading names needs from the layout of a 3.13+ interpreter. */

@@ -6,12 +6,16 @@ import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Walks every thread of every interpreter and each thread's Python frames, for all versions.
- * Versions differ only in the offsets it resolves from the {@link Layout} and in which frame model
- * the layout describes: {@code PyFrameObject} chains (2.7-3.10) or {@code _PyInterpreterFrame}
- * chains (3.11+, reached through the cframe on 3.11-3.12 and directly on 3.13+).
+ * Walks every thread of every interpreter and each thread's Python frames, for all versions: reads
+ * thread states and frames in batches, bounds the work, and reuses a thread's last decode when
+ * nothing it came from changed. Versions differ only in the offsets it resolves from the {@link Layout}
+ * and in the {@link FrameDecoder} of the frame model the layout describes: {@code PyFrameObject}
+ * chains (2.7-3.10) or {@code _PyInterpreterFrame} chains (3.11+, reached through the cframe on
+ * 3.11-3.12 and directly on 3.13+).
  */
 public final class StackWalker {
     /** Deeper stacks are cut here (and flagged) so a corrupt or cyclic chain cannot hang us. */
@@ -34,7 +38,7 @@ public final class StackWalker {
     static final int MAX_OUTSIDE_PER_WALK = 1 << 15;
     private static final int MAX_THREADS = 100_000;
     /** Stack versions: unique per fresh decode, across walkers (consumers key caches by them). */
-    private static final java.util.concurrent.atomic.AtomicLong versions = new java.util.concurrent.atomic.AtomicLong();
+    private static final AtomicLong versions = new AtomicLong();
     private static final int MAX_INTERPRETERS = 1024;
 
     private final Memory memory;
@@ -54,50 +58,19 @@ public final class StackWalker {
     private final int tsStackTop;
     private final int tsSize;
 
-    private final boolean interpreterFrames;
-    private final int fPrevious;
-    private final int fCode;
-    private final int fInstr;
-    private final int fOwner;
-    private final int fIsEntry;
-    private final int ownedByCStack;
-    private final int ownedByInterpreter;
-    private final int codeAdaptive;
-    private final long executableMask;
-    private final int fTlbcIndex;
-    private final int codeTlbc;
-    private final int tlbcEntries;
+    private final FrameDecoder frames;
     private final int frameSize;
-    /** The frame fields decode reads (offset, width): all a reused decode depends on in a chunk. */
-    private final int[] decodedFieldOffsets;
-    private final int[] decodedFieldWidths;
+    /** Whether threads have data stacks (3.11+): chunks copied whole, frames decoded in place. */
+    private final boolean dataStacks;
     private final ByteBuffer wordBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer headBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     private final ByteBuffer nextBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
 
-    // Per thread slot (index in the snapshot), reused between walks.
-    private ByteBuffer[] tsBufs = new ByteBuffer[0];
-    private ByteBuffer[] frameBufs = new ByteBuffer[0];
-    private ByteBuffer[] cframeBufs = new ByteBuffer[0];
-    private StackChunks[] chunkSets;
+    /** Per thread (its index in the snapshot), reused between walks. */
+    private ThreadSlot[] slots = new ThreadSlot[0];
     private long copyBudget;
     private int frameBudget;
     private final ByteBuffer chunkPiece = StackChunks.newPieceBuffer();
-    private long[] cursors = new long[0];
-    private int[] steps = new int[0];
-
-    // Reuse of a slot's last decode when nothing it was decoded from changed (see walk).
-    /** The sample the slot's last complete decode filled, or null when there is nothing to reuse. */
-    private ThreadSample[] lastSample = new ThreadSample[0];
-    private long[] lastThreadState = new long[0];
-    private long[] lastStart = new long[0];
-    private int[] lastDepth = new int[0];
-    private int[] lastSteps = new int[0];
-    private long[] lastVersion = new long[0];
-    private OutsideFrames[] outside = new OutsideFrames[0];
-    private boolean[] reused = new boolean[0];
-    /** Set when decoding a slot read memory other than its frames (thread-local bytecode): not reusable. */
-    private boolean[] readElsewhere = new boolean[0];
     private int outsideBudget;
     /** The GIL holder this walk, -1 until read. */
     private long gilHolder;
@@ -124,8 +97,7 @@ public final class StackWalker {
         tsNext = layout.offset("PyThreadState.next");
         tsThreadId = layout.offset("PyThreadState.thread_id");
         tsNativeId = layout.offsetOr("PyThreadState.native_thread_id", -1);
-        interpreterFrames = layout.has("_PyInterpreterFrame.previous");
-        if (!interpreterFrames) {
+        if (!layout.has("_PyInterpreterFrame.previous")) {
             tsFrame = layout.offset("PyThreadState.frame");
             tsCFrame = -1;
             cfCurrentFrame = -1;
@@ -141,52 +113,13 @@ public final class StackWalker {
         tsChunk = layout.offsetOr("PyThreadState.datastack_chunk", -1);
         // datastack_top follows datastack_chunk in every version that has data stacks (3.11+)
         tsStackTop = tsChunk < 0 ? -1 : layout.offsetOr("PyThreadState.datastack_top", tsChunk + 8);
-        chunkSets = tsChunk < 0 ? null : new StackChunks[0];
+        dataStacks = tsChunk >= 0;
         int tsEnd = Math.max(Math.max(Math.max(tsNext, tsThreadId), Math.max(tsNativeId, Math.max(tsFrame, tsCFrame))),
                 tsStackTop) + 8;
         tsSize = tsEnd;
 
-        if (interpreterFrames) {
-            fPrevious = layout.offset("_PyInterpreterFrame.previous");
-            fCode = layout.offset("_PyInterpreterFrame.executable");
-            fInstr = layout.offset("_PyInterpreterFrame.instr");
-            // Shim frames holding no Python code: owned by the C stack (3.12-3.14) or the
-            // interpreter's entry frame (3.14+). 3.14 renumbered the owners: the values come from
-            // the table. 3.11 frames have an owner too, but no shim frames to skip.
-            ownedByCStack = (int) layout.value("const.FRAME_OWNED_BY_CSTACK", -1);
-            ownedByInterpreter = (int) layout.value("const.FRAME_OWNED_BY_INTERPRETER", -1);
-            fOwner = ownedByCStack >= 0 || ownedByInterpreter >= 0 ? layout.offset("_PyInterpreterFrame.owner") : -1;
-            fIsEntry = layout.offsetOr("_PyInterpreterFrame.is_entry", -1);
-            codeAdaptive = layout.offset("PyCodeObject.co_code_adaptive");
-            // 3.14+: f_executable is a tagged _PyStackRef; clearing the tag bits gives the object
-            executableMask = ~layout.value("const.Py_TAG_BITS", 0);
-            // free-threaded 3.14+: instr_ptr points into the thread's own copy of the bytecode
-            boolean tlbc = layout.has("_PyInterpreterFrame.tlbc_index") && layout.has("PyCodeObject.co_tlbc");
-            fTlbcIndex = tlbc ? layout.offset("_PyInterpreterFrame.tlbc_index") : -1;
-            codeTlbc = tlbc ? layout.offset("PyCodeObject.co_tlbc") : -1;
-            tlbcEntries = tlbc ? layout.offsetOr("_PyCodeArray.entries", 8) : -1;
-            frameSize = Math.max(Math.max(Math.max(fPrevious, fCode), Math.max(fInstr, Math.max(fOwner, fIsEntry))),
-                    fTlbcIndex) + 8;
-            int[][] fields = {{fPrevious, 8}, {fCode, 8}, {fInstr, 8}, {fOwner, 1}, {fIsEntry, 1}, {fTlbcIndex, 4}};
-            decodedFieldOffsets = java.util.Arrays.stream(fields).filter(f -> f[0] >= 0).mapToInt(f -> f[0]).toArray();
-            decodedFieldWidths = java.util.Arrays.stream(fields).filter(f -> f[0] >= 0).mapToInt(f -> f[1]).toArray();
-        } else {
-            fPrevious = layout.offset("PyFrameObject.f_back");
-            fCode = layout.offset("PyFrameObject.f_code");
-            fInstr = layout.offset("PyFrameObject.f_lasti");
-            fOwner = -1;
-            fIsEntry = -1;
-            ownedByCStack = -1;
-            ownedByInterpreter = -1;
-            codeAdaptive = 0;
-            executableMask = -1L;
-            fTlbcIndex = -1;
-            codeTlbc = -1;
-            tlbcEntries = -1;
-            frameSize = Math.max(fPrevious, Math.max(fCode, fInstr)) + 8;
-            decodedFieldOffsets = null; // no data-stack chunks before 3.11
-            decodedFieldWidths = null;
-        }
+        frames = FrameDecoder.forLayout(layout, memory, codes);
+        frameSize = frames.frameSize();
     }
 
     /**
@@ -252,7 +185,7 @@ public final class StackWalker {
             batchLengths[1] = 8;
             for (int i = 0; i < guess; i++) {
                 batchAddresses[2 + i] = cachedStates[i];
-                batchBuffers[2 + i] = tsBufs[first + i];
+                batchBuffers[2 + i] = slots[first + i].threadState;
                 batchLengths[2 + i] = tsSize;
             }
             int k = gilHolder < 0 ? gil.addReads(batchAddresses, batchBuffers, batchLengths, guess + 2) : guess + 2;
@@ -263,11 +196,11 @@ public final class StackWalker {
             boolean same = headBuf.getLong(0) == cachedStates[0];
             for (int i = 0; same && i < guess; i++) {
                 long expected = i + 1 < guess ? cachedStates[i + 1] : 0;
-                same = tsBufs[first + i].getLong(tsNext) == expected;
+                same = slots[first + i].threadState.getLong(tsNext) == expected;
             }
             if (same) {
                 for (int i = 0; i < guess; i++) {
-                    adopt(out, first + i, cachedStates[i]);
+                    adopt(out, slots[first + i].threadState, cachedStates[i]);
                 }
                 return nextBuf.getLong(0);
             }
@@ -286,16 +219,16 @@ public final class StackWalker {
                 sinceSaved = 0;
             }
             ensureSlots(first + count + 1);
-            memory.read(ts, tsBufs[first + count], tsSize);
-            adopt(out, first + count, ts);
-            ts = tsBufs[first + count].getLong(tsNext);
+            ByteBuffer state = slots[first + count].threadState;
+            memory.read(ts, state, tsSize);
+            adopt(out, state, ts);
+            ts = state.getLong(tsNext);
         }
         remember(interp, out, first, count);
         return readPointer(interp + interpNext);
     }
 
-    private void adopt(StackSnapshot out, int slot, long ts) {
-        ByteBuffer b = tsBufs[slot];
+    private void adopt(StackSnapshot out, ByteBuffer b, long ts) {
         ThreadSample t = out.next();
         t.threadState = ts;
         t.threadId = b.getLong(tsThreadId);
@@ -313,14 +246,14 @@ public final class StackWalker {
         } catch (MemoryReadException e) {
             int probes = 0;
             for (int i = first; i < first + n; i++) {
-                probes += outside[i].probeCount();
+                probes += slots[i].outside.probeCount();
             }
             if (probes == 0) {
                 throw e;
             }
             // a speculative address may be gone (a finished generator, an exited thread): without them
             for (int i = first; i < first + n; i++) {
-                outside[i].forget();
+                slots[i].outside.forget();
             }
             copyBudget = budget;
             readFramePointersAndChunks(first, n, false);
@@ -330,46 +263,47 @@ public final class StackWalker {
     private void readFramePointersAndChunks(int first, int n, boolean probe) throws MemoryReadException {
         int probes = 0;
         for (int i = first; i < first + n; i++) {
-            allocateFrameBuffers(i);
-            probes += probe ? outside[i].probeCount() : 0;
+            slots[i].allocateFrameBuffers(frameSize, memory, chunkPiece, dataStacks);
+            probes += probe ? slots[i].outside.probeCount() : 0;
         }
         int k = 0;
         ensureBatch(2 * n + probes);
         for (int i = first; i < first + n; i++) {
-            ByteBuffer b = tsBufs[i];
-            cursors[i] = tsCFrame >= 0 ? 0 : b.getLong(tsFrame);
+            ThreadSlot slot = slots[i];
+            ByteBuffer b = slot.threadState;
+            slot.cursor = tsCFrame >= 0 ? 0 : b.getLong(tsFrame);
             if (tsCFrame >= 0 && b.getLong(tsCFrame) != 0) {
                 batchAddresses[k] = b.getLong(tsCFrame) + cfCurrentFrame;
-                batchBuffers[k] = cframeBufs[i];
+                batchBuffers[k] = slot.cframe;
                 batchLengths[k] = 8;
                 k++;
             }
-            if (chunkSets != null) {
-                StackChunks c = chunkSets[i];
-                int length = c.prepare(b.getLong(tsChunk), b.getLong(tsStackTop), copyBudget);
+            if (dataStacks) {
+                int length = slot.chunks.prepare(b.getLong(tsChunk), b.getLong(tsStackTop), copyBudget);
                 copyBudget -= length;
                 if (length > 0) {
                     batchAddresses[k] = b.getLong(tsChunk);
-                    batchBuffers[k] = c.buffer();
+                    batchBuffers[k] = slot.chunks.buffer();
                     batchLengths[k] = length;
                     k++;
                 }
             }
             if (probe) {
-                k = outside[i].addProbes(batchAddresses, batchBuffers, batchLengths, k);
+                k = slot.outside.addProbes(batchAddresses, batchBuffers, batchLengths, k);
             } else {
-                outside[i].dropProbes();
+                slot.outside.dropProbes();
             }
         }
         if (k > 0) {
             memory.readAll(batchAddresses, batchBuffers, batchLengths, k);
         }
         for (int i = first; i < first + n; i++) {
-            if (tsCFrame >= 0 && tsBufs[i].getLong(tsCFrame) != 0) {
-                cursors[i] = cframeBufs[i].getLong(0);
+            ThreadSlot slot = slots[i];
+            if (tsCFrame >= 0 && slot.threadState.getLong(tsCFrame) != 0) {
+                slot.cursor = slot.cframe.getLong(0);
             }
-            if (chunkSets != null) {
-                copyBudget -= chunkSets[i].complete(copyBudget);
+            if (dataStacks) {
+                copyBudget -= slot.chunks.complete(copyBudget);
             }
         }
     }
@@ -387,46 +321,47 @@ public final class StackWalker {
     private void decideReuse(StackSnapshot out, int first, int n) {
         for (int i = first; i < first + n; i++) {
             ThreadSample t = out.thread(i);
-            boolean same = lastSample[i] == t
-                    && lastThreadState[i] == t.threadState
-                    && lastStart[i] == cursors[i]
-                    && lastSteps[i] <= frameBudget
-                    && outside[i].probeCount() <= outsideBudget
-                    && (chunkSets == null || chunkSets[i].sameFramesAsPrevious(decodedFieldOffsets, decodedFieldWidths))
-                    && outside[i].unchanged();
-            reused[i] = same;
+            ThreadSlot slot = slots[i];
+            boolean same = slot.lastSample == t
+                    && slot.lastThreadState == t.threadState
+                    && slot.lastStart == slot.cursor
+                    && slot.lastSteps <= frameBudget
+                    && slot.outside.probeCount() <= outsideBudget
+                    && (!dataStacks || slot.chunks.sameFramesAsPrevious(frames.decodedFieldOffsets(),
+                            frames.decodedFieldWidths()))
+                    && slot.outside.unchanged();
+            slot.reused = same;
             if (same) {
-                t.depth = lastDepth[i];
-                t.stackVersion = lastVersion[i];
-                frameBudget -= lastSteps[i];
-                outsideBudget -= outside[i].probeCount(); // kept for another walk: counts as recorded again
-                cursors[i] = 0;
+                t.depth = slot.lastDepth;
+                t.stackVersion = slot.lastVersion;
+                frameBudget -= slot.lastSteps;
+                outsideBudget -= slot.outside.probeCount(); // kept for another walk: counts as recorded again
+                slot.cursor = 0;
             } else {
-                lastSample[i] = null;
-                lastStart[i] = cursors[i];
-                readElsewhere[i] = false;
-                outside[i].startWalk();
-                if (chunkSets != null) {
-                    chunkSets[i].beginDecode();
+                slot.lastSample = null;
+                slot.lastStart = slot.cursor;
+                slot.readElsewhere = false;
+                slot.outside.startWalk();
+                if (dataStacks) {
+                    slot.chunks.beginDecode();
                 }
             }
         }
     }
 
     /** After a fresh decode: remembers what it was computed from, for the next walk. */
-    private void rememberDecode(ThreadSample t, int i) {
-        OutsideFrames o = outside[i];
-        o.endWalk();
-        if (t.truncated || readElsewhere[i]) {
-            o.forget();
+    private static void rememberDecode(ThreadSample t, ThreadSlot slot) {
+        slot.outside.endWalk();
+        if (t.truncated || slot.readElsewhere) {
+            slot.outside.forget();
             return;
         }
         t.stackVersion = versions.incrementAndGet();
-        lastSample[i] = t;
-        lastThreadState[i] = t.threadState;
-        lastDepth[i] = t.depth;
-        lastSteps[i] = steps[i];
-        lastVersion[i] = t.stackVersion;
+        slot.lastSample = t;
+        slot.lastThreadState = t.threadState;
+        slot.lastDepth = t.depth;
+        slot.lastSteps = slot.steps;
+        slot.lastVersion = t.stackVersion;
     }
 
     /**
@@ -436,32 +371,33 @@ public final class StackWalker {
      */
     private void walkFrames(StackSnapshot out, int first, int n) throws MemoryReadException {
         for (int i = first; i < first + n; i++) {
-            steps[i] = 0;
+            slots[i].steps = 0;
         }
         while (true) {
             int k = 0;
             ensureBatch(n);
             for (int i = first; i < first + n; i++) {
                 ThreadSample t = out.thread(i);
-                long frame = cursors[i];
+                ThreadSlot slot = slots[i];
+                long frame = slot.cursor;
                 while (frame != 0) {
-                    int base = chunkSets == null ? -1 : chunkSets[i].find(frame, frameSize);
+                    int base = dataStacks ? slot.chunks.find(frame, frameSize) : -1;
                     if (base >= 0) {
-                        chunkSets[i].decoded(base);
-                        frame = decode(t, chunkSets[i].buffer(), base, frame, i);
+                        slot.chunks.decoded(base);
+                        frame = decode(t, slot.chunks.buffer(), base, frame, slot);
                         continue;
                     }
-                    ByteBuffer probed = outside[i].probeFor(frame);
+                    ByteBuffer probed = slot.outside.probeFor(frame);
                     if (probed == null) {
                         break;
                     }
-                    outside[i].record(frame, probed, --outsideBudget >= 0);
-                    frame = decode(t, probed, 0, frame, i);
+                    slot.outside.record(frame, probed, --outsideBudget >= 0);
+                    frame = decode(t, probed, 0, frame, slot);
                 }
-                cursors[i] = frame;
+                slot.cursor = frame;
                 if (frame != 0) {
                     batchAddresses[k] = frame;
-                    batchBuffers[k] = frameBufs[i];
+                    batchBuffers[k] = slot.frame;
                     batchLengths[k] = frameSize;
                     pendingSlots[k] = i;
                     k++;
@@ -473,70 +409,30 @@ public final class StackWalker {
             memory.readAll(batchAddresses, batchBuffers, batchLengths, k);
             for (int j = 0; j < k; j++) {
                 int i = pendingSlots[j];
-                outside[i].record(cursors[i], frameBufs[i], --outsideBudget >= 0);
-                cursors[i] = decode(out.thread(i), frameBufs[i], 0, cursors[i], i);
+                ThreadSlot slot = slots[i];
+                slot.outside.record(slot.cursor, slot.frame, --outsideBudget >= 0);
+                slot.cursor = decode(out.thread(i), slot.frame, 0, slot.cursor, slot);
             }
         }
         for (int i = first; i < first + n; i++) {
             ThreadSample t = out.thread(i);
-            if (interpreterFrames && fIsEntry < 0) {
-                t.markLastAsEntry(); // the outermost frame was entered from C
-            }
-            if (!reused[i]) {
-                rememberDecode(t, i);
+            frames.endChain(t);
+            if (!slots[i].reused) {
+                rememberDecode(t, slots[i]);
             }
         }
-    }
-
-    /** Decodes one frame held at {@code base} in {@code b}; returns the next (older) frame, 0 to stop. */
-    private long decode(ThreadSample t, ByteBuffer b, int base, long frame, int slot) throws MemoryReadException {
-        if (++steps[slot] > MAX_DEPTH * 2 || t.depth >= MAX_DEPTH || --frameBudget < 0) {
-            t.truncated = true;
-            return 0;
-        }
-        long previous = b.getLong(base + fPrevious);
-        if (!interpreterFrames) {
-            CodeInfo code = codes.get(b.getLong(base + fCode));
-            if (code == null) {
-                throw new MemoryReadException(String.format("frame 0x%x does not point at a code object", frame));
-            }
-            t.push(code, code.lineAt(b.getInt(base + fInstr)), frame, true);
-            return previous;
-        }
-        byte owner = fOwner >= 0 ? b.get(base + fOwner) : -1;
-        if (fOwner >= 0 && (owner == ownedByCStack || owner == ownedByInterpreter)) {
-            // A shim frame (C stack / interpreter entry): not Python code, but the frame above it was entered from C.
-            t.markLastAsEntry();
-            return previous;
-        }
-        long executable = b.getLong(base + fCode) & executableMask;
-        CodeInfo code = executable == 0 ? null : codes.get(executable);
-        if (code != null) {
-            long index = (b.getLong(base + fInstr) - bytecodeStart(executable, b, base, slot)) / 2;
-            int line = index < 0 || index > Integer.MAX_VALUE ? code.firstLine() : code.lineAt((int) index);
-            t.push(code, line, frame, fIsEntry >= 0 && b.get(base + fIsEntry) != 0);
-        }
-        return previous;
     }
 
     /**
-     * Where the bytecode {@code instr_ptr} points into starts: the code object's own
-     * {@code co_code_adaptive}, or in free-threaded 3.14+ the thread's copy
-     * {@code co_tlbc->entries[frame->tlbc_index]} (index 0 is co_code_adaptive itself).
+     * Decodes one frame held at {@code base} in {@code b}; returns the next (older) frame, 0 to stop
+     * (also when the thread's or the walk's frame budget is spent: the stack is then cut).
      */
-    private long bytecodeStart(long code, ByteBuffer b, int base, int slot) throws MemoryReadException {
-        if (fTlbcIndex >= 0) {
-            int index = b.getInt(base + fTlbcIndex);
-            if (index > 0 && index < 1 << 16) {
-                readElsewhere[slot] = true;
-                long array = readPointer(code + codeTlbc);
-                long copy = array == 0 ? 0 : readPointer(array + tlbcEntries + 8L * index);
-                if (copy != 0) {
-                    return copy;
-                }
-            }
+    private long decode(ThreadSample t, ByteBuffer b, int base, long frame, ThreadSlot slot) throws MemoryReadException {
+        if (++slot.steps > MAX_DEPTH * 2 || t.depth >= MAX_DEPTH || --frameBudget < 0) {
+            t.truncated = true;
+            return 0;
         }
-        return code + codeAdaptive;
+        return frames.decode(t, b, base, frame, slot);
     }
 
     // --- the remembered thread list (per interpreter) and per-thread buffers ---
@@ -560,31 +456,16 @@ public final class StackWalker {
     }
 
     private void ensureSlots(int n) {
-        if (tsBufs.length >= n) {
+        if (slots.length >= n) {
             return;
         }
-        int size = Math.max(n, tsBufs.length * 2);
-        int old = tsBufs.length;
-        resizeSlots(size);
+        int size = Math.max(n, slots.length * 2);
+        int old = slots.length;
+        slots = Arrays.copyOf(slots, size);
         for (int i = old; i < size; i++) {
-            tsBufs[i] = ByteBuffer.allocateDirect(tsSize).order(ByteOrder.LITTLE_ENDIAN);
+            slots[i] = new ThreadSlot(tsSize);
         }
         ensureBatch(size + 2);
-    }
-
-    /**
-     * A slot's frame and chunk buffers, made when a thread in it is first walked (not when a
-     * thread list, perhaps a corrupt one, is merely read).
-     */
-    private void allocateFrameBuffers(int i) {
-        if (frameBufs[i] == null) {
-            frameBufs[i] = ByteBuffer.allocateDirect(frameSize).order(ByteOrder.LITTLE_ENDIAN);
-            cframeBufs[i] = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
-            outside[i] = new OutsideFrames(frameSize);
-            if (chunkSets != null) {
-                chunkSets[i] = new StackChunks(memory, chunkPiece);
-            }
-        }
     }
 
     /**
@@ -593,32 +474,11 @@ public final class StackWalker {
      */
     private void trimSlots(int threads) {
         int keep = Math.max(64, 2 * threads);
-        if (tsBufs.length <= 4 * keep) {
+        if (slots.length <= 4 * keep) {
             return;
         }
-        resizeSlots(keep);
+        slots = Arrays.copyOf(slots, keep);
         resizeBatch(keep + 2);
-    }
-
-    /** Every per-slot array at {@code size} slots: one list, so a new per-slot array cannot be missed. */
-    private void resizeSlots(int size) {
-        tsBufs = java.util.Arrays.copyOf(tsBufs, size);
-        frameBufs = java.util.Arrays.copyOf(frameBufs, size);
-        cframeBufs = java.util.Arrays.copyOf(cframeBufs, size);
-        cursors = java.util.Arrays.copyOf(cursors, size);
-        steps = java.util.Arrays.copyOf(steps, size);
-        if (chunkSets != null) {
-            chunkSets = java.util.Arrays.copyOf(chunkSets, size);
-        }
-        lastSample = java.util.Arrays.copyOf(lastSample, size);
-        lastThreadState = java.util.Arrays.copyOf(lastThreadState, size);
-        lastStart = java.util.Arrays.copyOf(lastStart, size);
-        lastDepth = java.util.Arrays.copyOf(lastDepth, size);
-        lastSteps = java.util.Arrays.copyOf(lastSteps, size);
-        lastVersion = java.util.Arrays.copyOf(lastVersion, size);
-        outside = java.util.Arrays.copyOf(outside, size);
-        reused = java.util.Arrays.copyOf(reused, size);
-        readElsewhere = java.util.Arrays.copyOf(readElsewhere, size);
     }
 
     private void ensureBatch(int n) {

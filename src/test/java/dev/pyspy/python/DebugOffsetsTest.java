@@ -51,7 +51,7 @@ class DebugOffsetsTest {
 
     /** Every section size 4096, every other entry its own index * 8 (inside any section), cookie and version set. */
     private static FakeTarget plausible315() {
-        Layout map = DebugOffsets.structLayout(V315);
+        Layout map = LayoutData.BUNDLED.debugOffsetsMap(V315);
         FakeTarget t = new FakeTarget(map.offsetOr("sizeof", 0));
         int i = 1;
         for (Map.Entry<String, Long> e : map.values().entrySet()) {
@@ -70,7 +70,7 @@ class DebugOffsetsTest {
     }
 
     private static void set(FakeTarget t, String entry, long value) {
-        t.struct.putLong(DebugOffsets.structLayout(V315).offsetOr(entry, -1), value);
+        t.struct.putLong(LayoutData.BUNDLED.debugOffsetsMap(V315).offsetOr(entry, -1), value);
     }
 
     @Test
@@ -81,16 +81,16 @@ class DebugOffsetsTest {
         set(t, "interpreter_frame.tlbc_index", 0);   // default build: no such field
         assertTrue(DebugOffsets.hasCookie(t, RUNTIME));
         assertEquals(0x030F00F0L, DebugOffsets.versionHex(t, RUNTIME));
-        Layout l = DebugOffsets.read(t, RUNTIME, V315, Layout.table("3.15"));
+        Layout l = DebugOffsets.read(LayoutData.BUNDLED, t, RUNTIME, V315, LayoutData.BUNDLED.table("3.15"));
         assertEquals(72, l.offset("PyThreadState.current_frame"));
         assertEquals(1000, l.offset("PyInterpreterState.modules"));
         assertEquals(4096, l.offset("sizeof.PyThreadState"));
         assertFalse(l.has("_PyInterpreterFrame.tlbc_index"), "0 means the build has no thread-local bytecode");
         // what the debug offsets do not describe still comes from the table
-        assertEquals(Layout.table("3.15").offset("PyModuleObject.md_dict"), l.offset("PyModuleObject.md_dict"));
-        assertFalse(DebugOffsets.freeThreaded(t, RUNTIME, DebugOffsets.structLayout(V315)));
+        assertEquals(LayoutData.BUNDLED.table("3.15").offset("PyModuleObject.md_dict"), l.offset("PyModuleObject.md_dict"));
+        assertFalse(DebugOffsets.freeThreaded(t, RUNTIME, LayoutData.BUNDLED.debugOffsetsMap(V315)));
         set(t, "free_threaded", 1);
-        assertTrue(DebugOffsets.freeThreaded(t, RUNTIME, DebugOffsets.structLayout(V315)));
+        assertTrue(DebugOffsets.freeThreaded(t, RUNTIME, LayoutData.BUNDLED.debugOffsetsMap(V315)));
     }
 
     @Test
@@ -98,7 +98,7 @@ class DebugOffsetsTest {
         FakeTarget t = plausible315();
         set(t, "thread_state.current_frame", 5000);
         PyspyException e = assertThrows(PyspyException.class,
-                () -> DebugOffsets.read(t, RUNTIME, V315, Layout.table("3.15")));
+                () -> DebugOffsets.read(LayoutData.BUNDLED, t, RUNTIME, V315, LayoutData.BUNDLED.table("3.15")));
         assertEquals(ExitCode.UNSUPPORTED_VERSION, e.exitCode());
         assertTrue(e.getMessage().contains("thread_state.current_frame = 5000") && e.getMessage().contains("thread_state.size = 4096"),
                 e.getMessage());
@@ -106,7 +106,7 @@ class DebugOffsetsTest {
 
     @Test
     void whatNeitherTheDebugOffsetsNorATableDescribeIsNamed() throws Exception {
-        Layout onlyDebug = DebugOffsets.read(plausible315(), RUNTIME, V315, null);
+        Layout onlyDebug = DebugOffsets.read(LayoutData.BUNDLED, plausible315(), RUNTIME, V315, null);
         PyspyException e = assertThrows(PyspyException.class,
                 () -> PythonProcess.requireWalkerKeys(PythonVersion.of(3, 15, 0), onlyDebug, null, null));
         assertEquals(ExitCode.UNSUPPORTED_VERSION, e.exitCode());
@@ -116,14 +116,14 @@ class DebugOffsetsTest {
         assertFalse(e.getMessage().contains("PyThreadState.current_frame"), e.getMessage());
         assertTrue(e.getMessage().contains("no layout table for 3.15"), e.getMessage());
         // with the table everything is there
-        PythonProcess.requireWalkerKeys(V315, DebugOffsets.read(plausible315(), RUNTIME, V315, Layout.table("3.15")),
-                Layout.table("3.15"), Layout.table("3.15"));
+        PythonProcess.requireWalkerKeys(V315, DebugOffsets.read(LayoutData.BUNDLED, plausible315(), RUNTIME, V315, LayoutData.BUNDLED.table("3.15")),
+                LayoutData.BUNDLED.table("3.15"), LayoutData.BUNDLED.table("3.15"));
     }
 
     @Test
     void aVersionWithoutAStructMapIsRefusedByName() {
         PythonVersion v = PythonVersion.of(3, 40, 0);
-        PyspyException e = assertThrows(PyspyException.class, () -> DebugOffsets.read(plausible315(), RUNTIME, v, null));
+        PyspyException e = assertThrows(PyspyException.class, () -> DebugOffsets.read(LayoutData.BUNDLED, plausible315(), RUNTIME, v, null));
         assertTrue(e.getMessage().contains("3.40.0"), e.getMessage());
     }
 }

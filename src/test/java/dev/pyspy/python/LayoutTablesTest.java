@@ -20,7 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Sanity of the generated layout tables ({@code scripts/gen-layouts}, see docs/layouts.md): every
@@ -30,8 +30,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class LayoutTablesTest {
 
-    private static final List<String> VERSIONS =
-            List.of("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.14t", "3.15", "3.15t");
+    static List<String> tables() {
+        return LayoutData.BUNDLED.tables();
+    }
+
+    static List<String> debugOffsetVersions() {
+        return LayoutData.BUNDLED.debugOffsetVersions();
+    }
 
     /** A key the walker needs, for versions {@code from..to} inclusive (major*100+minor). */
     private record Required(String key, int from, int to) {
@@ -93,8 +98,9 @@ class LayoutTablesTest {
                 "PyDictObject.ma_keys", "PyDictObject.ma_values");
         req(ANY, 299, "PyStringObject.ob_sval", "PyUnicodeObject.length", "PyUnicodeObject.str",
                 "const.Py_UNICODE_SIZE", "PyIntObject.ob_ival",
-                "PyDictObject.ma_mask", "PyDictObject.ma_table", "sizeof.PyDictEntry");
+                "PyDictObject.ma_mask", "PyDictObject.ma_table", "sizeof.PyDictEntry", "PyInstanceObject.in_dict");
         req(312, LAST, "PyLongObject.lv_tag");
+        req(300, 311, "PyASCIIObject.wstr", "PyCompactUnicodeObject.wstr_length");
         req(306, 310, "PyDictKeysObject.dk_size");
         req(311, LAST, "PyDictKeysObject.dk_log2_size", "PyDictKeysObject.dk_log2_index_bytes",
                 "PyDictKeysObject.dk_kind", "sizeof.PyDictUnicodeEntry", "PyDictValues.values",
@@ -124,7 +130,7 @@ class LayoutTablesTest {
             "PyCodeObject.co_localsplusnames", "PyCodeObject.co_localspluskinds",
             "PyUnicodeObject.data", "PyUnicodeObject.str", "PyTupleObject.ob_item", "PyListObject.ob_item",
             "PyDictObject.ma_keys", "PyDictObject.ma_values", "PyDictObject.ma_table", "PyDictValues.values",
-            "PyModuleObject.md_dict");
+            "PyModuleObject.md_dict", "PyInstanceObject.in_dict");
 
     private static int code(String majorMinor) {
         String[] p = majorMinor.replace("t", "").split("\\.");
@@ -132,9 +138,14 @@ class LayoutTablesTest {
     }
 
     private static Layout table(String version) {
-        Layout layout = Layout.table(version);
+        Layout layout = LayoutData.BUNDLED.table(version);
         assertNotNull(layout, "no layout table for Python " + version);
         return layout;
+    }
+
+    private static Layout debugOffsetsMap(String majorMinor) {
+        String[] mm = majorMinor.split("\\.");
+        return LayoutData.BUNDLED.debugOffsetsMap(PythonVersion.of(Integer.parseInt(mm[0]), Integer.parseInt(mm[1]), 0));
     }
 
     private static String resourceText(String resource) {
@@ -148,14 +159,14 @@ class LayoutTablesTest {
 
     @Test
     void everySupportedVersionHasATable() {
-        for (String v : VERSIONS) {
-            assertNotNull(Layout.table(v), "no layout table for Python " + v);
+        for (String v : tables()) {
+            assertNotNull(LayoutData.BUNDLED.table(v), "no layout table for Python " + v);
         }
-        assertEquals(null, Layout.table("3.5"), "there is no table for 3.5; Layout.table must say so");
+        assertEquals(null, LayoutData.BUNDLED.table("3.5"), "there is no table for 3.5; LayoutData.table must say so");
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.14t", "3.15", "3.15t"})
+    @MethodSource("tables")
     void requiredKeysPresentAndAbsentOutsideTheirVersions(String version) {
         Layout layout = table(version);
         int v = code(version);
@@ -176,7 +187,7 @@ class LayoutTablesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.14t", "3.15", "3.15t"})
+    @MethodSource("tables")
     void offsetsLieInsideTheirStruct(String version) {
         Layout layout = table(version);
         List<String> problems = new ArrayList<>();
@@ -201,7 +212,7 @@ class LayoutTablesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.14t", "3.15", "3.15t"})
+    @MethodSource("tables")
     void headerNamesTheExactVersionAndKeysAreSorted(String version) throws Exception {
         String text = resourceText("/dev/pyspy/layouts/python-" + version + ".properties");
         Matcher m = Pattern.compile("^# CPython (\\d+\\.\\d+\\.\\d+\\S*) layout table", Pattern.MULTILINE).matcher(text);
@@ -230,7 +241,7 @@ class LayoutTablesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13t", "3.14", "3.14t", "3.15", "3.15t"})
+    @MethodSource("tables")
     void knownAbiValues(String version) throws Exception {
         Layout t = table(version);
         int v = code(version);
@@ -338,9 +349,9 @@ class LayoutTablesTest {
 
     /** Every _Py_DebugOffsets entry DebugOffsets maps to a walker key exists in each struct map. */
     @ParameterizedTest
-    @ValueSource(strings = {"3.13", "3.14", "3.15"})
+    @MethodSource("debugOffsetVersions")
     void debugOffsetsTileTheirStruct(String version) {
-        Layout d = Layout.fromResource("/dev/pyspy/layouts/debug-offsets-" + version + ".properties", "debug offsets " + version);
+        Layout d = debugOffsetsMap(version);
         assertNotNull(d, "missing debug-offsets-" + version + ".properties");
         for (String key : List.of("cookie", "version", "free_threaded", "runtime_state.interpreters_head",
                 "interpreter_state.threads_head", "interpreter_state.imports_modules", "thread_state.size",
@@ -378,7 +389,7 @@ class LayoutTablesTest {
 
     @Test
     void debugOffsets313CoverEveryFieldOfTheStruct() {
-        Layout d = Layout.fromResource("/dev/pyspy/layouts/debug-offsets-3.13.properties", "debug offsets 3.13");
+        Layout d = debugOffsetsMap("3.13");
         assertNotNull(d, "missing debug-offsets-3.13.properties");
         for (String key : List.of("cookie", "version", "free_threaded",
                 "runtime_state.size", "runtime_state.finalizing", "runtime_state.interpreters_head",

@@ -289,7 +289,7 @@ class PyObjectsTest {
         PythonVersion version = PythonVersion.of(v.get(0).asInt(), v.get(1).asInt(), v.get(2).asInt());
         List<JsonNode> records = new ArrayList<>();
         doc.get("records").forEach(records::add);
-        Layout layout = Layout.table(version.majorMinor());
+        Layout layout = LayoutData.BUNDLED.table(version.majorMinor());
         if (layout == null) {
             return new Child(p, null, null, version, records,
                     "no layout table for Python " + version.majorMinor() + " has been generated yet");
@@ -599,7 +599,7 @@ class PyObjectsTest {
         final long none;
 
         Heap() throws Exception {
-            layout = Layout.table("3.12");
+            layout = LayoutData.BUNDLED.table("3.12");
             Assumptions.assumeTrue(layout != null, "no layout table for Python 3.12 has been generated yet");
             objects = new PyObjects(mem, layout, PythonVersion.of(3, 12, 1));
             strType = type("str", 1L << 28, 64);

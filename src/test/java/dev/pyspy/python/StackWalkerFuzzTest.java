@@ -42,8 +42,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(900)
 class StackWalkerFuzzTest {
-    static final List<String> TABLES = List.of("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13",
-            "3.13t", "3.14", "3.14t", "3.15", "3.15t");
     private static final long SEED = Long.getLong("pyspy.fuzz.seed", 0x5eed_2026L);
     private static final int ITERATIONS = Integer.getInteger("pyspy.fuzz.iterations", 1500);
     private static final int RANDOM_IMAGES = Integer.getInteger("pyspy.fuzz.random", 400);
@@ -70,7 +68,7 @@ class StackWalkerFuzzTest {
     }
 
     static List<String> tables() {
-        return TABLES.stream().filter(t -> Layout.table(t) != null).toList();
+        return LayoutData.BUNDLED.tables();
     }
 
     static List<Interpreter> interpreters() {
@@ -82,7 +80,7 @@ class StackWalkerFuzzTest {
         static Pipeline over(Memory memory, Layout layout, PythonVersion version, long interp, long codeType,
                              GilFactory gil) throws PyspyException {
             PyObjects objects = new PyObjects(memory, layout, version);
-            CodeCache codes = new CodeCache(memory, layout, version, objects, new ShortFilenames(emptyRoot), codeType);
+            CodeCache codes = new CodeCache(memory, layout, objects, new ShortFilenames(emptyRoot), codeType);
             return new Pipeline(new StackWalker(memory, layout, interp, codes, gil.create(memory)),
                     new ThreadNames(memory, objects, layout, interp));
         }
@@ -124,7 +122,7 @@ class StackWalkerFuzzTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("tables")
     void randomMemoryNeverHangsOrThrowsAnythingButReadErrors(String table) throws Exception {
-        Layout layout = Layout.table(table);
+        Layout layout = LayoutData.BUNDLED.table(table);
         String[] mm = table.replace("t", "").split("\\.");
         PythonVersion version = PythonVersion.of(Integer.parseInt(mm[0]), Integer.parseInt(mm[1]), 0)
                 .withFreeThreaded(table.endsWith("t"));

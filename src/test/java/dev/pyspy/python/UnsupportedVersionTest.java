@@ -14,7 +14,7 @@ class UnsupportedVersionTest {
     void pythonsWithoutALayoutAreRejectedByName() {
         for (PythonVersion v : new PythonVersion[]{PythonVersion.of(3, 5, 10), PythonVersion.of(2, 6, 9),
                 PythonVersion.of(3, 40, 0)}) {
-            PyspyException e = assertThrows(PyspyException.class, () -> PythonProcess.layoutFor(v, null, 0, false));
+            PyspyException e = assertThrows(PyspyException.class, () -> PythonProcess.layoutFor(LayoutData.BUNDLED, v, null, 0, false));
             assertEquals(ExitCode.UNSUPPORTED_VERSION, e.exitCode());
             assertTrue(e.getMessage().contains(v.toString()), e.getMessage());
         }
