@@ -17,10 +17,16 @@ final class Logging {
     private Logging() {
     }
 
-    /** Called by {@code main} before anything logs: names the provider (sparing SLF4J its service look-up). */
+    /**
+     * Called by {@code main} before anything logs: names the provider (sparing SLF4J its service
+     * look-up) and mutes SLF4J's note that it loads a provider named by property.
+     */
     static void configure() {
         if (System.getProperty("slf4j.provider") == null) {
             System.setProperty("slf4j.provider", "org.slf4j.jul.JULServiceProvider");
+            if (System.getProperty("slf4j.internal.verbosity") == null) {
+                System.setProperty("slf4j.internal.verbosity", "WARN");
+            }
         }
         for (Handler h : ROOT.getHandlers()) {
             ROOT.removeHandler(h);
