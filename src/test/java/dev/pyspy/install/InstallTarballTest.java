@@ -59,7 +59,8 @@ class InstallTarballTest {
     private static Installed.Result clone(String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Installed.scriptsPyspy().toString()));
         cmd.addAll(List.of(args));
-        return Installed.run(cmd, Map.of(), work);
+        // the jar of this build, wherever -Dpyspy.build.dir put it
+        return Installed.run(cmd, Map.of("PYSPY_BUILD_DIR", Installed.BUILD.toAbsolutePath().toString()), work);
     }
 
     @Test
