@@ -1,16 +1,15 @@
 package dev.pyspy.cli;
 
-import ch.qos.logback.classic.Level;
 import com.sun.jna.Platform;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -20,7 +19,8 @@ import java.util.concurrent.Callable;
 /** {@code pyspy}: the command line. Each subcommand is a small class; the return value is the exit code. */
 @Command(name = "pyspy", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sampling profiler for running Python programs.",
-        subcommands = {RecordCommand.class, TopCommand.class, DumpCommand.class, RenderCommand.class, DiffCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RecordCommand.class, TopCommand.class, DumpCommand.class, RenderCommand.class, DiffCommand.class,
+                CompletionsCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:success",
@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
                 "4:permission denied",
                 "5:not a Python process",
                 "6:unsupported Python version"})
-public final class Main implements Runnable {
+public final class Main implements Callable<Integer> {
     private static boolean verbose;
     private static String commandLine = "pyspy";
 
@@ -41,7 +41,7 @@ public final class Main implements Runnable {
     /** The whole program: {@code main}, or a program that embeds the command line with additions. */
     static void runAndExit(Instrumentation instrumentation, String[] args) {
         prepareJna();
-        LogConfigurator.selectProvider();
+        Logging.configure();
         System.exit(run(instrumentation, args));
     }
 
@@ -173,14 +173,26 @@ public final class Main implements Runnable {
 
     static void setVerbose(boolean on) {
         verbose = on;
-        ch.qos.logback.classic.Logger root =
-                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        root.setLevel(on ? Level.DEBUG : Level.WARN);
+        Logging.setVerbose(on);
     }
 
+    /** {@code pyspy} alone: the usage on stderr, and the exit code of an invalid command line (as py-spy). */
     @Override
-    public void run() {
+    public Integer call() {
         new CommandLine(this).usage(System.err);
+        return ExitCode.USAGE.code;
+    }
+
+    /** The version Maven built (a filtered resource, so it holds in the jar and in the tests' class directory alike). */
+    static String version() {
+        try (InputStream in = Main.class.getResourceAsStream("version.txt")) {
+            if (in == null) {
+                throw new IllegalStateException("version.txt is missing from the build");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read version.txt", e);
+        }
     }
 
     /** Builds the sampling commands with the run's {@link Instrumentation}; everything else as picocli does. */
@@ -200,8 +212,7 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[]{"pyspy " + (v == null ? "dev" : v)};
+            return new String[]{"pyspy " + version()};
         }
     }
 }
