@@ -68,7 +68,7 @@ class RenderAndDiffCommandTest {
         Path out = dir.resolve("page.html");
         assertEquals(0, PyspyCli.run("render", in.toString(), "-o", out.toString()).exitCode());
         assertEquals(78, HtmlFlameGraphWriterTest.data(Files.readAllBytes(out)).get("total").asLong());
-        Path out2 = dir.resolve("page2.txt");
+        Path out2 = dir.resolve("page2.page");
         assertEquals(0, PyspyCli.run("render", in.toString(), "-f", "html", "-o", out2.toString()).exitCode());
         assertTrue(Files.readString(out2).startsWith("<!DOCTYPE html>"));
         Path raw = dir.resolve("again.txt");
