@@ -86,6 +86,23 @@ class SpeedscopeWriterTest {
     }
 
     @Test
+    void speedscopeOpensOnMainThreadElseTheBusiestThread() throws IOException {
+        Profile p = new Profile("t", 0.01, 0);
+        int a = p.threadIndex(new ThreadInfo(1, 11, "worker-A"));
+        int b = p.threadIndex(new ThreadInfo(1, 12, "worker-B"));
+        int stack = TestProfiles.stack(p, TestProfiles.fn("f"));
+        p.addSample(0, a, stack);
+        p.addSample(0, b, stack);
+        p.addSample(1, b, stack);
+        assertEquals(1, write(p).get("activeProfileIndex").asInt(), "worker-B has more samples");
+        int main = p.threadIndex(new ThreadInfo(1, 1, "MainThread"));
+        p.addSample(2, main, stack);
+        JsonNode root = write(p);
+        assertEquals("thread (1): MainThread",
+                root.get("profiles").get(root.get("activeProfileIndex").asInt()).get("name").asText());
+    }
+
+    @Test
     void speedscopeHasOneSampledProfilePerThreadNamedByThread() throws IOException {
         JsonNode profiles = write(TestProfiles.heavy()).get("profiles");
         assertEquals(2, profiles.size());
