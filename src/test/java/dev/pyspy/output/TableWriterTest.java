@@ -6,33 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import dev.pyspy.testing.TableRows;
+import dev.pyspy.testing.TableRows.Row;
 import org.junit.jupiter.api.Test;
 
 class TableWriterTest {
-    /** A row as the documented columns say: five blank-separated fields, then the location. */
-    private static final Pattern ROW =
-            Pattern.compile("^\\s*(\\d+)\\s+(\\d+\\.\\d\\d)%\\s+(\\d+)\\s+(\\d+\\.\\d\\d)%\\s+(\\S+)\\s+(.+)$");
-
-    record Row(long own, double ownPercent, long total, double totalPercent, String function, String location) {
-    }
-
-    /** The function rows of a table; fails on a line that is neither a comment nor a row. */
+    /** The function rows of a table, by its documented columns. */
     static List<Row> rows(String table) {
-        List<Row> rows = new ArrayList<>();
-        for (String line : table.split("\n")) {
-            if (line.startsWith("#")) {
-                continue;
-            }
-            Matcher m = ROW.matcher(line);
-            assertTrue(m.matches(), "not a table row: " + line);
-            rows.add(new Row(Long.parseLong(m.group(1)), Double.parseDouble(m.group(2)), Long.parseLong(m.group(3)),
-                    Double.parseDouble(m.group(4)), m.group(5), m.group(6)));
-        }
-        return rows;
+        return TableRows.parse(table);
     }
 
     static String table(Profile profile, TableOptions options) throws IOException {
