@@ -118,6 +118,19 @@ class ReadableFormatsIntegrationTest {
             assertTrue(Files.readString(html).startsWith("<!DOCTYPE html>"), "an HTML page, not an SVG");
             assertTrue(r.stderr().contains("Wrote html data to '" + html + "'"), r.stderr());
             assertTrue(r.stderr().contains("pyspy> Open it in a web browser: " + html.toUri()), r.stderr());
+
+            Path go = Path.of("/usr/bin/go");
+            if (Files.isExecutable(go)) {
+                // pprof's functions carry the full path: -list finds the source without -source_path
+                Path pprof = html.resolveSibling("out.pb.gz");
+                assertEquals(0, PyspyCli.run("record", "-d", "1", "-r", "200", "-o", pprof.toString(), "-p",
+                        Integer.toString(target.pid())).exitCode());
+                Process p = new ProcessBuilder(go.toString(), "tool", "pprof", "-list", "busy_loop", pprof.toString())
+                        .directory(html.getParent().toFile()).redirectErrorStream(true).start();
+                String list = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                assertEquals(0, p.waitFor(), list);
+                assertTrue(list.contains("while time.time() < deadline:"), list);
+            }
         }
         PyspyCli.Result wrong = PyspyCli.runInProcess("record", "-f", "raw", "-o", "x.svg", "-p", "1");
         assertEquals(2, wrong.exitCode(), wrong.toString());
