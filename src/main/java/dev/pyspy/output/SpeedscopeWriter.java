@@ -12,7 +12,7 @@ import java.util.List;
  * frames shared between them.
  *
  * <p>Layout, as speedscope's file-format spec describes it: {@code $schema}, {@code shared.frames}
- * (name, optional file and line), {@code profiles[]} each with {@code type: "sampled"}, {@code name},
+ * (name, optional file (the full path, which speedscope shows beside the name) and line), {@code profiles[]} each with {@code type: "sampled"}, {@code name},
  * {@code unit}, {@code startValue}, {@code endValue}, {@code samples} (frame indices, root first) and
  * {@code weights} (one per sample); then {@code name}, {@code activeProfileIndex} (the {@link PrimaryThread},
  * which speedscope opens on) and {@code exporter}.
@@ -53,7 +53,7 @@ public final class SpeedscopeWriter implements ProfileWriter {
             g.writeStartObject();
             g.writeStringField("name", f.name() == null ? "" : f.name());
             if (f.filename() != null) {
-                g.writeStringField("file", f.filename());
+                g.writeStringField("file", f.path());
                 if (f.line() > 0) {
                     g.writeNumberField("line", f.line());
                 }

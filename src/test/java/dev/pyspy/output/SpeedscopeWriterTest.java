@@ -86,6 +86,15 @@ class SpeedscopeWriterTest {
     }
 
     @Test
+    void speedscopeFramesCarryTheFullPath() throws IOException {
+        Profile p = new Profile("t", 0.01, 0);
+        TestProfiles.add(p, 1, new FrameInfo("run", "threading.py", 975, 970, "/usr/lib/python3.11/threading.py"));
+        JsonNode frame = write(p).get("shared").get("frames").get(0);
+        assertEquals("run", frame.get("name").asText());
+        assertEquals("/usr/lib/python3.11/threading.py", frame.get("file").asText());
+    }
+
+    @Test
     void speedscopeOpensOnMainThreadElseTheBusiestThread() throws IOException {
         Profile p = new Profile("t", 0.01, 0);
         int a = p.threadIndex(new ThreadInfo(1, 11, "worker-A"));
