@@ -220,6 +220,10 @@ public final class GeckoWriter implements ProfileWriter {
         g.writeEndObject();
     }
 
+    /** A function: frames of the same code at different lines share it. */
+    private record FuncKey(String name, String path, int firstLine) {
+    }
+
     /** Stack nodes, frames, functions and resources of one thread; {@code null} entries are written as null. */
     private static final class ThreadTables {
         private final Profile profile;
@@ -238,7 +242,7 @@ public final class GeckoWriter implements ProfileWriter {
         final List<Integer> funcLine = new ArrayList<>();
         final List<Integer> funcResource = new ArrayList<>();
         final List<Boolean> funcIsPython = new ArrayList<>();
-        private final Map<List<Object>, Integer> funcs = new HashMap<>();
+        private final Map<FuncKey, Integer> funcs = new HashMap<>();
         final List<Integer> resourceName = new ArrayList<>();
         private final Map<String, Integer> resources = new HashMap<>();
 
@@ -286,7 +290,7 @@ public final class GeckoWriter implements ProfileWriter {
         }
 
         private int func(FrameInfo f) {
-            List<Object> key = java.util.Arrays.asList(f.name(), f.path(), f.firstLine());
+            FuncKey key = new FuncKey(f.name(), f.path(), f.firstLine());
             Integer known = funcs.get(key);
             if (known != null) {
                 return known;
