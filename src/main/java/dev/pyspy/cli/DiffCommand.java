@@ -39,11 +39,14 @@ public final class DiffCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", converter = RecordCommand.FormatConverter.class,
-            description = "flamegraph (SVG) or html (default: html when FILE ends in .html, else flamegraph).")
+            description = "flamegraph (SVG) or html (default: from the -o ending, else flamegraph).")
     OutputFormat format;
 
     @Mixin
     RenderCommand.FlameGraphCliOptions flame;
+
+    @Mixin
+    ForceOption force;
 
     @Mixin
     CommonOptions common;
@@ -54,11 +57,12 @@ public final class DiffCommand implements Callable<Integer> {
         if (before.equals("-") && after.equals("-")) {
             throw RecordCommand.usage("only one of BEFORE and AFTER can be standard input");
         }
-        OutputFormat f = format != null ? format : RenderCommand.formatOf(output);
+        OutputFormat f = OutputFileChoice.format(format, output, OutputFormat.DEFAULT);
         if (!f.isFlameGraph()) {
             throw RecordCommand.usage("diff writes flamegraph or html, not " + f.formatName());
         }
         Path out = output != null ? output : RenderCommand.defaultOutput(after, f, "-diff");
+        OutputFileChoice.refuseOverwrite(out, output != null, force.force);
         AtomicFileOutput.ensureWritable(out);
         Profile b = RenderCommand.readInput(before, 0.01, false);
         Profile a = RenderCommand.readInput(after, 0.01, false);
@@ -79,6 +83,7 @@ public final class DiffCommand implements Callable<Integer> {
         }
         System.err.printf(Locale.ROOT, "pyspy> Wrote differential %s (before: %d samples, after: %d samples) to '%s'%n",
                 f.formatName(), diff.beforeTotal(), diff.afterTotal(), out);
+        System.err.println(OutputFileChoice.hint(f, out));
         return ExitCode.OK.code;
     }
 }

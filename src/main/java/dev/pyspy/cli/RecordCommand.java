@@ -40,8 +40,9 @@ public final class RecordCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", converter = FormatConverter.class,
-            description = "flamegraph (default, SVG), html (canvas page for huge profiles), raw, speedscope, chrometrace or pprof.")
-    OutputFormat format = OutputFormat.DEFAULT;
+            description = "flamegraph (SVG), html (canvas page for huge profiles), raw, speedscope, chrometrace, pprof, "
+                    + "gecko (Firefox Profiler), table (also: text) or heatmap (default: from the -o ending, else flamegraph).")
+    OutputFormat requestedFormat;
 
     @Option(names = {"-d", "--duration"}, paramLabel = "SECONDS",
             description = "Seconds to record (default: until Ctrl-C or the program exits).")
@@ -76,6 +77,9 @@ public final class RecordCommand implements Callable<Integer> {
     String title;
 
     @Mixin
+    TableCliOptions table;
+
+    @Mixin
     CommonOptions common;
 
     RecordCommand(Instrumentation instrumentation) {
@@ -85,6 +89,8 @@ public final class RecordCommand implements Callable<Integer> {
     @Override
     public Integer call() throws PyspyException {
         validate();
+        OutputFormat format = OutputFileChoice.format(requestedFormat, output, OutputFormat.DEFAULT);
+        boolean toStdout = OutputFileChoice.toStandardOutput(format, output);
         RecordOptions options = sampling.options()
                 .durationNanos(duration == null ? 0 : (long) (duration * 1e9))
                 .threads(threads)
@@ -96,7 +102,7 @@ public final class RecordCommand implements Callable<Integer> {
         // default name goes) must be writable
         if (output != null) {
             AtomicFileOutput.ensureWritable(output);
-        } else {
+        } else if (!toStdout) {
             try {
                 AtomicFileOutput.ensureWritable(Path.of(format.formatName() + "." + format.extension()));
             } catch (PyspyException e) {
@@ -106,11 +112,12 @@ public final class RecordCommand implements Callable<Integer> {
         }
         PrintStream err = System.err;
         try (Target t = Target.open(target.pid, target.command)) {
-            Path out = output != null ? output : defaultOutput(t);
-            AtomicFileOutput.ensureWritable(out);
+            Path out = toStdout ? null : output != null ? output : defaultOutput(t, format);
+            if (out != null) {
+                AtomicFileOutput.ensureWritable(out);
+            }
             String heading = title != null ? title : Main.commandLine();
-            boolean timeline = format == OutputFormat.SPEEDSCOPE || format == OutputFormat.CHROMETRACE;
-            Profile profile = new Profile(heading, 1.0 / sampling.rate, System.currentTimeMillis(), timeline);
+            Profile profile = new Profile(heading, 1.0 / sampling.rate, System.currentTimeMillis(), format.needsTimeline());
             StatusLine status = new StatusLine(err, options.durationNanos(), Tty.stderr());
             Sampler sampler = new Sampler(options, List.of(t.python()), new StackRecorder(profile, options), status::behind,
                     instrumentation.pauseListener());
@@ -130,11 +137,14 @@ public final class RecordCommand implements Callable<Integer> {
                 }
                 status.clear();
                 profile.setDurationNanos(sampler.stats().elapsedNanos());
-                write(out, profile);
+                write(out, format, profile);
                 err.println("pyspy> " + endReason(run));
-                err.printf(Locale.ROOT, "pyspy> Wrote %s data to '%s'. Samples: %d Errors: %d Rate: %.1f/s%n",
-                        format.formatName(), out, sampler.stats().samples(), sampler.stats().errors(),
-                        sampler.stats().achievedRate());
+                err.printf(Locale.ROOT, "pyspy> Wrote %s data to %s. Samples: %d Errors: %d Rate: %.1f/s%n",
+                        format.formatName(), out == null ? "standard output" : "'" + out + "'",
+                        sampler.stats().samples(), sampler.stats().errors(), sampler.stats().achievedRate());
+                if (out != null) {
+                    err.println(OutputFileChoice.hint(format, out));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 run.stop();
@@ -148,15 +158,22 @@ public final class RecordCommand implements Callable<Integer> {
         }
     }
 
-    private void write(Path out, Profile profile) throws PyspyException {
+    /** Writes the profile to {@code out}, or to standard output when it is null. */
+    private void write(Path out, OutputFormat format, Profile profile) throws PyspyException {
         FlameGraphOptions flameOptions = FlameGraphOptions.defaults().withTitle(profile.title()).withWidth(width)
                 .withMinWidthFraction(minWidthPercent != null ? minWidthPercent / 100 : format.defaultMinWidthFraction())
                 .withIcicle(!flame);
+        ProfileWriter writer = format.writer(flameOptions, table.options(), OutputFileChoice.recordedSources(profile));
         try {
-            ProfileWriter writer = format.writer(flameOptions);
-            AtomicFileOutput.write(out, stream -> writer.write(profile, instrumentation.outputStream().apply(stream)));
+            if (out == null) {
+                writer.write(profile, System.out);
+                System.out.flush();
+            } else {
+                AtomicFileOutput.write(out, stream -> writer.write(profile, instrumentation.outputStream().apply(stream)));
+            }
         } catch (IOException e) {
-            throw new PyspyException(ExitCode.ERROR, "cannot write " + out + ": " + e.getMessage(), e);
+            throw new PyspyException(ExitCode.ERROR, "cannot write " + (out == null ? "standard output" : out) + ": "
+                    + e.getMessage(), e);
         }
     }
 
@@ -171,7 +188,7 @@ public final class RecordCommand implements Callable<Integer> {
                 : "Stopped sampling because the process exited";
     }
 
-    private Path defaultOutput(Target t) {
+    private Path defaultOutput(Target t, OutputFormat format) {
         String name = t.shortName(target.command) + "-" + ZonedDateTime.now().format(FILE_TIME) + "." + format.extension();
         return Path.of(name);
     }
@@ -180,6 +197,7 @@ public final class RecordCommand implements Callable<Integer> {
     private void validate() throws PyspyException {
         target.validate();
         sampling.validate();
+        table.validate();
         if (duration != null && !(duration > 0)) {
             throw usage("--duration must be a positive number of seconds, not " + duration);
         }

@@ -7,6 +7,8 @@ import dev.pyspy.output.CollapsedStackReader;
 import dev.pyspy.output.FlameGraphOptions;
 import dev.pyspy.output.OutputFormat;
 import dev.pyspy.output.Profile;
+import dev.pyspy.output.ProfileWriter;
+import dev.pyspy.output.SourceFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,16 +40,22 @@ public final class RenderCommand implements Callable<Integer> {
     String input;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE",
-            description = "Output file (default: INPUT with the format's extension).")
+            description = "Output file (default: INPUT with the format's extension; the table goes to standard output).")
     Path output;
 
     @Option(names = {"-f", "--format"}, paramLabel = "FORMAT", converter = RecordCommand.FormatConverter.class,
-            description = "flamegraph (SVG), html, raw, speedscope, chrometrace or pprof "
-                    + "(default: html when FILE ends in .html, else flamegraph).")
+            description = "flamegraph (SVG), html, raw, speedscope, chrometrace, pprof, gecko, table (also: text) "
+                    + "or heatmap (default: from the -o ending, else flamegraph).")
     OutputFormat format;
 
     @Mixin
     FlameGraphCliOptions flame;
+
+    @Mixin
+    TableCliOptions table;
+
+    @Mixin
+    ForceOption force;
 
     @Option(names = {"-r", "--rate"}, paramLabel = "RATE",
             description = "Samples a second the input was recorded at, for formats with a time axis (default: ${DEFAULT-VALUE}).")
@@ -62,29 +70,32 @@ public final class RenderCommand implements Callable<Integer> {
         if (rate < 1) {
             throw RecordCommand.usage("--rate must be a positive number of samples a second");
         }
-        OutputFormat f = format != null ? format : formatOf(output);
-        Path out = output != null ? output : defaultOutput(input, f, "");
-        AtomicFileOutput.ensureWritable(out);
-        Profile profile = readInput(input, 1.0 / rate, f == OutputFormat.SPEEDSCOPE || f == OutputFormat.CHROMETRACE);
+        table.validate();
+        OutputFormat f = OutputFileChoice.format(format, output, OutputFormat.DEFAULT);
+        boolean toStdout = OutputFileChoice.toStandardOutput(f, output);
+        Path out = toStdout ? null : output != null ? output : defaultOutput(input, f, "");
+        if (out != null) {
+            OutputFileChoice.refuseOverwrite(out, output != null, force.force);
+            AtomicFileOutput.ensureWritable(out);
+        }
+        Profile profile = readInput(input, 1.0 / rate, f.needsTimeline());
         String title = flame.title != null ? flame.title : inputName(input);
-        write(out, f, profile, flame.options(f, title));
+        ProfileWriter writer = f.writer(flame.options(f, title), table.options(), SourceFiles.LOCAL);
+        try {
+            if (out == null) {
+                writer.write(profile, System.out);
+                System.out.flush();
+                return ExitCode.OK.code;
+            }
+            AtomicFileOutput.write(out, profile, writer);
+        } catch (IOException e) {
+            throw new PyspyException(ExitCode.ERROR, "cannot write " + (out == null ? "standard output" : out) + ": "
+                    + e.getMessage(), e);
+        }
         PrintStream err = System.err;
         err.printf(Locale.ROOT, "pyspy> Wrote %s of %d samples to '%s'%n", f.formatName(), profile.totalSamples(), out);
+        err.println(OutputFileChoice.hint(f, out));
         return ExitCode.OK.code;
-    }
-
-    static void write(Path out, OutputFormat f, Profile profile, FlameGraphOptions options) throws PyspyException {
-        try {
-            AtomicFileOutput.write(out, profile, f.writer(options));
-        } catch (IOException e) {
-            throw new PyspyException(ExitCode.ERROR, "cannot write " + out + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** The format an output file name asks for: html for {@code .html}/{@code .htm}, else the SVG flame graph. */
-    static OutputFormat formatOf(Path output) {
-        String name = output == null ? "" : String.valueOf(output.getFileName()).toLowerCase(Locale.ROOT);
-        return name.endsWith(".html") || name.endsWith(".htm") ? OutputFormat.HTML : OutputFormat.FLAMEGRAPH;
     }
 
     /** INPUT's name with the format's extension (and {@code suffix} before it), beside INPUT. */

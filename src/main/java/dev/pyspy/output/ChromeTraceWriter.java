@@ -20,6 +20,8 @@ import java.util.Set;
  * recorded) its open frames are closed one interval after its last sample, and after a thread's last
  * sample everything still open is closed the same way, so every {@code B} has its {@code E} and within
  * a thread timestamps never decrease. Timestamps are microseconds since the start of the recording.
+ * The {@link PrimaryThread} comes first, in the metadata ({@code thread_sort_index} 0, which Perfetto
+ * and chrome://tracing order by) and in the events (speedscope opens on the first thread it meets).
  */
 public final class ChromeTraceWriter implements ProfileWriter {
     /** A thread unseen for longer than this many intervals is taken to have left its stack meanwhile. */
@@ -53,7 +55,9 @@ public final class ChromeTraceWriter implements ProfileWriter {
                 g.writeEndObject();
             }
         }
-        for (ThreadInfo t : threads) {
+        int[] order = threadOrder(profile);
+        for (int i = 0; i < order.length; i++) {
+            ThreadInfo t = threads.get(order[i]);
             g.writeStartObject();
             g.writeStringField("name", "thread_name");
             g.writeStringField("ph", "M");
@@ -63,9 +67,18 @@ public final class ChromeTraceWriter implements ProfileWriter {
             g.writeStringField("name", t.name() == null ? t.label() : t.name());
             g.writeEndObject();
             g.writeEndObject();
+            g.writeStartObject();
+            g.writeStringField("name", "thread_sort_index");
+            g.writeStringField("ph", "M");
+            g.writeNumberField("pid", t.pid());
+            g.writeNumberField("tid", t.osThreadId());
+            g.writeObjectFieldStart("args");
+            g.writeNumberField("sort_index", i);
+            g.writeEndObject();
+            g.writeEndObject();
         }
 
-        for (int t = 0; t < threads.size(); t++) {
+        for (int t : order) {
             ThreadInfo thread = threads.get(t);
             int[] open = EMPTY;
             long lastTime = 0;
@@ -84,6 +97,24 @@ public final class ChromeTraceWriter implements ProfileWriter {
         }
         g.writeEndArray();
         g.flush();
+    }
+
+    /** Thread indices, the primary thread first, then the others in order of appearance. */
+    static int[] threadOrder(Profile profile) {
+        int n = profile.threads().size();
+        int[] order = new int[n];
+        if (n == 0) {
+            return order;
+        }
+        int primary = PrimaryThread.of(profile);
+        order[0] = primary;
+        int k = 1;
+        for (int t = 0; t < n; t++) {
+            if (t != primary) {
+                order[k++] = t;
+            }
+        }
+        return order;
     }
 
     /** Ends the frames of {@code from} missing in {@code to} (leaf first), then begins the new ones of {@code to}. */

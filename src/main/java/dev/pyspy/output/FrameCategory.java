@@ -15,8 +15,9 @@ import java.util.regex.Pattern;
  *   <li>{@link #OTHER}: synthetic thread and process roots, native frames and anything else
  *       (greyish violets).</li>
  * </ul>
- * With py-spy's default short file names the standard library cannot always be told apart from the
- * program's own code; full paths ({@code --full-filenames}) make the split exact.
+ * The category comes from the frame's full path, whatever its label shows: a short name such as
+ * {@code threading.py} says nothing about where the file lives. Frames read back from collapsed
+ * stacks know only their printed name.
  */
 public enum FrameCategory {
     PROGRAM("your code", 0, 50, 0.80, 0.90, 0.55, 0.65),
@@ -54,7 +55,7 @@ public enum FrameCategory {
         if (frame == null || frame.isSynthetic()) {
             return OTHER;
         }
-        String file = frame.filename();
+        String file = frame.path();
         String lower = file.toLowerCase(Locale.ROOT);
         if (lower.contains("site-packages") || lower.contains("dist-packages")) {
             return THIRD_PARTY;

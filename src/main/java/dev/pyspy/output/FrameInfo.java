@@ -7,8 +7,15 @@ package dev.pyspy.output;
  * @param filename  file as it should be printed (short or full), null for synthetic frames
  * @param line      line number, 0 when line numbers are dropped or unknown
  * @param firstLine first line of the function, 0 when unknown
+ * @param path      the file's full path as the interpreter knows it, whatever {@code filename} shows
+ *                  (categories, pprof and the heatmap need it); null for synthetic frames
  */
-public record FrameInfo(String name, String filename, int line, int firstLine) {
+public record FrameInfo(String name, String filename, int line, int firstLine, String path) {
+
+    /** A frame whose printed file name is all that is known of its path (read back from collapsed stacks). */
+    public FrameInfo(String name, String filename, int line, int firstLine) {
+        this(name, filename, line, firstLine, filename);
+    }
 
     /** A frame that is not Python code: a thread or process root added by {@code -t} / {@code -s}. */
     public static FrameInfo synthetic(String label) {

@@ -20,7 +20,9 @@ import java.util.zip.GZIPOutputStream;
  *
  * <p>Sample types are {@code samples/count} and {@code cpu/nanoseconds} (count × period). Every distinct
  * (thread, stack) pair is one Sample (ordered by thread, then stack), leaf location first, labelled {@code thread_id} (num) and, when
- * known, {@code thread_name} (str). A Function is a distinct (name, filename, first line); a Location a
+ * known, {@code thread_name} (str). A Function is a distinct (name, full path, first line): the full path,
+ * not the short name the labels show, so that {@code go tool pprof -list} finds the source on the
+ * machine that recorded without {@code -source_path}. A Location is a
  * distinct (function, line), with a single Line. Synthetic frames ({@code -t}/{@code -s} roots) become
  * functions with no filename. All locations refer to one mapping that declares functions, file names
  * and line numbers present, so pprof does not try to symbolize them.
@@ -290,7 +292,7 @@ public final class PprofWriter implements ProfileWriter {
             if (f.isSynthetic()) {
                 return new FunctionKey(Objects.requireNonNullElse(f.name(), ""), null, 0);
             }
-            return new FunctionKey(Objects.requireNonNullElse(f.name(), ""), f.filename(), f.firstLine());
+            return new FunctionKey(Objects.requireNonNullElse(f.name(), ""), f.path(), f.firstLine());
         }
     }
 

@@ -12,9 +12,10 @@ import java.util.List;
  * frames shared between them.
  *
  * <p>Layout, as speedscope's file-format spec describes it: {@code $schema}, {@code shared.frames}
- * (name, optional file and line), {@code profiles[]} each with {@code type: "sampled"}, {@code name},
+ * (name, optional file (the full path, which speedscope shows beside the name) and line), {@code profiles[]} each with {@code type: "sampled"}, {@code name},
  * {@code unit}, {@code startValue}, {@code endValue}, {@code samples} (frame indices, root first) and
- * {@code weights} (one per sample); then {@code name}, {@code activeProfileIndex} and {@code exporter}.
+ * {@code weights} (one per sample); then {@code name}, {@code activeProfileIndex} (the {@link PrimaryThread},
+ * which speedscope opens on) and {@code exporter}.
  * The frame index is the profile's own frame id. Each sample weighs {@link Profile#intervalSeconds()}
  * seconds; a thread's profile runs from 0 to the sum of its weights.
  */
@@ -52,7 +53,7 @@ public final class SpeedscopeWriter implements ProfileWriter {
             g.writeStartObject();
             g.writeStringField("name", f.name() == null ? "" : f.name());
             if (f.filename() != null) {
-                g.writeStringField("file", f.filename());
+                g.writeStringField("file", f.path());
                 if (f.line() > 0) {
                     g.writeNumberField("line", f.line());
                 }
@@ -87,7 +88,7 @@ public final class SpeedscopeWriter implements ProfileWriter {
         g.writeEndArray();
 
         g.writeStringField("name", profile.title() == null ? "" : profile.title());
-        g.writeNumberField("activeProfileIndex", 0);
+        g.writeNumberField("activeProfileIndex", threads.isEmpty() ? 0 : PrimaryThread.of(profile));
         g.writeStringField("exporter", exporter);
         g.writeEndObject();
         g.flush();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -35,6 +36,9 @@ class AllFormatsTest {
                         .mapToLong(s -> s.values().get(0)).sum());
                 case FLAMEGRAPH -> assertEquals(13, FlameGraphWriterTest.frames(FlameGraphWriterTest.parse(bytes)).size());
                 case HTML -> assertEquals(13, HtmlFlameGraphWriterTest.data(bytes).get("n").asInt());
+                case GECKO -> GeckoWriterTest.assertValidGecko(new ObjectMapper().readTree(bytes));
+                case TABLE -> assertEquals(8, TableWriterTest.rows(new String(bytes, StandardCharsets.UTF_8)).size());
+                case HEATMAP -> assertTrue(new String(bytes, StandardCharsets.UTF_8).contains("id=\"f0:L5\""));
                 default -> throw new AssertionError(format);
             }
         }
@@ -55,5 +59,6 @@ class AllFormatsTest {
         SpeedscopeWriterTest.assertValidSpeedscope(new ObjectMapper().readTree(dir.resolve("r.speedscope").toFile()));
         ChromeTraceWriterTest.replay(new ObjectMapper().readTree(dir.resolve("r.chrometrace").toFile()));
         FlameGraphWriterTest.parse(Files.readAllBytes(dir.resolve("r.flamegraph")));
+        GeckoWriterTest.assertValidGecko(new ObjectMapper().readTree(dir.resolve("r.gecko").toFile()));
     }
 }

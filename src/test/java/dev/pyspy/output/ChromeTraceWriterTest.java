@@ -97,6 +97,30 @@ class ChromeTraceWriterTest {
     }
 
     @Test
+    void chromeTraceStartsWithMainThreadAndSortsItFirst() throws IOException {
+        Profile p = new Profile("t", 0.01, 0);
+        int worker = p.threadIndex(new ThreadInfo(7, 71, "worker-B"));
+        int main = p.threadIndex(new ThreadInfo(7, 7, "MainThread"));
+        int stack = TestProfiles.stack(p, TestProfiles.fn("f"));
+        for (int i = 0; i < 3; i++) {
+            p.addSample(i, worker, stack);
+        }
+        p.addSample(0, main, stack);
+        JsonNode events = write(p);
+        Long firstEventTid = null;
+        Map<Long, Integer> sortIndex = new HashMap<>();
+        for (JsonNode e : events) {
+            if (e.get("name").asText().equals("thread_sort_index")) {
+                sortIndex.put(e.get("tid").asLong(), e.get("args").get("sort_index").asInt());
+            } else if (!e.get("ph").asText().equals("M") && firstEventTid == null) {
+                firstEventTid = e.get("tid").asLong();
+            }
+        }
+        assertEquals(Map.of(7L, 0, 71L, 1), sortIndex);
+        assertEquals(7L, firstEventTid, "speedscope opens on the first thread it meets");
+    }
+
+    @Test
     void chromeTraceClosesStacksWhenAThreadWasNotSeenForAWhile() throws IOException {
         Profile p = new Profile("gap", 0.01, 0);
         int t = p.threadIndex(TestProfiles.MAIN);

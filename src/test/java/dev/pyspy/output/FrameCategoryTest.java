@@ -34,6 +34,16 @@ class FrameCategoryTest {
     }
 
     @Test
+    void theCategoryComesFromTheFullPathWhateverTheLabelShows() {
+        FrameInfo shortName = new FrameInfo("run", "threading.py", 975, 970, "/usr/lib/python3.11/threading.py");
+        assertEquals(FrameCategory.STDLIB, FrameCategory.of(shortName));
+        assertEquals(FrameCategory.STDLIB.color("run"), FrameCategory.color(shortName));
+        FrameInfo numpy = new FrameInfo("dot", "numpy/core/multiarray.py", 10, 8,
+                "/venv/lib/python3.11/site-packages/numpy/core/multiarray.py");
+        assertEquals(FrameCategory.THIRD_PARTY, FrameCategory.of(numpy));
+    }
+
+    @Test
     void sameFunctionNameHasTheSameColourInEveryFile() {
         String c1 = FrameCategory.color(new FrameInfo("heavy_a", "heavy.py", 5, 3));
         String c2 = FrameCategory.color(new FrameInfo("heavy_a", "other/place.py", 99, 90));

@@ -22,7 +22,8 @@ class OutputFormatTest {
     @Test
     void unknownFormatErrorListsTheChoices() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OutputFormat.fromName("svg"));
-        assertEquals("unknown output format 'svg' (choose one of: flamegraph, raw, speedscope, chrometrace, pprof, html)",
+        assertEquals("unknown output format 'svg' (choose one of: flamegraph, raw, speedscope, chrometrace, pprof, html, "
+                + "gecko, table, heatmap)",
                 e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> OutputFormat.fromName(null));
     }

@@ -291,6 +291,40 @@ class PprofWriterTest {
         assertFalse(output.contains("[python]"), "every location has a named function: " + output);
     }
 
+    @Test
+    void pprofFunctionsCarryTheFullPathWhateverTheLabelShows() throws IOException {
+        Profile p = new Profile("t", 0.01, 0);
+        TestProfiles.add(p, 3, new FrameInfo("run", "threading.py", 975, 970, "/usr/lib/python3.11/threading.py"));
+        Decoded d = decode(write(p));
+        assertEquals(List.of("/usr/lib/python3.11/threading.py"),
+                d.functions.values().stream().map(f -> d.str(f[2])).toList());
+    }
+
+    @Test
+    void goToolPprofListFindsTheSourceWithoutSourcePath(@TempDir Path dir) throws Exception {
+        String go = findOnPath("go");
+        assumeTrue(go != null, "go not installed");
+        Path source = dir.resolve("app").resolve("work.py");
+        Files.createDirectories(source.getParent());
+        Files.writeString(source, "def work():\n    total = 0\n    total += sum(range(1000))  # the hot line\n");
+        Profile p = new Profile("t", 0.01, 0);
+        TestProfiles.add(p, 7, new FrameInfo("work", "work.py", 3, 1, source.toString()));
+        Path file = dir.resolve("profile.pprof");
+        Files.write(file, write(p));
+        Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+        ProcessBuilder pb = new ProcessBuilder(go, "tool", "pprof", "-list", "work", file.toString())
+                .directory(elsewhere.toFile()).redirectErrorStream(true);
+        pb.environment().put("HOME", dir.toString());
+        pb.environment().put("GOCACHE", dir.resolve("gocache").toString());
+        pb.environment().put("PPROF_TMPDIR", dir.toString());
+        Process proc = pb.start();
+        String output = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(proc.waitFor(120, TimeUnit.SECONDS), "go tool pprof finished");
+        assertEquals(0, proc.exitValue(), output);
+        assertTrue(output.lines().anyMatch(l -> l.contains("70ms") && l.contains("total += sum(range(1000))  # the hot line")),
+                output);
+    }
+
     static String findOnPath(String tool) {
         String path = System.getenv("PATH");
         if (path == null) {

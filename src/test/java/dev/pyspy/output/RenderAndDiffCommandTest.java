@@ -68,7 +68,7 @@ class RenderAndDiffCommandTest {
         Path out = dir.resolve("page.html");
         assertEquals(0, PyspyCli.run("render", in.toString(), "-o", out.toString()).exitCode());
         assertEquals(78, HtmlFlameGraphWriterTest.data(Files.readAllBytes(out)).get("total").asLong());
-        Path out2 = dir.resolve("page2.txt");
+        Path out2 = dir.resolve("page2.page");
         assertEquals(0, PyspyCli.run("render", in.toString(), "-f", "html", "-o", out2.toString()).exitCode());
         assertTrue(Files.readString(out2).startsWith("<!DOCTYPE html>"));
         Path raw = dir.resolve("again.txt");
@@ -134,5 +134,89 @@ class RenderAndDiffCommandTest {
                 "diff writes flamegraph or html");
         assertUsageError(PyspyCli.run("diff", "-", "-"), "only one of BEFORE and AFTER");
         assertEquals(2, PyspyCli.run("diff", before.toString()).exitCode(), "AFTER is required");
+    }
+
+    @Test
+    void theOutputEndingPicksTheFormatAndAContradictingFormatIsAUsageError(@TempDir Path dir) throws Exception {
+        Path in = resource(dir, "heavy.txt");
+        Map<String, String> starts = Map.of("a.svg", "<?xml", "a.html", "<!DOCTYPE html>", "a.json", "{\"$schema\"");
+        for (Map.Entry<String, String> e : starts.entrySet()) {
+            PyspyCli.Result r = PyspyCli.runInProcess("render", in.toString(), "-o", dir.resolve(e.getKey()).toString());
+            assertEquals(0, r.exitCode(), r.toString());
+            assertTrue(Files.readString(dir.resolve(e.getKey())).startsWith(e.getValue()), e.getKey());
+        }
+        assertEquals(0, PyspyCli.runInProcess("render", in.toString(), "-o", dir.resolve("a.txt").toString()).exitCode());
+        assertEquals(RawWriter.collapse(CollapsedStackReader.read(in)),
+                RawWriter.collapse(CollapsedStackReader.read(dir.resolve("a.txt"))), ".txt is raw");
+        for (String pprof : new String[]{"a.pb.gz", "a.pprof"}) {
+            assertEquals(0, PyspyCli.runInProcess("render", in.toString(), "-o", dir.resolve(pprof).toString()).exitCode());
+            assertEquals(200L, PprofWriterTest.decode(Files.readAllBytes(dir.resolve(pprof))).samples.stream()
+                    .mapToLong(x -> x.values().get(0)).sum(), pprof);
+        }
+        assertUsageError(PyspyCli.runInProcess("render", in.toString(), "-f", "raw", "-o", dir.resolve("x.svg").toString()),
+                "--format raw does not write x.svg (that ending is for flamegraph)");
+        assertFalse(Files.exists(dir.resolve("x.svg")));
+        PyspyCli.Result gecko = PyspyCli.runInProcess("render", in.toString(), "-f", "gecko", "-o",
+                dir.resolve("g.json").toString());
+        assertEquals(0, gecko.exitCode(), gecko.toString());
+        GeckoWriterTest.assertValidGecko(new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("g.json").toFile()));
+    }
+
+    @Test
+    void renderAndDiffDoNotReplaceAFileTheyNamedThemselvesWithoutForce(@TempDir Path dir) throws Exception {
+        Path in = resource(dir, "heavy.txt");
+        Path svg = dir.resolve("heavy.svg");
+        Files.writeString(svg, "mine");
+        assertUsageError(PyspyCli.runInProcess("render", in.toString()), svg + " already exists: give --force");
+        assertEquals("mine", Files.readString(svg));
+        assertEquals(0, PyspyCli.runInProcess("render", in.toString(), "--force").exitCode());
+        assertTrue(Files.readString(svg).startsWith("<?xml"));
+        Files.writeString(svg, "mine");
+        assertEquals(0, PyspyCli.runInProcess("render", in.toString(), "-o", svg.toString()).exitCode(),
+                "a file named with -o is replaced");
+        assertTrue(Files.readString(svg).startsWith("<?xml"));
+
+        Path before = resource(dir, "diff-before.txt");
+        Path after = resource(dir, "diff-after.txt");
+        Path diff = dir.resolve("diff-after-diff.svg");
+        Files.writeString(diff, "mine");
+        assertUsageError(PyspyCli.runInProcess("diff", before.toString(), after.toString()), "already exists");
+        assertEquals("mine", Files.readString(diff));
+        assertEquals(0, PyspyCli.runInProcess("diff", before.toString(), after.toString(), "--force").exitCode());
+        assertTrue(Files.readString(diff).startsWith("<?xml"));
+    }
+
+    @Test
+    void afterWritingOneLineSaysHowToOpenTheFile(@TempDir Path dir) throws Exception {
+        Path in = resource(dir, "heavy.txt");
+        Map<String, String> hints = Map.of(
+                "flamegraph", "pyspy> Open it in a web browser: file://",
+                "speedscope", "pyspy> Open it at https://www.speedscope.app (or run: npx speedscope ",
+                "chrometrace", "pyspy> Open it at https://ui.perfetto.dev",
+                "pprof", "pyspy> Explore it with: go tool pprof -http=: ",
+                "raw", "pyspy> Draw it with: pyspy render ",
+                "gecko", "pyspy> Open it at https://profiler.firefox.com",
+                "heatmap", "pyspy> Open it in a web browser: file://");
+        for (Map.Entry<String, String> e : hints.entrySet()) {
+            Path out = dir.resolve("out-" + e.getKey());
+            PyspyCli.Result r = PyspyCli.runInProcess("render", in.toString(), "-f", e.getKey(), "-o", out.toString());
+            assertEquals(0, r.exitCode(), r.toString());
+            String last = r.stderr().strip().lines().reduce((a, b) -> b).orElse("");
+            assertTrue(last.startsWith(e.getValue()) && last.contains(out.getFileName().toString()), e.getKey() + ": " + last);
+        }
+    }
+
+    @Test
+    void theTableGoesToStandardOutputWithoutOutputFile(@TempDir Path dir) throws Exception {
+        Path in = resource(dir, "heavy.txt");
+        PyspyCli.Result r = PyspyCli.runInProcess("render", in.toString(), "--format", "text", "--sort", "total",
+                "--top", "2");
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(2, TableWriterTest.rows(r.stdout()).size(), r.stdout());
+        assertEquals("", r.stderr());
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "nothing but the input: " + dir);
+        }
+        assertUsageError(PyspyCli.runInProcess("render", in.toString(), "-f", "table", "--sort", "name"), "--sort takes own or total");
     }
 }

@@ -86,6 +86,32 @@ class SpeedscopeWriterTest {
     }
 
     @Test
+    void speedscopeFramesCarryTheFullPath() throws IOException {
+        Profile p = new Profile("t", 0.01, 0);
+        TestProfiles.add(p, 1, new FrameInfo("run", "threading.py", 975, 970, "/usr/lib/python3.11/threading.py"));
+        JsonNode frame = write(p).get("shared").get("frames").get(0);
+        assertEquals("run", frame.get("name").asText());
+        assertEquals("/usr/lib/python3.11/threading.py", frame.get("file").asText());
+    }
+
+    @Test
+    void speedscopeOpensOnMainThreadElseTheBusiestThread() throws IOException {
+        Profile p = new Profile("t", 0.01, 0);
+        int a = p.threadIndex(new ThreadInfo(1, 11, "worker-A"));
+        int b = p.threadIndex(new ThreadInfo(1, 12, "worker-B"));
+        int stack = TestProfiles.stack(p, TestProfiles.fn("f"));
+        p.addSample(0, a, stack);
+        p.addSample(0, b, stack);
+        p.addSample(1, b, stack);
+        assertEquals(1, write(p).get("activeProfileIndex").asInt(), "worker-B has more samples");
+        int main = p.threadIndex(new ThreadInfo(1, 1, "MainThread"));
+        p.addSample(2, main, stack);
+        JsonNode root = write(p);
+        assertEquals("thread (1): MainThread",
+                root.get("profiles").get(root.get("activeProfileIndex").asInt()).get("name").asText());
+    }
+
+    @Test
     void speedscopeHasOneSampledProfilePerThreadNamedByThread() throws IOException {
         JsonNode profiles = write(TestProfiles.heavy()).get("profiles");
         assertEquals(2, profiles.size());
