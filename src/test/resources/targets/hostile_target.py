@@ -11,7 +11,8 @@ argv[2]: mode; argv[3:]: mode arguments. Python 3.8+ (code.replace).
   deep N              one thread N frames deep in deep_recursion(), then parked
   names               functions whose names and files are hostile: a 1 MiB name, names and file
                       names with lone surrogates (undecodable bytes as Python keeps them), control
-                      characters, quotes and markup; each parked in its own thread
+                      characters, bidirectional and other invisible format characters, quotes and
+                      markup, a semicolon; each parked in its own thread
 
 Every mode publishes progress counters to argv[1] + ".progress" (see progress_target.py) and
 writes {"pid", "mode", ...} to argv[1] once running.
@@ -136,6 +137,8 @@ HOSTILE = [
     ("pair", "astral_\U0001F600_name", "astral_\U0001F600.py"),
     ("control", "ctl_\x00_\x01_\x7f_\t_\n_name", "ctl_\n_file.py"),
     ("markup", "mk_<svg>&amp;\"'`_name", "<script>alert(1)</script>.py"),
+    ("bidi", "bidi_\u202e_\u2066_\u200b_\u2028_name", "bidi_\u2029_\u061c.py"),
+    ("semicolon", "semi;colon_name", "semi;colon.py"),
     ("empty", "", ""),
 ]
 

@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * back into a {@link Profile}, for {@code pyspy render} and {@code pyspy diff}.
  *
  * <p>Each non-blank line is {@code frame;frame;...;leaf COUNT}: the count is the last space-separated
- * token (frames may contain spaces), frames are split on {@code ;}, root first. A frame that reads as
+ * token (frames may contain spaces), frames are split on {@code ;}, root first; a U+037E inside a
+ * frame is the {@code ;} {@link RawWriter} escaped. A frame that reads as
  * {@code name (file:line)} or {@code name (file)} and prints back identically becomes a Python
  * {@link FrameInfo}; anything else is kept verbatim as a synthetic frame. A root frame written by
  * {@code -t} ({@code thread (TID)} or {@code thread (TID): name}), possibly under a {@code -s} root
@@ -117,7 +118,8 @@ public final class CollapsedStackReader {
                 ids = new int[Math.max(labels.length, ids.length * 2)];
             }
             for (int i = 0; i < labels.length; i++) {
-                String label = labels[i];
+                String label = labels[i].replace(RawWriter.ESCAPED_SEMICOLON, ';');
+                labels[i] = label;
                 Integer id = frameIds.get(label);
                 if (id == null) {
                     id = profile.frameId(parseFrame(label));

@@ -221,6 +221,9 @@ class HostileTargetsTest {
             assertTrue(out.contains("    astral_\uD83D\uDE00_name (astral_\uD83D\uDE00.py:3)"), "valid Unicode kept");
             assertTrue(out.contains("    mk_<svg>&amp;\"'`_name (<script>alert(1)</script>.py:3)"), "markup kept as text");
             assertTrue(out.contains("    " + "h".repeat(4096) + "… (huge_name.py:3)"), "a 1 MiB name cut at 4096 characters");
+            assertTrue(out.contains("    bidi_\\u202e_\\u2066_\\u200b_\\u2028_name (bidi_\\u2029_\\u061c.py:3)"),
+                    "bidirectional and format characters escaped");
+            assertTrue(out.codePoints().noneMatch(HostileTargetsTest::invisible), "no raw format characters");
 
             PyspyCli.Result json = PyspyCli.run("dump", "--json", "-p", pid);
             assertEquals(0, json.exitCode(), json.toString());
@@ -242,9 +245,45 @@ class HostileTargetsTest {
                 if (f[0].equals("raw")) {
                     String raw = Files.readString(file);
                     assertTrue(raw.contains(";bad_\\xff\\xfe_name (bad_\\xc3.py:3);"), "raw names escaped");
+                    assertTrue(raw.contains(";semi\u037ecolon_name (semi\u037ecolon.py:3);"), "';' kept inside its frame");
+                    Path svg = scripts.resolve("names-rendered.svg");
+                    assertEquals(0, PyspyCli.run("render", file.toString(), "-o", svg.toString()).exitCode());
+                    String rendered = Files.readString(svg);
+                    assertTrue(rendered.contains("semi;colon_name (semi;colon.py:3) (") && !rendered.contains("\u037e"),
+                            "';' read back by render");
                 }
             }
             TargetHealth.assertEveryThreadProgresses(target.pid(), target.truthPath());
         }
+    }
+
+    @Test
+    void topShowsInvisibleCharactersEscaped() throws Exception {
+        try (TargetProcess target = TargetProcess.start(python(), scripts.resolve("hostile_target.py"), "names")) {
+            target.truth(30);
+            Path out = scripts.resolve("top-names-" + System.nanoTime() + ".out");
+            Path err = scripts.resolve("top-names-" + System.nanoTime() + ".err");
+            Process pyspy = PyspyCli.start(out, err, "top", "-i", "--delay", "0.5", "-p", Integer.toString(target.pid()));
+            try {
+                String expected = "bidi_\\u202e_\\u2066_\\u200b_\\u2028_name (bidi_\\u2029_\\u061c.py)";
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                String stdout = "";
+                while (!stdout.contains(expected) && System.nanoTime() < deadline && pyspy.isAlive()) {
+                    Thread.sleep(100);
+                    stdout = Files.readString(out);
+                }
+                assertTrue(stdout.contains(expected), stdout + Files.readString(err));
+                assertTrue(stdout.codePoints().noneMatch(HostileTargetsTest::invisible), "no raw format characters");
+            } finally {
+                pyspy.destroy();
+                pyspy.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** Characters a terminal shows as nothing, or that turn the text after them around. */
+    private static boolean invisible(int c) {
+        int type = Character.getType(c);
+        return type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
     }
 }
