@@ -54,6 +54,46 @@ class AttachErrorsTest {
     }
 
     @Test
+    void aKernelThreadIsNotPythonAndExitsWith5() throws Exception {
+        int kernelThread;
+        try (var pids = Files.list(Path.of("/proc"))) {
+            kernelThread = pids.map(p -> p.getFileName().toString()).filter(n -> n.matches("\\d+"))
+                    .mapToInt(Integer::parseInt).filter(dev.pyspy.process.ProcFs::isKernelThread).min().orElse(0);
+        }
+        assumeTrue(kernelThread != 0, "no kernel thread visible in this PID namespace");
+        for (String[] cmd : ATTACHING) {
+            assertOneLineError(PyspyCli.run(with(cmd, "-p", Integer.toString(kernelThread))), 5, "kernel thread");
+        }
+    }
+
+    /** Root refused (here: without CAP_SYS_PTRACE, reading a process that has it) must not be told to run as root. */
+    @Test
+    void rootRefusedIsToldWhatReallyFailed() throws Exception {
+        assumeTrue(dev.pyspy.process.LibC.geteuid() == 0, "needs root");
+        assumeTrue(new File("/usr/bin/setpriv").canExecute(), "setpriv (util-linux) not installed");
+        Path scripts = TargetProcess.scripts("sleep_target.py");
+        try (TargetProcess target = TargetProcess.start(Interpreters.host().get(0), scripts.resolve("sleep_target.py"), "60")) {
+            target.truth(30);
+            for (String[] command : new String[][]{{"dump"}, {"record", "-d", "1", "-o", "/tmp/pyspy-no-ptrace.svg"}}) {
+                List<String> cmd = new ArrayList<>(List.of("setpriv", "--bounding-set=-sys_ptrace",
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                        System.getProperty("java.class.path"), "dev.pyspy.cli.Main"));
+                cmd.addAll(List.of(command));
+                cmd.addAll(List.of("-p", Integer.toString(target.pid())));
+                Process p = new ProcessBuilder(cmd).start();
+                p.getOutputStream().close();
+                String err = new String(p.getErrorStream().readAllBytes());
+                assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+                String what = String.join(" ", command) + ": " + err;
+                assertEquals(4, p.exitValue(), what);
+                assertEquals(1, err.strip().lines().count(), what);
+                assertTrue(err.contains("runs as root but without CAP_SYS_PTRACE"), what);
+                assertFalse(err.contains("run pyspy as root"), what);
+            }
+        }
+    }
+
+    @Test
     void aZombieExitsWith3() throws Exception {
         // the child exits at once and its parent never reaps it: it stays a zombie (a shell could
         // reap it before exec'ing, so the parent is Python)
