@@ -81,6 +81,43 @@ class HostileTargetsTest {
         }
     }
 
+    /**
+     * Threads renaming themselves in a tight loop, read under a CPU-heavy neighbour (two busy
+     * processes per core, so that pyspy's reads and the renames interleave): every name recorded
+     * must be one the program gave, never a half-written or freed one.
+     */
+    @Test
+    void threadNamesChangingWhileReadAreNeverShownTorn() throws Exception {
+        List<Process> hogs = new java.util.ArrayList<>();
+        try (TargetProcess target = TargetProcess.start(python(), scripts.resolve("hostile_target.py"), "renames")) {
+            target.truth(30);
+            for (int i = 0; i < 2 * Runtime.getRuntime().availableProcessors(); i++) {
+                hogs.add(new ProcessBuilder("sh", "-c", "while :; do :; done").start());
+            }
+            long startedBefore = churned(target);
+            Path out = scripts.resolve("renames.txt");
+            assertCleanRecording(PyspyCli.run(120, "record", "-r", PyspyCli.RATE, "-d", "4", "-i", "-t", "-f", "raw",
+                    "-o", out.toString(), "-p", Integer.toString(target.pid())));
+            assertTrue(churned(target) - startedBefore >= 8, "threads were started and renamed meanwhile");
+            Pattern threadRoot = Pattern.compile("thread \\(\\d+\\)(?:: (.*))?");
+            Pattern given = Pattern.compile("MainThread|spawner|worker-\\d|r-\\d+|([A-H])\\1{7,30}");
+            java.util.Set<String> names = new java.util.TreeSet<>();
+            for (String line : Files.readAllLines(out)) {
+                Matcher m = threadRoot.matcher(line.substring(0, line.lastIndexOf(' ')).split(";")[0]);
+                assertTrue(m.matches(), "a thread root: " + line);
+                if (m.group(1) != null) {
+                    names.add(m.group(1));
+                }
+            }
+            assertTrue(names.stream().anyMatch(n -> n.startsWith("r-") || n.matches("[A-H]+")), "renamed threads seen: " + names);
+            for (String name : names) {
+                assertTrue(given.matcher(name).matches(), "a name the program never gave: '" + name + "' in " + names);
+            }
+        } finally {
+            hogs.forEach(Process::destroyForcibly);
+        }
+    }
+
     private static long churned(TargetProcess target) throws Exception {
         Path progress = target.truthPath().resolveSibling(target.truthPath().getFileName() + ".progress");
         return JSON.readTree(progress.toFile()).get("status").get(0).asLong();
