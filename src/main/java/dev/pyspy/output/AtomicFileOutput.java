@@ -65,16 +65,17 @@ public final class AtomicFileOutput {
         Path temp = createTemp(dir, absolute.getFileName().toString());
         boolean done = false;
         try {
-            if (Files.isRegularFile(absolute)) {
-                keepOwnerAndMode(absolute, temp);
-            } else {
-                giveToSudoUser(temp);
-            }
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
                 body.writeTo(new NonClosing(out));
                 out.flush();
                 channel.force(true);
+            }
+            // after writing: the kept mode may not let its owner write (0444)
+            if (Files.isRegularFile(absolute)) {
+                keepOwnerAndMode(absolute, temp);
+            } else {
+                giveToSudoUser(temp);
             }
             try {
                 Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

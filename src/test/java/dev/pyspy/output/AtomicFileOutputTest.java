@@ -53,6 +53,18 @@ class AtomicFileOutputTest {
         assertEquals(List.of("out.svg"), names(dir));
     }
 
+    @Test
+    void replacingAFileKeepsItsMode(@TempDir Path dir) throws IOException {
+        for (String mode : new String[]{"rw-r-----", "r--r--r--", "rwxr-x---"}) {
+            Path target = dir.resolve("out-" + mode + ".txt");
+            Files.writeString(target, "old");
+            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(mode));
+            AtomicFileOutput.write(target, out -> out.write("new".getBytes(StandardCharsets.UTF_8)));
+            assertEquals("new", Files.readString(target));
+            assertEquals(mode, PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
+        }
+    }
+
     /** Root replacing a user's private file: the new content, but still the user's file, still private. */
     @Test
     void recordingOverAUsersFileKeepsItsOwnerGroupAndMode(@TempDir Path dir) throws Exception {
