@@ -87,6 +87,25 @@ class AtomicFileOutputTest {
     }
 
     @Test
+    void aUserIsToldBeforehandThatReplacingAnotherUsersFileWouldMakeItTheirs(@TempDir Path dir) throws Exception {
+        assumeTrue(LibC.geteuid() == 0, "needs root, to run pyspy as another user");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) not installed");
+        Path shared = Files.createDirectory(dir.resolve("shared"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path in = RenderAndDiffCommandTest.resource(shared, "heavy.txt");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path out = shared.resolve("root.svg");
+        Files.writeString(out, "root's");
+        Process p = new ProcessBuilder(PyspyCli.asNobody("render", in.toString(), "-o", out.toString())).start();
+        p.getOutputStream().close();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), err);
+        assertTrue(err.contains("it belongs to another user (uid 0) and replacing it would make it yours"), err);
+        assertEquals("root's", Files.readString(out));
+    }
+
+    @Test
     void aNewFileMadeUnderSudoBelongsToTheUserWhoRanSudo(@TempDir Path dir) throws Exception {
         assumeTrue(LibC.geteuid() == 0, "needs root");
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) not installed");
