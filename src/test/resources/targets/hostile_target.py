@@ -11,7 +11,10 @@ argv[2]: mode; argv[3:]: mode arguments. Python 3.8+ (code.replace).
   deep N              one thread N frames deep in deep_recursion(), then parked
   names               functions whose names and files are hostile: a 1 MiB name, names and file
                       names with lone surrogates (undecodable bytes as Python keeps them), control
-                      characters, quotes and markup; each parked in its own thread
+                      characters, bidirectional and other invisible format characters, quotes and
+                      markup, a semicolon; each parked in its own thread
+  renames             threads started eight at a time (r-N), each renaming itself 300 times to a
+                      fresh string of one repeated letter A-H (8-31 long); status: threads started
 
 Every mode publishes progress counters to argv[1] + ".progress" (see progress_target.py) and
 writes {"pid", "mode", ...} to argv[1] once running.
@@ -136,6 +139,8 @@ HOSTILE = [
     ("pair", "astral_\U0001F600_name", "astral_\U0001F600.py"),
     ("control", "ctl_\x00_\x01_\x7f_\t_\n_name", "ctl_\n_file.py"),
     ("markup", "mk_<svg>&amp;\"'`_name", "<script>alert(1)</script>.py"),
+    ("bidi", "bidi_\u202e_\u2066_\u200b_\u2028_name", "bidi_\u2029_\u061c.py"),
+    ("semicolon", "semi;colon_name", "semi;colon.py"),
     ("empty", "", ""),
 ]
 
@@ -162,6 +167,33 @@ def names():
         ready.acquire()
 
 
+def renamer():
+    me = threading.current_thread()
+    for i in range(300):
+        # a new str each time (the old one is freed at once and its memory reused): one letter
+        # repeated, so a name read half-old, half-new, or from reused memory shows as mixed
+        me.name = RENAME_LETTERS[i % len(RENAME_LETTERS)] * (8 + i % 24)
+
+
+RENAME_LETTERS = "ABCDEFGH"
+
+
+def renames():
+    started = [0]
+
+    def loop():
+        while True:
+            batch = [threading.Thread(target=renamer, name="r-%d" % (started[0] + k)) for k in range(8)]
+            started[0] += len(batch)
+            for t in batch:
+                t.start()
+            for t in batch:
+                t.join()
+
+    threading.Thread(target=loop, name="spawner", daemon=True).start()
+    return started
+
+
 def main():
     truth, mode, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     start_workers()
@@ -177,6 +209,8 @@ def main():
         deep(int(args[0]))
     elif mode == "names":
         names()
+    elif mode == "renames":
+        status = renames()
     else:
         raise SystemExit("unknown mode " + mode)
     progress = truth + ".progress"

@@ -2,6 +2,7 @@ package dev.pyspy.output;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
+import dev.pyspy.util.SudoUser;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -10,19 +11,27 @@ import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes a file so that it appears whole or not at all: the content goes to a hidden temporary file
  * in the target's directory, is forced to disk, and is then renamed over the target. If writing fails
  * (or the process dies) the target is left as it was; on a failure the temporary file is deleted.
+ *
+ * <p>The rename replaces the file, not its content, so the temporary file first takes the existing
+ * file's owner, group and mode: root writing over a user's {@code 0600} file must not leave it
+ * root's and readable by all. A new file made by root under sudo belongs to the user who ran sudo.
  */
 public final class AtomicFileOutput {
+    private static final int PERMISSION_BITS = 07777;
     private AtomicFileOutput() {
     }
 
@@ -62,6 +71,12 @@ public final class AtomicFileOutput {
                 out.flush();
                 channel.force(true);
             }
+            // after writing: the kept mode may not let its owner write (0444)
+            if (Files.isRegularFile(absolute)) {
+                keepOwnerAndMode(absolute, temp);
+            } else {
+                giveToSudoUser(temp);
+            }
             try {
                 Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -76,6 +91,31 @@ public final class AtomicFileOutput {
                     // the original failure matters more
                 }
             }
+        }
+    }
+
+    private static void keepOwnerAndMode(Path existing, Path temp) throws IOException {
+        Map<String, Object> was = Files.readAttributes(existing, "unix:uid,gid,mode");
+        Map<String, Object> is = Files.readAttributes(temp, "unix:uid,gid");
+        try {
+            // owner before mode: changing the owner clears the set-id bits
+            for (String id : new String[]{"uid", "gid"}) {
+                if (!was.get(id).equals(is.get(id))) {
+                    Files.setAttribute(temp, "unix:" + id, was.get(id));
+                }
+            }
+        } catch (FileSystemException e) {
+            throw new FileSystemException(existing.toString(), null, "cannot keep its owner and group (uid "
+                    + was.get("uid") + ", gid " + was.get("gid") + "), so it was not replaced");
+        }
+        Files.setAttribute(temp, "unix:mode", (Integer) was.get("mode") & PERMISSION_BITS);
+    }
+
+    private static void giveToSudoUser(Path temp) throws IOException {
+        Optional<SudoUser> user = SudoUser.of(System.getenv(), (Integer) Files.getAttribute(temp, "unix:uid"));
+        if (user.isPresent()) {
+            Files.setAttribute(temp, "unix:uid", user.get().uid());
+            Files.setAttribute(temp, "unix:gid", user.get().gid());
         }
     }
 
@@ -127,6 +167,12 @@ public final class AtomicFileOutput {
             try {
                 absolute = absolute.toRealPath();
                 dir = absolute.getParent();
+                int owner = (Integer) Files.getAttribute(absolute, "unix:uid");
+                int self = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+                if (self != 0 && owner != self) {
+                    throw usage("cannot write output to " + target + ": it belongs to another user (uid " + owner
+                            + ") and replacing it would make it yours");
+                }
             } catch (IOException e) {
                 throw usage("cannot write output to " + target + ": " + oneLine(e));
             }

@@ -16,17 +16,20 @@ import java.util.regex.Pattern;
  * back into a {@link Profile}, for {@code pyspy render} and {@code pyspy diff}.
  *
  * <p>Each non-blank line is {@code frame;frame;...;leaf COUNT}: the count is the last space-separated
- * token (frames may contain spaces), frames are split on {@code ;}, root first. A frame that reads as
+ * token (frames may contain spaces), frames are split on {@code ;}, root first; a U+037E inside a
+ * frame is the {@code ;} {@link RawWriter} escaped. A frame that reads as
  * {@code name (file:line)} or {@code name (file)} and prints back identically becomes a Python
  * {@link FrameInfo}; anything else is kept verbatim as a synthetic frame. A root frame written by
  * {@code -t} ({@code thread (TID)} or {@code thread (TID): name}), possibly under a {@code -s} root
  * ({@code process PID:"cmdline"}), also assigns the line's samples to that thread; other lines go to a
- * thread named {@code all}. Lines starting with {@code #} are comments. Each count becomes that many
- * samples, one interval apart within their thread, in file order.
+ * thread named {@code all}. Lines starting with {@code #} are comments. A count may be any weight up to
+ * 2^63-1 (nanoseconds and bytes are common), as long as all counts together stay within it too. With a
+ * timeline ({@code keepTimeline}) each count becomes that many samples, one interval apart within their
+ * thread, in file order, up to {@link #MAX_TIMELINE_SAMPLES} in all.
  */
 public final class CollapsedStackReader {
-    /** Refuses files with more samples than this, rather than run out of memory. */
-    public static final long MAX_SAMPLES = 200_000_000L;
+    /** Refuses to expand more samples than this into a timeline, rather than run out of memory. */
+    public static final long MAX_TIMELINE_SAMPLES = 200_000_000L;
 
     private static final Pattern THREAD_ROOT = Pattern.compile("thread \\((\\d+)\\)(?:: (.*))?");
     private static final Pattern PROCESS_ROOT = Pattern.compile("process (\\d+):\".*\"");
@@ -102,16 +105,21 @@ public final class CollapsedStackReader {
             if (count == 0) {
                 continue;
             }
+            if (count > Long.MAX_VALUE - totalSamples) {
+                throw new IOException(source + ":" + lineNo + ": the counts add up to more than 2^63-1");
+            }
             totalSamples += count;
-            if (totalSamples > MAX_SAMPLES) {
-                throw new IOException(source + ":" + lineNo + ": more than " + MAX_SAMPLES + " samples in total");
+            if (keepTimeline && totalSamples > MAX_TIMELINE_SAMPLES) {
+                throw new IOException(source + ":" + lineNo + ": more than " + MAX_TIMELINE_SAMPLES
+                        + " samples in total, too many for a format with a timeline");
             }
             String[] labels = stackText.isEmpty() ? new String[0] : stackText.split(";", -1);
             if (labels.length > ids.length) {
                 ids = new int[Math.max(labels.length, ids.length * 2)];
             }
             for (int i = 0; i < labels.length; i++) {
-                String label = labels[i];
+                String label = labels[i].replace(RawWriter.ESCAPED_SEMICOLON, ';');
+                labels[i] = label;
                 Integer id = frameIds.get(label);
                 if (id == null) {
                     id = profile.frameId(parseFrame(label));
@@ -122,9 +130,14 @@ public final class CollapsedStackReader {
             int stackId = profile.stackId(ids, labels.length);
             int thread = profile.threadIndex(threadOf(labels));
             long[] clock = threadClock.computeIfAbsent(thread, t -> new long[1]);
-            for (long i = 0; i < count; i++) {
-                profile.addSample(clock[0], thread, stackId);
-                clock[0] += intervalNanos;
+            if (keepTimeline) {
+                for (long i = 0; i < count; i++) {
+                    profile.addSample(clock[0], thread, stackId);
+                    clock[0] += intervalNanos;
+                }
+            } else {
+                clock[0] = saturatedAdd(clock[0], saturatedMultiply(count, intervalNanos));
+                profile.addSamples(clock[0], thread, stackId, count);
             }
             profile.setDurationNanos(clock[0]);
         }
@@ -191,6 +204,15 @@ public final class CollapsedStackReader {
             }
         }
         return -1;
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return sum < a ? Long.MAX_VALUE : sum;
+    }
+
+    private static long saturatedMultiply(long a, long b) {
+        return Math.multiplyHigh(a, b) != 0 || a * b < 0 ? Long.MAX_VALUE : a * b;
     }
 
     private static long parseCount(String token, String source, int lineNo) throws IOException {

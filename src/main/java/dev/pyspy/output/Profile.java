@@ -35,7 +35,8 @@ public final class Profile {
     private int[] sampleStacks = new int[1024];
     private int sampleCount;
     private long totalSamples;
-    private final LongIntMap threadStackCounts = new LongIntMap(256);
+    private final LongIntMap threadStackSlots = new LongIntMap(256);
+    private long[] threadStackCounts = new long[256];
     private final boolean keepTimeline;
     private long durationNanos;
 
@@ -89,13 +90,44 @@ public final class Profile {
 
     /** Records one sample; {@code nanosSinceStart} must not decrease between calls for the same thread. */
     public void addSample(long nanosSinceStart, int threadIndex, int stackId) {
-        totalSamples++;
-        stackCounts[stackId]++;
-        threadStackCounts.add(((long) threadIndex << 32) | stackId, 1);
+        addCount(threadIndex, stackId, 1);
         durationNanos = Math.max(durationNanos, nanosSinceStart);
-        if (!keepTimeline) {
-            return;
+        if (keepTimeline) {
+            appendToTimeline(nanosSinceStart, threadIndex, stackId);
         }
+    }
+
+    /**
+     * Records {@code count} samples of one stack at once, for a profile without a timeline (a collapsed
+     * file's weights may be nanoseconds or bytes: far more than could be kept one by one).
+     *
+     * @throws ArithmeticException if the profile's total would pass {@link Long#MAX_VALUE}
+     */
+    public void addSamples(long nanosSinceStart, int threadIndex, int stackId, long count) {
+        if (keepTimeline) {
+            throw new IllegalStateException("a profile with a timeline takes samples one by one");
+        }
+        addCount(threadIndex, stackId, count);
+        durationNanos = Math.max(durationNanos, nanosSinceStart);
+    }
+
+    // every other sum (per stack, per thread and stack, a flame graph's node totals) is at most the total
+    private void addCount(int threadIndex, int stackId, long count) {
+        totalSamples = Math.addExact(totalSamples, count);
+        stackCounts[stackId] += count;
+        long pair = ((long) threadIndex << 32) | stackId;
+        int slot = threadStackSlots.get(pair, -1);
+        if (slot < 0) {
+            slot = threadStackSlots.size();
+            threadStackSlots.put(pair, slot);
+            if (slot == threadStackCounts.length) {
+                threadStackCounts = Arrays.copyOf(threadStackCounts, slot * 2);
+            }
+        }
+        threadStackCounts[slot] += count;
+    }
+
+    private void appendToTimeline(long nanosSinceStart, int threadIndex, int stackId) {
         if (sampleCount == sampleTimes.length) {
             int n = sampleCount * 2;
             sampleTimes = Arrays.copyOf(sampleTimes, n);
@@ -171,15 +203,15 @@ public final class Profile {
 
     /** Every (thread index &lt;&lt; 32 | stack id) that has samples. */
     public long[] threadStackPairs() {
-        long[] out = new long[threadStackCounts.size()];
-        int[] n = {0};
-        threadStackCounts.forEach((key, count) -> out[n[0]++] = key);
+        long[] out = new long[threadStackSlots.size()];
+        threadStackSlots.forEach((key, slot) -> out[slot] = key);
         return out;
     }
 
     /** Samples of one (thread index &lt;&lt; 32 | stack id) pair. */
     public long threadStackCount(long pair) {
-        return threadStackCounts.get(pair, 0);
+        int slot = threadStackSlots.get(pair, -1);
+        return slot < 0 ? 0 : threadStackCounts[slot];
     }
 
     public long sampleTimeNanos(int sample) {

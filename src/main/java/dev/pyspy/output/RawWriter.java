@@ -16,6 +16,11 @@ import java.util.TreeMap;
  * their labels, so frames that print alike (same {@link FrameInfo#label()}) are merged and their
  * counts summed. Lines are sorted by stack text, which makes the output deterministic and
  * diff-friendly. Samples with an empty stack have no line.
+ *
+ * <p>A {@code ;} inside a name would split its frame in two, so it is written as U+037E GREEK QUESTION
+ * MARK, which looks the same and is canonically equivalent to it; {@link CollapsedStackReader} turns it
+ * back. flamegraph.pl and inferno show it as the semicolon it stands for; names without one are
+ * written unchanged.
  */
 public final class RawWriter implements ProfileWriter {
 
@@ -58,11 +63,17 @@ public final class RawWriter implements ProfileWriter {
         return counts;
     }
 
-    /** A frame's label with line breaks flattened: a collapsed line must stay one line. */
+    /** Stands for a {@code ;} inside a frame's label (see the class comment). */
+    static final char ESCAPED_SEMICOLON = '\u037e';
+
+    /**
+     * A frame's label with line breaks flattened (a collapsed line must stay one line) and each {@code ;}
+     * written as {@link #ESCAPED_SEMICOLON} (it must stay one frame).
+     */
     static String collapsedLabel(FrameInfo frame) {
         String label = frame.label();
-        if (label.indexOf('\n') >= 0 || label.indexOf('\r') >= 0) {
-            label = label.replace('\n', ' ').replace('\r', ' ');
+        if (label.indexOf('\n') >= 0 || label.indexOf('\r') >= 0 || label.indexOf(';') >= 0) {
+            label = label.replace('\n', ' ').replace('\r', ' ').replace(';', ESCAPED_SEMICOLON);
         }
         return label;
     }

@@ -8,6 +8,7 @@ import com.sun.jna.Pointer;
 import com.sun.jna.StringArray;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
+import dev.pyspy.util.SudoUser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,18 +50,7 @@ public final class ChildProcess implements AutoCloseable {
         }
 
         static Optional<RunAs> fromSudo(Map<String, String> env, int euid) {
-            String u = env.get("SUDO_UID");
-            String g = env.get("SUDO_GID");
-            if (euid != 0 || u == null || g == null) {
-                return Optional.empty();
-            }
-            try {
-                int uid = Integer.parseInt(u.trim());
-                int gid = Integer.parseInt(g.trim());
-                return uid == 0 ? Optional.empty() : Optional.of(new RunAs(uid, gid));
-            } catch (NumberFormatException e) {
-                return Optional.empty();
-            }
+            return SudoUser.of(env, euid).map(user -> new RunAs(user.uid(), user.gid()));
         }
 
         /** The command prefixed with setpriv, which changes ids and then execs it (keeping the pid). */

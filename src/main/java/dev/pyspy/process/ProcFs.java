@@ -25,6 +25,8 @@ import java.util.Map;
 public final class ProcFs {
 
     private static final Path PROC = Paths.get("/proc");
+    /** {@code flags} bit of a kernel thread (include/linux/sched.h). */
+    private static final long PF_KTHREAD = 0x00200000L;
 
     private ProcFs() {}
 
@@ -92,7 +94,10 @@ public final class ProcFs {
         }
         if (e instanceof AccessDeniedException) {
             return new PyspyException(ExitCode.PERMISSION_DENIED,
-                    "permission denied reading /proc/" + pid + "/" + what + "; " + RemoteMemory.PERMISSION_ADVICE, e);
+                    "permission denied reading /proc/" + pid + "/" + what + "; " + PtraceDenial.advice(pid), e);
+        }
+        if (e instanceof NoSuchFileException && isKernelThread(pid)) {
+            return new PyspyException(ExitCode.NOT_PYTHON, "process " + pid + " is a kernel thread, not a Python process", e);
         }
         if (e instanceof NoSuchFileException) {
             return new PyspyException(ExitCode.NO_SUCH_PROCESS,
@@ -293,6 +298,19 @@ public final class ProcFs {
             throw noSuchProcess(pid);
         }
         return states;
+    }
+
+    /**
+     * Whether {@code pid} is a kernel thread (PF_KTHREAD in its stat flags): it has no executable, no
+     * memory of its own and no command line, so nothing there is Python.
+     */
+    public static boolean isKernelThread(int pid) {
+        try {
+            String[] f = statFieldsAfterComm(new String(Files.readAllBytes(procPath(pid, "stat")), StandardCharsets.ISO_8859_1));
+            return f.length > 6 && (Long.parseLong(f[6]) & PF_KTHREAD) != 0;
+        } catch (IOException | PyspyException | NumberFormatException e) {
+            return false; // gone or unreadable: the caller's own error stands
+        }
     }
 
     /** The process's own state letter (from {@code /proc/PID/stat}). */

@@ -7,8 +7,6 @@ import dev.pyspy.PyspyException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -19,11 +17,6 @@ import java.util.List;
  * used by one thread at a time (create one per sampling thread).
  */
 public final class RemoteMemory implements Memory, AutoCloseable {
-
-    /** Advice appended to every "permission denied" message about another process. */
-    public static final String PERMISSION_ADVICE = "run pyspy as root (sudo), or grant it CAP_SYS_PTRACE"
-            + " (e.g. docker run --cap-add SYS_PTRACE), or allow tracing of non-child processes with"
-            + " 'sysctl kernel.yama.ptrace_scope=0'";
 
     private static final int IOVEC_SIZE = 16;
     private static final int INITIAL_BUFFER = 4096;
@@ -99,16 +92,8 @@ public final class RemoteMemory implements Memory, AutoCloseable {
 
     /** The error for an EPERM from process_vm_readv or ptrace on {@code pid}, with advice. */
     public static PyspyException permissionDenied(int pid) {
-        StringBuilder msg = new StringBuilder("permission denied reading the memory of process ").append(pid)
-                .append(": ").append(PERMISSION_ADVICE);
-        Path scope = Path.of("/proc/sys/kernel/yama/ptrace_scope");
-        try {
-            String value = Files.readString(scope).strip();
-            msg.append(" (currently ").append(value).append(')');
-        } catch (Exception e) {
-            // no Yama LSM: nothing to add
-        }
-        return new PyspyException(ExitCode.PERMISSION_DENIED, msg.toString());
+        return new PyspyException(ExitCode.PERMISSION_DENIED,
+                "permission denied reading the memory of process " + pid + ": " + PtraceDenial.advice(pid));
     }
 
     public int pid() {
@@ -275,7 +260,7 @@ public final class RemoteMemory implements Memory, AutoCloseable {
             return new MemoryReadException(address, length, "address not mapped");
         }
         if (errno == LibC.EPERM) {
-            return new MemoryReadException(address, length, "permission denied; " + PERMISSION_ADVICE);
+            return new MemoryReadException(address, length, "permission denied; " + PtraceDenial.advice(pid));
         }
         return new MemoryReadException(address, length, LibC.strerror((int) errno));
     }

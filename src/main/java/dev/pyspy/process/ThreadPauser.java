@@ -519,6 +519,12 @@ public final class ThreadPauser implements AutoCloseable {
     /**
      * PTRACE_SEIZE one thread (no options: in particular not PTRACE_O_EXITKILL). Threads that
      * vanished are skipped; a zombie main thread is recorded so it is not retried.
+     *
+     * <p>Only the main thread is kept as a zombie: it stays listed in the task directory as long as
+     * the process lives, while another thread that is not traced is released as it dies. A dead
+     * thread kept in {@link #tracees} after it left the directory would make the thread count in
+     * {@link #interrupt()} match while a thread created meanwhile was still untraced, and that thread
+     * would run through the pause.
      */
     private boolean seize(int tid, boolean interruptIt, boolean strict) throws PyspyException {
         try {
@@ -531,7 +537,7 @@ public final class ThreadPauser implements AutoCloseable {
             if (errno == LibC.EPERM) {
                 char state = threadStateOrZero(tid);
                 if (state == 0 || state == 'Z' || state == 'X') {
-                    if (state != 0) {
+                    if (state != 0 && tid == pid) {
                         Tracee z = new Tracee(tid);
                         z.state = State.ZOMBIE;
                         tracees.put(tid, z);
@@ -610,6 +616,9 @@ public final class ThreadPauser implements AutoCloseable {
             int errno = e.getErrorCode();
             char state = errno == LibC.ESRCH ? 0 : threadStateOrZero(t.tid);
             if (state == 'Z' || state == 'X') {
+                if (t.tid != pid) {
+                    return false; // untraced, it leaves the task directory at once (see seize)
+                }
                 t.state = State.ZOMBIE;
             } else if (state != 0) {
                 LOG.debug("cannot seize thread {} again: {}", t.tid, LibC.strerror(errno));

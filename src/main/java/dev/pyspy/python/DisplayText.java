@@ -11,9 +11,14 @@ package dev.pyspy.python;
  *   <li>a lone surrogate U+DC80..U+DCFF (an undecodable byte) becomes {@code \xNN}, the byte it
  *       stands for; any other lone surrogate {@code \\uXXXX};</li>
  *   <li>control characters become {@code \n}, {@code \r}, {@code \t} or {@code \xNN};</li>
+ *   <li>invisible characters that change how the text around them reads — bidirectional controls
+ *       (U+202E turns the rest of the line around), other format characters (Unicode category Cf:
+ *       zero-width spaces and joiners, U+FEFF, tag characters) and the line and paragraph separators
+ *       U+2028/U+2029 — become {@code \\uXXXX} ({@code \\UXXXXXXXX} above U+FFFF), so a name shows
+ *       what it is made of;</li>
  *   <li>text longer than {@link #MAX_CHARS} code points is cut there and ends with "…".</li>
  * </ul>
- * Ordinary text (any valid Unicode without control characters) is returned unchanged.
+ * Ordinary text (any valid Unicode without those characters) is returned unchanged.
  */
 public final class DisplayText {
     /** Longest name kept, in code points; reading one more tells whether it was cut. */
@@ -32,8 +37,8 @@ public final class DisplayText {
         for (int i = 0; i < n && plain; i++) {
             char c = s.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
-                i++; // a well-formed pair: an astral character
-            } else if (c < 0x20 || (c >= 0x7f && c < 0xa0) || Character.isSurrogate(c)) {
+                plain = !hidesItself(Character.toCodePoint(c, s.charAt(++i)));
+            } else if (c < 0x20 || (c >= 0x7f && c < 0xa0) || Character.isSurrogate(c) || hidesItself(c)) {
                 plain = false;
             }
         }
@@ -50,7 +55,14 @@ public final class DisplayText {
             codePoints++;
             char c = s.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
-                out.append(c).append(s.charAt(++i));
+                int cp = Character.toCodePoint(c, s.charAt(++i));
+                if (hidesItself(cp)) {
+                    out.append(String.format("\\U%08x", cp));
+                } else {
+                    out.append(c).append(s.charAt(i));
+                }
+            } else if (hidesItself(c)) {
+                out.append(String.format("\\u%04x", (int) c));
             } else if (c >= 0xdc80 && c <= 0xdcff) {
                 out.append(String.format("\\x%02x", c & 0xff));
             } else if (Character.isSurrogate(c)) {
@@ -68,5 +80,11 @@ public final class DisplayText {
             }
         }
         return out.toString();
+    }
+
+    /** A format character (bidi controls, zero-width characters, ...) or a line or paragraph separator. */
+    private static boolean hidesItself(int codePoint) {
+        int type = Character.getType(codePoint);
+        return type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
     }
 }

@@ -14,9 +14,16 @@ import java.util.Map;
  * maps each thread's ident to its Thread object, whose {@code _name} ({@code _Thread__name} on 2.7)
  * is what users see.
  * Names are cached by (ident, Thread object) and only re-read for threads not seen before.
+ *
+ * <p>The target runs while names are read, and a thread may be renamed meanwhile: its old name object
+ * is then freed and its memory reused, perhaps by the new name being written. A name is kept only
+ * when a second read finds the thread still pointing at the same object holding the same text;
+ * otherwise it is read again, and after {@link #READ_ATTEMPTS} torn reads left out (the thread shows
+ * without a name until the next refresh) — never shown half-written.
  */
 public final class ThreadNames {
     private static final int MAX_THREADS = 100_000;
+    private static final int READ_ATTEMPTS = 3;
 
     private final Memory memory;
     private final PyObjects objects;
@@ -55,12 +62,7 @@ public final class ThreadNames {
             threadObjects.put(ident, value);
             String name = namesByObject.get(value);
             if (name == null) {
-                long nameObject = objects.attribute(value, "_name");
-                if (nameObject == 0) {
-                    nameObject = objects.attribute(value, "_Thread__name"); // 2.7's name-mangled self.__name
-                }
-                name = nameObject == 0 ? null
-                        : DisplayText.clean(objects.readString(nameObject, DisplayText.MAX_CHARS + 1));
+                name = stableName(value);
             }
             if (name != null) {
                 fresh.put(value, name);
@@ -70,6 +72,31 @@ public final class ThreadNames {
         namesByObject.clear();
         namesByObject.putAll(fresh);
         return names;
+    }
+
+    /** The name of a Thread object, read twice alike; null if it has none or it kept changing. */
+    private String stableName(long thread) throws MemoryReadException {
+        for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+            long nameObject = nameObject(thread);
+            if (nameObject == 0) {
+                return null;
+            }
+            try {
+                String text = objects.readString(nameObject, DisplayText.MAX_CHARS + 1);
+                if (nameObject(thread) == nameObject
+                        && text.equals(objects.readString(nameObject, DisplayText.MAX_CHARS + 1))) {
+                    return DisplayText.clean(text);
+                }
+            } catch (MemoryReadException e) {
+                // freed and reused as something else while being read: read the thread's name again
+            }
+        }
+        return null;
+    }
+
+    private long nameObject(long thread) throws MemoryReadException {
+        long nameObject = objects.attribute(thread, "_name");
+        return nameObject != 0 ? nameObject : objects.attribute(thread, "_Thread__name"); // 2.7's mangled self.__name
     }
 
     private long pointer(long address) throws MemoryReadException {

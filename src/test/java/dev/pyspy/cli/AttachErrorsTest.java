@@ -9,8 +9,6 @@ import org.junit.jupiter.api.Test;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +48,46 @@ class AttachErrorsTest {
             }
         } finally {
             sleep.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aKernelThreadIsNotPythonAndExitsWith5() throws Exception {
+        int kernelThread;
+        try (var pids = Files.list(Path.of("/proc"))) {
+            kernelThread = pids.map(p -> p.getFileName().toString()).filter(n -> n.matches("\\d+"))
+                    .mapToInt(Integer::parseInt).filter(dev.pyspy.process.ProcFs::isKernelThread).min().orElse(0);
+        }
+        assumeTrue(kernelThread != 0, "no kernel thread visible in this PID namespace");
+        for (String[] cmd : ATTACHING) {
+            assertOneLineError(PyspyCli.run(with(cmd, "-p", Integer.toString(kernelThread))), 5, "kernel thread");
+        }
+    }
+
+    /** Root refused (here: without CAP_SYS_PTRACE, reading a process that has it) must not be told to run as root. */
+    @Test
+    void rootRefusedIsToldWhatReallyFailed() throws Exception {
+        assumeTrue(dev.pyspy.process.LibC.geteuid() == 0, "needs root");
+        assumeTrue(new File("/usr/bin/setpriv").canExecute(), "setpriv (util-linux) not installed");
+        Path scripts = TargetProcess.scripts("sleep_target.py");
+        try (TargetProcess target = TargetProcess.start(Interpreters.host().get(0), scripts.resolve("sleep_target.py"), "60")) {
+            target.truth(30);
+            for (String[] command : new String[][]{{"dump"}, {"record", "-d", "1", "-o", "/tmp/pyspy-no-ptrace.svg"}}) {
+                List<String> cmd = new ArrayList<>(List.of("setpriv", "--bounding-set=-sys_ptrace",
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                        System.getProperty("java.class.path"), "dev.pyspy.cli.Main"));
+                cmd.addAll(List.of(command));
+                cmd.addAll(List.of("-p", Integer.toString(target.pid())));
+                Process p = new ProcessBuilder(cmd).start();
+                p.getOutputStream().close();
+                String err = new String(p.getErrorStream().readAllBytes());
+                assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+                String what = String.join(" ", command) + ": " + err;
+                assertEquals(4, p.exitValue(), what);
+                assertEquals(1, err.strip().lines().count(), what);
+                assertTrue(err.contains("runs as root but without CAP_SYS_PTRACE"), what);
+                assertFalse(err.contains("run pyspy as root"), what);
+            }
         }
     }
 
@@ -123,32 +161,12 @@ class AttachErrorsTest {
         assumeTrue(new File("/usr/bin/setpriv").canExecute(), "setpriv (util-linux) not installed");
         Interpreter python = Interpreters.host().get(Interpreters.host().size() - 1);
         Path scripts = TargetProcess.scripts("sleep_target.py");
-        // The unprivileged JVM needs a classpath it can read: copy it somewhere world-readable.
-        Path cpDir = Files.createTempDirectory("pyspy-cp");
-        Files.setPosixFilePermissions(cpDir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        List<String> entries = new ArrayList<>();
-        int i = 0;
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            Path src = Path.of(entry);
-            Path dst = cpDir.resolve(i++ + "-" + src.getFileName());
-            if (Files.isDirectory(src)) {
-                new ProcessBuilder("cp", "-r", src.toString(), dst.toString()).start().waitFor();
-            } else if (Files.exists(src)) {
-                Files.copy(src, dst, StandardCopyOption.REPLACE_EXISTING);
-            }
-            entries.add(dst.toString());
-        }
-        new ProcessBuilder("chmod", "-R", "a+rX", cpDir.toString()).start().waitFor();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("sleep_target.py"), "60")) {
             target.truth(30);
             for (String[] command : new String[][]{{"dump"}, {"dump", "--nonblocking"}, {"record", "-d", "1", "-o",
                     "/tmp/pyspy-unprivileged.svg"}, {"record", "--nonblocking", "-d", "1", "-o", "/tmp/pyspy-unprivileged.svg"},
                     {"top"}}) {
-                List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                        String.join(File.pathSeparator, entries), "dev.pyspy.cli.Main"));
-                cmd.addAll(List.of(command));
-                cmd.addAll(List.of("-p", Integer.toString(target.pid())));
+                List<String> cmd = PyspyCli.asNobody(with(command, "-p", Integer.toString(target.pid())));
                 Process p = new ProcessBuilder(cmd).directory(new File("/tmp")).start();
                 p.getOutputStream().close();
                 String err = new String(p.getErrorStream().readAllBytes());

@@ -81,6 +81,43 @@ class HostileTargetsTest {
         }
     }
 
+    /**
+     * Threads renaming themselves in a tight loop, read under a CPU-heavy neighbour (two busy
+     * processes per core, so that pyspy's reads and the renames interleave): every name recorded
+     * must be one the program gave, never a half-written or freed one.
+     */
+    @Test
+    void threadNamesChangingWhileReadAreNeverShownTorn() throws Exception {
+        List<Process> hogs = new java.util.ArrayList<>();
+        try (TargetProcess target = TargetProcess.start(python(), scripts.resolve("hostile_target.py"), "renames")) {
+            target.truth(30);
+            for (int i = 0; i < 2 * Runtime.getRuntime().availableProcessors(); i++) {
+                hogs.add(new ProcessBuilder("sh", "-c", "while :; do :; done").start());
+            }
+            long startedBefore = churned(target);
+            Path out = scripts.resolve("renames.txt");
+            assertCleanRecording(PyspyCli.run(120, "record", "-r", PyspyCli.RATE, "-d", "4", "-i", "-t", "-f", "raw",
+                    "-o", out.toString(), "-p", Integer.toString(target.pid())));
+            assertTrue(churned(target) - startedBefore >= 8, "threads were started and renamed meanwhile");
+            Pattern threadRoot = Pattern.compile("thread \\(\\d+\\)(?:: (.*))?");
+            Pattern given = Pattern.compile("MainThread|spawner|worker-\\d|r-\\d+|([A-H])\\1{7,30}");
+            java.util.Set<String> names = new java.util.TreeSet<>();
+            for (String line : Files.readAllLines(out)) {
+                Matcher m = threadRoot.matcher(line.substring(0, line.lastIndexOf(' ')).split(";")[0]);
+                assertTrue(m.matches(), "a thread root: " + line);
+                if (m.group(1) != null) {
+                    names.add(m.group(1));
+                }
+            }
+            assertTrue(names.stream().anyMatch(n -> n.startsWith("r-") || n.matches("[A-H]+")), "renamed threads seen: " + names);
+            for (String name : names) {
+                assertTrue(given.matcher(name).matches(), "a name the program never gave: '" + name + "' in " + names);
+            }
+        } finally {
+            hogs.forEach(Process::destroyForcibly);
+        }
+    }
+
     private static long churned(TargetProcess target) throws Exception {
         Path progress = target.truthPath().resolveSibling(target.truthPath().getFileName() + ".progress");
         return JSON.readTree(progress.toFile()).get("status").get(0).asLong();
@@ -221,6 +258,9 @@ class HostileTargetsTest {
             assertTrue(out.contains("    astral_\uD83D\uDE00_name (astral_\uD83D\uDE00.py:3)"), "valid Unicode kept");
             assertTrue(out.contains("    mk_<svg>&amp;\"'`_name (<script>alert(1)</script>.py:3)"), "markup kept as text");
             assertTrue(out.contains("    " + "h".repeat(4096) + "… (huge_name.py:3)"), "a 1 MiB name cut at 4096 characters");
+            assertTrue(out.contains("    bidi_\\u202e_\\u2066_\\u200b_\\u2028_name (bidi_\\u2029_\\u061c.py:3)"),
+                    "bidirectional and format characters escaped");
+            assertTrue(out.codePoints().noneMatch(HostileTargetsTest::invisible), "no raw format characters");
 
             PyspyCli.Result json = PyspyCli.run("dump", "--json", "-p", pid);
             assertEquals(0, json.exitCode(), json.toString());
@@ -242,9 +282,45 @@ class HostileTargetsTest {
                 if (f[0].equals("raw")) {
                     String raw = Files.readString(file);
                     assertTrue(raw.contains(";bad_\\xff\\xfe_name (bad_\\xc3.py:3);"), "raw names escaped");
+                    assertTrue(raw.contains(";semi\u037ecolon_name (semi\u037ecolon.py:3);"), "';' kept inside its frame");
+                    Path svg = scripts.resolve("names-rendered.svg");
+                    assertEquals(0, PyspyCli.run("render", file.toString(), "-o", svg.toString()).exitCode());
+                    String rendered = Files.readString(svg);
+                    assertTrue(rendered.contains("semi;colon_name (semi;colon.py:3) (") && !rendered.contains("\u037e"),
+                            "';' read back by render");
                 }
             }
             TargetHealth.assertEveryThreadProgresses(target.pid(), target.truthPath());
         }
+    }
+
+    @Test
+    void topShowsInvisibleCharactersEscaped() throws Exception {
+        try (TargetProcess target = TargetProcess.start(python(), scripts.resolve("hostile_target.py"), "names")) {
+            target.truth(30);
+            Path out = scripts.resolve("top-names-" + System.nanoTime() + ".out");
+            Path err = scripts.resolve("top-names-" + System.nanoTime() + ".err");
+            Process pyspy = PyspyCli.start(out, err, "top", "-i", "--delay", "0.5", "-p", Integer.toString(target.pid()));
+            try {
+                String expected = "bidi_\\u202e_\\u2066_\\u200b_\\u2028_name (bidi_\\u2029_\\u061c.py)";
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                String stdout = "";
+                while (!stdout.contains(expected) && System.nanoTime() < deadline && pyspy.isAlive()) {
+                    Thread.sleep(100);
+                    stdout = Files.readString(out);
+                }
+                assertTrue(stdout.contains(expected), stdout + Files.readString(err));
+                assertTrue(stdout.codePoints().noneMatch(HostileTargetsTest::invisible), "no raw format characters");
+            } finally {
+                pyspy.destroy();
+                pyspy.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** Characters a terminal shows as nothing, or that turn the text after them around. */
+    private static boolean invisible(int c) {
+        int type = Character.getType(c);
+        return type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
     }
 }

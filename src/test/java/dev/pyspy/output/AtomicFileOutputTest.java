@@ -6,20 +6,29 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
+import dev.pyspy.process.LibC;
+import dev.pyspy.testing.PyspyCli;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class AtomicFileOutputTest {
+    private static final int NOBODY = 65534;
+    /** An interpreter the unprivileged user can run (pyenv's live under /root). */
+    private static final String SLEEPER = "/usr/bin/python3";
+    private static final String BUSY = "import time\nt = time.time()\nwhile time.time() < t + 0.5: pass\n";
 
     static List<String> names(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
@@ -42,6 +51,73 @@ class AtomicFileOutputTest {
         AtomicFileOutput.write(target, out -> out.write("new".getBytes(StandardCharsets.UTF_8)));
         assertEquals("new", Files.readString(target));
         assertEquals(List.of("out.svg"), names(dir));
+    }
+
+    @Test
+    void replacingAFileKeepsItsMode(@TempDir Path dir) throws IOException {
+        for (String mode : new String[]{"rw-r-----", "r--r--r--", "rwxr-x---"}) {
+            Path target = dir.resolve("out-" + mode + ".txt");
+            Files.writeString(target, "old");
+            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(mode));
+            AtomicFileOutput.write(target, out -> out.write("new".getBytes(StandardCharsets.UTF_8)));
+            assertEquals("new", Files.readString(target));
+            assertEquals(mode, PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
+        }
+    }
+
+    /** Root replacing a user's private file: the new content, but still the user's file, still private. */
+    @Test
+    void recordingOverAUsersFileKeepsItsOwnerGroupAndMode(@TempDir Path dir) throws Exception {
+        assumeTrue(LibC.geteuid() == 0, "needs root");
+        Path out = dir.resolve("prof.txt");
+        Files.writeString(out, "the user's old profile");
+        Files.setAttribute(out, "unix:uid", NOBODY);
+        Files.setAttribute(out, "unix:gid", NOBODY);
+        Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-------"));
+        Map<String, String> notSudo = new HashMap<>();
+        notSudo.put("SUDO_UID", null);
+        notSudo.put("SUDO_GID", null);
+        PyspyCli.Result r = PyspyCli.run(List.of(), notSudo, 60, "record", "-f", "raw", "-o", out.toString(), "--", SLEEPER,
+                "-c", BUSY);
+        assertEquals(0, r.exitCode(), r.toString());
+        assertTrue(Files.readString(out).contains("<module> (<string>:"), "new content: " + Files.readString(out));
+        assertEquals(Map.of("uid", NOBODY, "gid", NOBODY, "mode", 0100600),
+                Files.readAttributes(out, "unix:uid,gid,mode"), "owner, group and mode kept");
+        assertEquals(List.of("prof.txt"), names(dir));
+    }
+
+    @Test
+    void aUserIsToldBeforehandThatReplacingAnotherUsersFileWouldMakeItTheirs(@TempDir Path dir) throws Exception {
+        assumeTrue(LibC.geteuid() == 0, "needs root, to run pyspy as another user");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) not installed");
+        Path shared = Files.createDirectory(dir.resolve("shared"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path in = RenderAndDiffCommandTest.resource(shared, "heavy.txt");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path out = shared.resolve("root.svg");
+        Files.writeString(out, "root's");
+        Process p = new ProcessBuilder(PyspyCli.asNobody("render", in.toString(), "-o", out.toString())).start();
+        p.getOutputStream().close();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), err);
+        assertTrue(err.contains("it belongs to another user (uid 0) and replacing it would make it yours"), err);
+        assertEquals("root's", Files.readString(out));
+    }
+
+    @Test
+    void aNewFileMadeUnderSudoBelongsToTheUserWhoRanSudo(@TempDir Path dir) throws Exception {
+        assumeTrue(LibC.geteuid() == 0, "needs root");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) not installed");
+        Path out = dir.resolve("new.txt");
+        PyspyCli.Result r = PyspyCli.run(List.of(), Map.of("SUDO_UID", "65534", "SUDO_GID", "65534"), 60, "record", "-f",
+                "raw", "-o", out.toString(), "--", SLEEPER, "-c", BUSY);
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(Map.of("uid", NOBODY, "gid", NOBODY), Files.readAttributes(out, "unix:uid,gid"));
+        Path own = dir.resolve("own.txt");
+        assertEquals(0, PyspyCli.run(List.of(), Map.of("SUDO_UID", "0", "SUDO_GID", "0"), 60, "record", "-f", "raw",
+                "-o", own.toString(), "--", SLEEPER, "-c", BUSY).exitCode());
+        assertEquals(Map.of("uid", 0, "gid", 0), Files.readAttributes(own, "unix:uid,gid"), "root's without sudo");
     }
 
     /**

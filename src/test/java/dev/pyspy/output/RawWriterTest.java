@@ -56,6 +56,21 @@ class RawWriterTest {
     }
 
     @Test
+    void aSemicolonInANameStaysInItsFrameAndReadsBack() throws IOException {
+        Profile p = new Profile("t", 0.01, 0);
+        FrameInfo semi = new FrameInfo("a;b", "semi;colon.py", 3, 0);
+        TestProfiles.add(p, 2, FrameInfo.synthetic("thread (7): x;y"), TestProfiles.fn("main"), semi);
+        String text = raw(p);
+        assertEquals("thread (7): x\u037ey;main (app.py:1);a\u037eb (semi\u037ecolon.py:3) 2\n", text);
+        assertEquals(3, text.substring(0, text.lastIndexOf(' ')).split(";").length, "three frames");
+        Profile back = new CollapsedStackReader("t", 0.01).read(new StringReader(text), "raw");
+        assertEquals(List.of(FrameInfo.synthetic("thread (7): x;y"), new FrameInfo("main", "app.py", 1, 0), semi),
+                back.frames());
+        assertEquals("x;y", back.threads().get(0).name());
+        assertEquals(text, raw(back));
+    }
+
+    @Test
     void rawOutputReadsBackWithTheSameTotals() throws IOException {
         Profile original = TestProfiles.heavy();
         String text = raw(original);

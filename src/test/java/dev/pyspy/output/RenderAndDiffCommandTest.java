@@ -90,6 +90,29 @@ class RenderAndDiffCommandTest {
     }
 
     @Test
+    void rendersWeightsUpTo2To63AndRefusesOnlyATotalPastIt(@TempDir Path dir) throws Exception {
+        Path in = dir.resolve("nanoseconds.txt");
+        Files.writeString(in, "main (app.py:1);slow (app.py:5) 300000000000000000\n"
+                + "main (app.py:1);fast (app.py:9) 100000000000000000\n");
+        Path svg = dir.resolve("ns.svg");
+        PyspyCli.Result r = PyspyCli.run("render", in.toString(), "-o", svg.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        Map<String, Element> frames = FlameGraphWriterTest.frames(FlameGraphWriterTest.parse(Files.readAllBytes(svg)));
+        assertTrue(frames.containsKey("slow (app.py:5) (300000000000000000 samples, 75.00%)"), frames.keySet().toString());
+        Path html = dir.resolve("ns.html");
+        assertEquals(0, PyspyCli.run("render", in.toString(), "-o", html.toString()).exitCode());
+        assertEquals(400_000_000_000_000_000L, HtmlFlameGraphWriterTest.data(Files.readAllBytes(html)).get("total").asLong());
+        Path diff = dir.resolve("d.svg");
+        assertEquals(0, PyspyCli.run("diff", in.toString(), in.toString(), "-o", diff.toString()).exitCode());
+
+        Path largest = dir.resolve("largest.txt");
+        Files.writeString(largest, "a;b " + Long.MAX_VALUE + "\n");
+        assertEquals(0, PyspyCli.run("render", largest.toString(), "-o", dir.resolve("l.svg").toString()).exitCode());
+        Files.writeString(largest, "a;b " + Long.MAX_VALUE + "\na;c 1\n");
+        assertUsageError(PyspyCli.run("render", largest.toString()), "largest.txt:2: the counts add up to more than 2^63-1");
+    }
+
+    @Test
     void badInputIsAUsageErrorWithOneLine(@TempDir Path dir) throws Exception {
         assertUsageError(PyspyCli.run("render", dir.resolve("missing.txt").toString()), "missing.txt: no such file");
         Path bad = dir.resolve("bad.txt");

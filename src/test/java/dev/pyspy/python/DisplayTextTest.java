@@ -35,6 +35,18 @@ class DisplayTextTest {
     }
 
     @Test
+    void invisibleCharactersThatChangeHowTextReadsAreEscaped() {
+        assertEquals("evil\\u202efdp.exe", DisplayText.clean("evil\u202efdp.exe"));
+        assertEquals("\\u2066a\\u2067b\\u2068c\\u2069\\u202a\\u202b\\u202c\\u202d\\u200e\\u200f\\u061c",
+                DisplayText.clean("\u2066a\u2067b\u2068c\u2069\u202a\u202b\u202c\u202d\u200e\u200f\u061c"));
+        assertEquals("line\\u2028para\\u2029end", DisplayText.clean("line\u2028para\u2029end"));
+        assertEquals("zero\\u200bwidth\\u200djoin\\ufeff", DisplayText.clean("zero\u200bwidth\u200djoin\ufeff"));
+        assertEquals("tag\\U000e0041", DisplayText.clean("tag\uDB40\uDC41")); // U+E0041 TAG LATIN CAPITAL LETTER A
+        String visible = "caf\u00e9 \u0645\u0631\u062d\u0628\u0627 \uD83D\uDE00";
+        assertSame(visible, DisplayText.clean(visible), "right-to-left letters and emoji are text, not controls");
+    }
+
+    @Test
     void gigantNamesAreCutAtTheLimitWithAnEllipsis() {
         String huge = "h".repeat(1 << 20);
         String cleaned = DisplayText.clean(huge);

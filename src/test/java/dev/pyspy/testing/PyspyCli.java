@@ -65,6 +65,37 @@ public final class PyspyCli {
         return cmd;
     }
 
+    private static String worldReadableClasspath;
+
+    /**
+     * The command line run as user and group 65534 (nobody) through {@code setpriv}, from a copy of
+     * the classpath that user can read (the build's own may sit under {@code /root}).
+     */
+    public static synchronized List<String> asNobody(String... args) throws IOException, InterruptedException {
+        if (worldReadableClasspath == null) {
+            Path dir = java.nio.file.Files.createTempDirectory("pyspy-cp");
+            List<String> entries = new ArrayList<>();
+            int i = 0;
+            for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+                Path src = Path.of(entry);
+                Path dst = dir.resolve(i++ + "-" + src.getFileName());
+                if (java.nio.file.Files.isDirectory(src)) {
+                    new ProcessBuilder("cp", "-r", src.toString(), dst.toString()).start().waitFor();
+                } else if (java.nio.file.Files.exists(src)) {
+                    java.nio.file.Files.copy(src, dst, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+                entries.add(dst.toString());
+            }
+            new ProcessBuilder("chmod", "-R", "a+rX", dir.toString()).start().waitFor();
+            worldReadableClasspath = String.join(java.io.File.pathSeparator, entries);
+        }
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", worldReadableClasspath,
+                "dev.pyspy.cli.Main"));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
     /** Starts pyspy without waiting; its output goes to the given files. */
     public static Process start(Path stdout, Path stderr, String... args) throws IOException {
         return start(List.of(), stdout, stderr, args);
