@@ -96,7 +96,7 @@ public final class RecordCommand implements Callable<Integer> {
             }
         }
         PrintStream err = System.err;
-        try (Target t = Target.open(target.pid, target.command)) {
+        try (Target t = Target.open(target.pid, target.command, err)) {
             Path out = output != null ? output : defaultOutput(t);
             AtomicFileOutput.ensureWritable(out);
             String heading = title != null ? title : Main.commandLine();
@@ -109,8 +109,10 @@ public final class RecordCommand implements Callable<Integer> {
             if (noGil != null) {
                 err.println("pyspy> " + noGil);
             }
-            err.printf(Locale.ROOT, "pyspy> Sampling process %d times a second%s. Press Control-C to exit.%n",
-                    sampling.rate, options.blocking() ? "" : " (nonblocking)");
+            err.printf(Locale.ROOT, "pyspy> Sampling process %d times a second%s%s. Press Control-C to exit.%n",
+                    sampling.rate, duration == null ? "" : " for " + seconds(duration) + " seconds",
+                    options.blocking() ? "" : " (nonblocking)");
+            t.release();
             run.start();
             try {
                 while (run.running()) {
@@ -134,8 +136,13 @@ public final class RecordCommand implements Callable<Integer> {
             if (run.failure() != null) {
                 return Main.report(new java.io.PrintWriter(err, true), run.failure());
             }
-            return t.finish();
+            return t.finish(run.end() == Sampler.End.TARGET_EXITED && !run.interruptedBySignal());
         }
+    }
+
+    /** As given: "1", "0.5" (py-spy's message shows its whole seconds the same way). */
+    private static String seconds(double value) {
+        return java.math.BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
     }
 
     private void write(Path out, Profile profile) throws PyspyException {
