@@ -92,7 +92,9 @@ final class LaunchAttach {
             }
             if (image == null || !image.describes(maps, exe)) {
                 inspect(maps, exe);
-                continue; // the maps may have changed while it was inspected
+                if (image != null) {
+                    continue; // the maps may have changed while it was inspected
+                }
             }
             if (image != null) {
                 boolean found;

@@ -109,11 +109,12 @@ public final class RecordCommand implements Callable<Integer> {
             if (noGil != null) {
                 err.println("pyspy> " + noGil);
             }
+            t.release();
+            run.start();
+            // once Control-C is handled (run.start)
             err.printf(Locale.ROOT, "pyspy> Sampling process %d times a second%s%s. Press Control-C to exit.%n",
                     sampling.rate, duration == null ? "" : " for " + seconds(duration) + " seconds",
                     options.blocking() ? "" : " (nonblocking)");
-            t.release();
-            run.start();
             try {
                 while (run.running()) {
                     status.update(sampler.stats());
