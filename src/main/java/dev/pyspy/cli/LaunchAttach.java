@@ -12,6 +12,9 @@ import dev.pyspy.python.PythonBinary;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.StackSnapshot;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
@@ -33,6 +36,7 @@ import java.util.concurrent.locks.LockSupport;
  * cannot mend.
  */
 final class LaunchAttach {
+    private static final Logger LOG = LoggerFactory.getLogger(LaunchAttach.class);
     private static final long POLL_NANOS = 1_000_000;
     /** A failed inspection of an image that did not change is retried this often (without holding it). */
     private static final long REINSPECT_NANOS = 50_000_000;
@@ -145,11 +149,13 @@ final class LaunchAttach {
         ThreadPauser hold = changed ? hold() : null;
         try {
             image = PythonProcess.inspect(child.pid());
+            LOG.debug("{} ms: inspected {}", millis(), key.replace('\n', ' '));
         } catch (PyspyException e) {
             if (!retryable(e)) {
                 throw giveUp(e);
             }
             lastFailure = e;
+            LOG.debug("{} ms: cannot inspect {} yet: {}", millis(), key.replace('\n', ' '), e.getMessage());
         } finally {
             if (hold != null) {
                 hold.close();
@@ -164,8 +170,10 @@ final class LaunchAttach {
             return null;
         }
         try {
+            LOG.debug("{} ms: interpreter found", millis());
             PythonProcess python = image.open();
             warmUp(python);
+            LOG.debug("{} ms: attached; the program is held until sampling starts", millis());
             return new Attached(python, hold);
         } catch (PyspyException e) {
             hold.close();
@@ -227,6 +235,10 @@ final class LaunchAttach {
         }
         return new GaveUp(e.exitCode(), e.getMessage() + "; pyspy gave up attaching and leaves the program running (pid "
                 + child.pid() + ")", e);
+    }
+
+    private long millis() {
+        return (System.nanoTime() - start) / 1_000_000;
     }
 
     private static void pause() {
