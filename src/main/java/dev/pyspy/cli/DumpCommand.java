@@ -24,7 +24,8 @@ public final class DumpCommand implements Callable<Integer> {
     static final int SHORT_REPR = 128;
     static final int LONG_REPR = 4096;
 
-    @Option(names = {"-p", "--pid"}, required = true, paramLabel = "PID", description = "Process id of the Python program.")
+    @Option(names = {"-p", "--pid"}, required = true, paramLabel = "PID", converter = PidConverter.class,
+            description = "Process id of the Python program (decimal, or hexadecimal as 0x...).")
     int pid;
 
     @Option(names = {"--full-filenames"}, description = "Show full paths instead of paths from the top-level package.")

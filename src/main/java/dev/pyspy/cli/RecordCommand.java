@@ -111,7 +111,7 @@ public final class RecordCommand implements Callable<Integer> {
             }
         }
         PrintStream err = System.err;
-        try (Target t = Target.open(target.pid, target.command)) {
+        try (Target t = Target.open(target.pid, target.command, err)) {
             Path out = toStdout ? null : output != null ? output : defaultOutput(t, format);
             if (out != null) {
                 AtomicFileOutput.ensureWritable(out);
@@ -126,9 +126,12 @@ public final class RecordCommand implements Callable<Integer> {
             if (noGil != null) {
                 err.println("pyspy> " + noGil);
             }
-            err.printf(Locale.ROOT, "pyspy> Sampling process %d times a second%s. Press Control-C to exit.%n",
-                    sampling.rate, options.blocking() ? "" : " (nonblocking)");
+            t.release();
             run.start();
+            // once Control-C is handled (run.start)
+            err.printf(Locale.ROOT, "pyspy> Sampling process %d times a second%s%s. Press Control-C to exit.%n",
+                    sampling.rate, duration == null ? "" : " for " + seconds(duration) + " seconds",
+                    options.blocking() ? "" : " (nonblocking)");
             try {
                 while (run.running()) {
                     status.update(sampler.stats());
@@ -154,8 +157,13 @@ public final class RecordCommand implements Callable<Integer> {
             if (run.failure() != null) {
                 return Main.report(new java.io.PrintWriter(err, true), run.failure());
             }
-            return t.finish();
+            return t.finish(run.end() == Sampler.End.TARGET_EXITED && !run.interruptedBySignal());
         }
+    }
+
+    /** As given: "1", "0.5" (py-spy's message shows its whole seconds the same way). */
+    private static String seconds(double value) {
+        return java.math.BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
     }
 
     /** Writes the profile to {@code out}, or to standard output when it is null. */

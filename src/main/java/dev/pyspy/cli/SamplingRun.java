@@ -7,8 +7,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a {@link Sampler} on its own thread (the ptrace tracer) and makes Ctrl-C and SIGTERM end it
- * gracefully: the shutdown hook stops sampling and waits until the caller has written its output,
- * so an interrupted recording still produces a complete file.
+ * gracefully: they stop sampling ({@link StopSignals}) and the caller writes its output and exits
+ * as it would at the end of the recording. Other ways the JVM is told to exit (SIGHUP) go through
+ * the shutdown hook, which stops sampling and waits until the output is written, so an interrupted
+ * recording still produces a complete file.
  */
 final class SamplingRun {
     private static final long OUTPUT_GRACE_SECONDS = 60;
@@ -29,7 +31,13 @@ final class SamplingRun {
 
     void start() {
         Runtime.getRuntime().addShutdownHook(hook);
+        StopSignals.install(this::onStopSignal);
         thread.start();
+    }
+
+    private void onStopSignal() {
+        interrupted = true;
+        sampler.requestStop();
     }
 
     private void runSampler() {
@@ -70,7 +78,7 @@ final class SamplingRun {
         return failure;
     }
 
-    /** True when a signal (Ctrl-C, SIGTERM) ended the run. */
+    /** True when a signal (Ctrl-C, SIGTERM, SIGHUP) ended the run. */
     boolean interruptedBySignal() {
         return interrupted;
     }

@@ -5,61 +5,57 @@ import dev.pyspy.PyspyException;
 import dev.pyspy.process.ChildProcess;
 import dev.pyspy.python.PythonProcess;
 
+import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The process a command samples: an existing one given by pid, or a program pyspy launches
- * ({@code -- python app.py}) and, at the end, reaps for its exit code.
+ * ({@code -- python app.py}), held at its start until sampling begins ({@link LaunchAttach}) and,
+ * at the end, reaped for its exit code.
  */
 final class Target implements AutoCloseable {
-    /** How long a launched program may take to bring its interpreter up. */
-    private static final long STARTUP_TIMEOUT_MILLIS = 10_000;
     private static final int SIGTERM = 15;
     private static final int SIGKILL = 9;
 
     private final PythonProcess python;
     private final ChildProcess child;
+    private LaunchAttach.Attached held;
 
-    private Target(PythonProcess python, ChildProcess child) {
+    private Target(PythonProcess python, ChildProcess child, LaunchAttach.Attached held) {
         this.python = python;
         this.child = child;
+        this.held = held;
     }
 
-    static Target open(Integer pid, List<String> command) throws PyspyException {
+    static Target open(Integer pid, List<String> command, PrintStream err) throws PyspyException {
         if (pid != null) {
-            return new Target(PythonProcess.attach(pid), null);
+            return new Target(PythonProcess.attach(pid), null, null);
         }
-        ChildProcess child = ChildProcess.start(command, Map.of(), ChildProcess.RunAs.fromSudo().orElse(null));
-        return new Target(attachWhenReady(child), child);
+        ChildProcess child = ChildProcess.startHeld(command, Map.of(), ChildProcess.RunAs.fromSudo().orElse(null));
+        try {
+            LaunchAttach.Attached held = LaunchAttach.attach(child, err);
+            return new Target(held.python(), child, held);
+        } catch (LaunchAttach.GaveUp e) {
+            child.close(); // the program runs on: it is not pyspy's to end
+            throw e;
+        } catch (PyspyException | RuntimeException e) {
+            if (child.isAlive()) {
+                end(child);
+            }
+            child.close();
+            throw e;
+        }
     }
 
-    /** A launched interpreter needs a moment before its thread states exist: retry until they do. */
-    private static PythonProcess attachWhenReady(ChildProcess child) throws PyspyException {
-        long deadline = System.currentTimeMillis() + STARTUP_TIMEOUT_MILLIS;
-        while (true) {
-            try {
-                return PythonProcess.attach(child.pid());
-            } catch (PyspyException e) {
-                if (!child.isAlive()) {
-                    int code = child.exitCode().orElse(-1);
-                    throw new PyspyException(ExitCode.ERROR, "'" + String.join(" ", child.command())
-                            + "' exited (code " + code + ") before pyspy could attach to it");
-                }
-                // While the child execs, its memory can be empty (NO_SUCH_PROCESS) or not yet Python.
-                boolean retry = e.exitCode() == ExitCode.NOT_PYTHON || e.exitCode() == ExitCode.ERROR
-                        || e.exitCode() == ExitCode.NO_SUCH_PROCESS;
-                if (!retry || System.currentTimeMillis() > deadline) {
-                    child.kill(SIGKILL);
-                    throw e;
-                }
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-                throw new PyspyException(ExitCode.ERROR, "interrupted while starting the program");
-            }
+    /**
+     * Lets a launched program, held since pyspy found its interpreter, run: call just before
+     * sampling starts, on the thread that opened the target.
+     */
+    void release() {
+        if (held != null) {
+            held.release();
+            held = null;
         }
     }
 
@@ -81,13 +77,31 @@ final class Target implements AutoCloseable {
     }
 
     /**
-     * Ends a launched program that is still running (like py-spy, so nothing is left behind) and
-     * returns its exit code; 0 when pyspy attached to an existing process.
+     * The exit code once the output is written: a launched program that ended on its own gives its
+     * own exit code; otherwise (Ctrl-C, {@code -d}, a signal to pyspy, or an existing process) the
+     * profile is the result and the code is 0. A launched program still running is ended first
+     * (SIGTERM, then SIGKILL), like py-spy does, so that nothing is left behind.
+     *
+     * @param programEnded whether sampling ended because the program exited by itself
      */
-    int finish() {
+    int finish(boolean programEnded) {
         if (child == null) {
-            return 0;
+            return ExitCode.OK.code;
         }
+        release();
+        if (programEnded) {
+            try {
+                return child.waitForExit();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return ExitCode.ERROR.code;
+            }
+        }
+        end(child);
+        return ExitCode.OK.code;
+    }
+
+    private static void end(ChildProcess child) {
         try {
             if (child.isAlive()) {
                 child.kill(SIGTERM);
@@ -98,23 +112,21 @@ final class Target implements AutoCloseable {
                     child.kill(SIGKILL);
                 }
             }
-            return child.waitForExit();
+            child.waitForExit();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return ExitCode.ERROR.code;
         }
     }
 
     /**
      * Releases the target. A launched program still running here (pyspy is ending because of an
-     * error) is ended like in {@link #finish()}, so that no program pyspy started outlives it.
+     * error) is ended like in {@link #finish}, so that no program pyspy started outlives it.
      */
     @Override
     public void close() {
+        release();
         if (child != null) {
-            if (child.isAlive()) {
-                finish();
-            }
+            end(child);
             child.close();
         }
     }

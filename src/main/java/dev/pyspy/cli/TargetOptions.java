@@ -9,7 +9,8 @@ import java.util.List;
 
 /** Which program to sample: {@code -p PID}, or a command to launch after {@code --}. */
 final class TargetOptions {
-    @Option(names = {"-p", "--pid"}, paramLabel = "PID", description = "Process id of a running Python program.")
+    @Option(names = {"-p", "--pid"}, paramLabel = "PID", converter = PidConverter.class,
+            description = "Process id of a running Python program (decimal, or hexadecimal as 0x...).")
     Integer pid;
 
     @Parameters(paramLabel = "COMMAND", arity = "0..*",

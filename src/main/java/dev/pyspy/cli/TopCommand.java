@@ -58,8 +58,8 @@ public final class TopCommand implements Callable<Integer> {
         validate();
         RecordOptions options = sampling.options().fullFilenames(fullFilenames).build();
         PrintStream err = System.err;
-        try (Target t = Target.open(target.pid, target.command)) {
-            TerminalView screen = Tty.stdout() ? openTerminal(t) : null;
+        try (Target t = Target.open(target.pid, target.command, err)) {
+            TerminalView screen = Tty.stdout() ? openTerminal() : null;
             try {
                 return show(t, options, screen, err);
             } finally {
@@ -79,6 +79,7 @@ public final class TopCommand implements Callable<Integer> {
         TopModel model = new TopModel(aggregator, sampler.stats(), info);
         long delayNanos = (long) (delay * 1e9);
         SamplingRun run = new SamplingRun(sampler);
+        t.release();
         run.start();
         TopExit exit;
         try {
@@ -93,12 +94,11 @@ public final class TopCommand implements Callable<Integer> {
             run.outputDone();
         }
         if (run.failure() != null) {
-            t.finish();
+            t.finish(false);
             return Main.report(new PrintWriter(err, true), run.failure());
         }
         if (exit != TopExit.SAMPLING_ENDED || run.interruptedBySignal()) {
-            t.finish();
-            return ExitCode.OK.code;
+            return t.finish(false);
         }
         if (screen != null) {
             // the live table went away with the alternate screen: leave the last one behind
@@ -107,14 +107,13 @@ public final class TopCommand implements Callable<Integer> {
         }
         err.printf(Locale.ROOT, "pyspy> Stopped sampling because the process exited. Samples: %d Errors: %d%n",
                 sampler.stats().samples(), sampler.stats().errors());
-        return t.finish();
+        return t.finish(true);
     }
 
-    private static TerminalView openTerminal(Target t) throws PyspyException {
+    private static TerminalView openTerminal() throws PyspyException {
         try {
             return TerminalView.open();
         } catch (IOException | RuntimeException e) {
-            t.finish();
             throw new PyspyException(ExitCode.ERROR, "cannot use the terminal: " + e.getMessage(), e);
         }
     }

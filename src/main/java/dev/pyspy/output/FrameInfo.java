@@ -17,6 +17,18 @@ public record FrameInfo(String name, String filename, int line, int firstLine, S
         this(name, filename, line, firstLine, filename);
     }
 
+    // Written out: see ThreadInfo.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof FrameInfo f && f.line == line && f.firstLine == firstLine && f.name.equals(name)
+                && java.util.Objects.equals(f.filename, filename);
+    }
+
+    @Override
+    public int hashCode() {
+        return ((name.hashCode() * 31 + java.util.Objects.hashCode(filename)) * 31 + line) * 31 + firstLine;
+    }
+
     /** A frame that is not Python code: a thread or process root added by {@code -t} / {@code -s}. */
     public static FrameInfo synthetic(String label) {
         return new FrameInfo(label, null, 0, 0);

@@ -97,10 +97,51 @@ public final class ChildProcess implements AutoCloseable {
      */
     public static ChildProcess start(List<String> command, Map<String, String> extraEnv, RunAs runAs, Path output)
             throws PyspyException {
+        return start(command, extraEnv, runAs, output, false);
+    }
+
+    /**
+     * Like {@link #start(List, Map, RunAs)}, but the program is held before it runs its first
+     * instruction: a shell stops itself (SIGSTOP) before it execs the command, and this returns once
+     * it is stopped. {@link #release()} lets it go on. (Should pyspy die first, the kernel sends the
+     * stopped, orphaned process SIGHUP and SIGCONT, which end it before the program ever started.)
+     */
+    public static ChildProcess startHeld(List<String> command, Map<String, String> extraEnv, RunAs runAs)
+            throws PyspyException {
+        ChildProcess child = start(command, extraEnv, runAs, null, true);
+        try {
+            while (ProcFs.processState(child.pid) != 'T') {
+                if (!child.isAlive()) {
+                    throw new PyspyException(ExitCode.ERROR, "cannot run " + command.get(0) + ": the shell that"
+                            + " starts it exited (code " + child.exitCode().orElse(-1) + ")");
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+            }
+        } catch (PyspyException e) {
+            child.kill(LibC.SIGKILL);
+            child.close();
+            throw e;
+        }
+        return child;
+    }
+
+    /** Lets a program started with {@link #startHeld} run. */
+    public void release() {
+        kill(LibC.SIGCONT);
+    }
+
+    private static ChildProcess start(List<String> command, Map<String, String> extraEnv, RunAs runAs, Path output,
+                                      boolean held) throws PyspyException {
         if (command.isEmpty()) {
             throw new IllegalArgumentException("empty command");
         }
         List<String> argv = runAs == null ? command : runAs.wrap(command);
+        if (held) {
+            requireRunnable(argv.get(0));
+            List<String> wrapped = new ArrayList<>(List.of("/bin/sh", "-c", "kill -STOP $$ && exec \"$@\"", "sh"));
+            wrapped.addAll(argv);
+            argv = wrapped;
+        }
         Map<String, String> env = new LinkedHashMap<>(System.getenv());
         extraEnv.forEach((k, v) -> {
             if (v == null) {
@@ -144,8 +185,29 @@ public final class ChildProcess implements AutoCloseable {
             }
             int pid = pidOut.getInt(0);
             LOG.debug("started {} as pid {}", argv.get(0), pid);
-            return new ChildProcess(pid, argv);
+            return new ChildProcess(pid, held ? argv.subList(4, argv.size()) : argv);
         }
+    }
+
+    /** What posix_spawnp would say when it cannot run the program, said before the holding shell runs instead. */
+    private static void requireRunnable(String program) throws PyspyException {
+        List<Path> candidates = new ArrayList<>();
+        if (program.contains("/")) {
+            candidates.add(Path.of(program));
+        } else {
+            String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+            for (String dir : path.split(":")) {
+                candidates.add(Path.of(dir.isEmpty() ? "." : dir, program));
+            }
+        }
+        for (Path p : candidates) {
+            if (java.nio.file.Files.isRegularFile(p) && java.nio.file.Files.isExecutable(p)) {
+                return;
+            }
+        }
+        boolean exists = candidates.stream().anyMatch(java.nio.file.Files::exists);
+        throw new PyspyException(ExitCode.ERROR, "cannot run " + program + ": "
+                + (exists ? "Permission denied" : "No such file or directory"));
     }
 
     private static void check(int rc, String what) throws PyspyException {

@@ -131,6 +131,17 @@ public final class LibC {
 
     public static native int kill(int pid, int signal) throws LastErrorException;
 
+    /** Size of glibc's struct sigaction on x86_64 and aarch64; its first field is the handler. */
+    public static final int SIZEOF_SIGACTION = 152;
+    public static final long SIG_DFL = 0;
+    public static final long SIG_IGN = 1;
+
+    /** sigaction(2): here only to read the current disposition (act null). */
+    public static native int sigaction(int signal, Pointer act, Pointer oldact) throws LastErrorException;
+
+    /** signal(2), for setting a plain disposition ({@link #SIG_DFL}); returns the previous one. */
+    public static native long signal(int signal, long handler);
+
     public static native int prctl(int option, long arg2, long arg3, long arg4, long arg5);
 
     private static final int PR_SET_TIMERSLACK = 29;

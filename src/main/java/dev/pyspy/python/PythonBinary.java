@@ -26,14 +26,7 @@ public record PythonBinary(String pathInTarget, ElfFile elf, long loadBias, List
     private static final Pattern PYTHON_EXE = Pattern.compile("/python(\\d)?\\.?(\\d+)?(t?)[^/]*$");
 
     public static PythonBinary find(int pid, List<MemoryMapping> maps, String exePath) throws PyspyException {
-        String lib = null;
-        for (MemoryMapping m : maps) {
-            if (m.path() != null && LIBPYTHON.matcher(stripDeleted(m.path())).find()) {
-                lib = m.path();
-                break;
-            }
-        }
-        String chosen = lib != null ? lib : stripDeleted(exePath);
+        String chosen = choose(maps, exePath);
         List<MemoryMapping> own = maps.stream().filter(m -> chosen.equals(m.path())).toList();
         if (own.isEmpty()) {
             throw new PyspyException(ExitCode.NOT_PYTHON, "process " + pid + " has no Python interpreter mapped ("
@@ -43,6 +36,16 @@ public record PythonBinary(String pathInTarget, ElfFile elf, long loadBias, List
         ElfFile elf = ElfFile.open(file);
         long bias = elf.loadBias(own);
         return new PythonBinary(chosen, elf, bias, own);
+    }
+
+    /** The path of the file that holds the interpreter: a mapped libpython, else the executable. */
+    public static String choose(List<MemoryMapping> maps, String exePath) {
+        for (MemoryMapping m : maps) {
+            if (m.path() != null && LIBPYTHON.matcher(stripDeleted(m.path())).find()) {
+                return m.path();
+            }
+        }
+        return stripDeleted(exePath);
     }
 
     static String stripDeleted(String path) {

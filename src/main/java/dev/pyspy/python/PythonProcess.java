@@ -56,13 +56,30 @@ public final class PythonProcess {
 
     /** Finds the interpreter inside process {@code pid}; fails with a user-facing message and exit code. */
     public static PythonProcess attach(int pid) throws PyspyException {
+        Image image = inspect(pid);
+        if (!image.findInterpreter(image.maps)) {
+            if (isGone(pid)) {
+                throw new PyspyException(ExitCode.NO_SUCH_PROCESS, "process " + pid + " exited while pyspy was attaching");
+            }
+            throw new PyspyException(ExitCode.NOT_PYTHON, "process " + pid + " runs Python " + image.version
+                    + " but no interpreter state was found (is it still starting up or already finalizing?)");
+        }
+        return image.open();
+    }
+
+    /**
+     * The first half of attaching: what the interpreter's file tells (binary, version, layout). It
+     * holds from the moment the file is mapped, before the interpreter has started, so a launched
+     * program can be inspected while it is held at its start and then watched cheaply
+     * ({@link Image#findInterpreter}) until its interpreter exists.
+     */
+    public static Image inspect(int pid) throws PyspyException {
         ProcFs.requireExists(pid);
         if (ProcFs.isZombie(pid)) {
             throw new PyspyException(ExitCode.NO_SUCH_PROCESS, "process " + pid + " is a zombie: it has exited and waits to be reaped");
         }
         List<MemoryMapping> maps = ProcMaps.read(pid);
         String exe = ProcFs.exePath(pid);
-        List<String> cmdline = ProcFs.cmdline(pid);
         PythonBinary binary = PythonBinary.find(pid, maps, exe);
         RemoteMemory memory = RemoteMemory.open(pid);
         long runtimeSymbol = binary.symbolAddress("_PyRuntime");
@@ -83,15 +100,55 @@ public final class PythonProcess {
         Layout layout = layoutFor(data, version, memory, runtimeSymbol, hasDebugOffsets);
         log.debug("pid {}: Python {} in {} (bias 0x{}), layout: {}", pid, version, binary.pathInTarget(),
                 Long.toHexString(binary.loadBias()), layout);
-        InterpreterLocator.Found found = new InterpreterLocator(memory, maps, layout).locate(binary, runtimeSymbol);
-        if (found == null) {
-            if (isGone(pid)) {
-                throw new PyspyException(ExitCode.NO_SUCH_PROCESS, "process " + pid + " exited while pyspy was attaching");
-            }
-            throw new PyspyException(ExitCode.NOT_PYTHON, "process " + pid + " runs Python " + version
-                    + " but no interpreter state was found (is it still starting up or already finalizing?)");
+        return new Image(pid, maps, exe, binary, memory, version, layout, runtimeSymbol);
+    }
+
+    /** A process's interpreter as its file describes it (see {@link #inspect}). */
+    public static final class Image {
+        private final int pid;
+        private final List<MemoryMapping> maps;
+        private final String exe;
+        private final PythonBinary binary;
+        private final RemoteMemory memory;
+        private final PythonVersion version;
+        private final Layout layout;
+        private final long runtimeSymbol;
+        private InterpreterLocator.Found found;
+
+        private Image(int pid, List<MemoryMapping> maps, String exe, PythonBinary binary, RemoteMemory memory,
+                      PythonVersion version, Layout layout, long runtimeSymbol) {
+            this.pid = pid;
+            this.maps = maps;
+            this.exe = exe;
+            this.binary = binary;
+            this.memory = memory;
+            this.version = version;
+            this.layout = layout;
+            this.runtimeSymbol = runtimeSymbol;
         }
-        return new PythonProcess(pid, memory, binary, version, layout, found, exe, cmdline);
+
+        public PythonVersion version() {
+            return version;
+        }
+
+        /** Whether the process still runs this image: same executable, same interpreter file mapped. */
+        public boolean describes(List<MemoryMapping> currentMaps, String currentExe) {
+            return exe.equals(currentExe) && binary.pathInTarget().equals(PythonBinary.choose(currentMaps, currentExe));
+        }
+
+        /** Whether the interpreter is initialised (its first thread state points back to it): then {@link #open}. */
+        public boolean findInterpreter(List<MemoryMapping> currentMaps) throws PyspyException {
+            found = new InterpreterLocator(memory, currentMaps, layout).locate(binary, runtimeSymbol);
+            return found != null;
+        }
+
+        /** The attached process, once {@link #findInterpreter} found its interpreter. */
+        public PythonProcess open() throws PyspyException {
+            if (found == null) {
+                throw new IllegalStateException("no interpreter found in process " + pid);
+            }
+            return new PythonProcess(pid, memory, binary, version, layout, found, exe, ProcFs.cmdline(pid));
+        }
     }
 
     /**

@@ -41,6 +41,8 @@ public final class Sampler {
     private volatile boolean stopRequested;
     private volatile Thread samplerThread;
     private int nextIndex;
+    /** Made here, not when sampling starts: its first use costs tens of milliseconds (a launched program is still held). */
+    private final java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
 
     /** Told when sampling falls behind schedule (on the sampler thread). */
     public interface LagListener {
@@ -110,7 +112,6 @@ public final class Sampler {
     }
 
     private End loop() {
-        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         long cpuStart = cpu.getCurrentThreadCpuTime();
         try {
             return sample();

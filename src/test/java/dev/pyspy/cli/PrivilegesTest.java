@@ -47,7 +47,9 @@ class PrivilegesTest {
             "getuid", "geteuid", "getpid", "gettid", "prctl", "close", "poll", "syscall", "posix_spawnp", "posix_spawnattr_init",
             "posix_spawnattr_destroy", "posix_spawnattr_setflags", "posix_spawnattr_setsigmask",
             "posix_spawn_file_actions_init", "posix_spawn_file_actions_destroy", "posix_spawn_file_actions_addopen",
-            "posix_spawn_file_actions_adddup2", "sigemptyset", "strerror", "getppid", "isatty", "ioctl");
+            "posix_spawn_file_actions_adddup2", "sigemptyset", "strerror", "getppid", "isatty", "ioctl",
+            // pyspy's own signal dispositions (StopSignals), never the target's
+            "sigaction", "signal");
 
     @Test
     void aProgramLaunchedUnderSudoRunsAsTheUserWhoInvokedSudo() throws Exception {
