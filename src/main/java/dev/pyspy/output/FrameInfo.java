@@ -21,7 +21,7 @@ public record FrameInfo(String name, String filename, int line, int firstLine, S
     @Override
     public boolean equals(Object o) {
         return o instanceof FrameInfo f && f.line == line && f.firstLine == firstLine && f.name.equals(name)
-                && java.util.Objects.equals(f.filename, filename);
+                && java.util.Objects.equals(f.filename, filename) && java.util.Objects.equals(f.path, path);
     }
 
     @Override
