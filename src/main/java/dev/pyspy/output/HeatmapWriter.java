@@ -115,13 +115,10 @@ public final class HeatmapWriter implements ProfileWriter {
     public void write(Profile profile, OutputStream out) throws IOException {
         List<FileStat> files = files(profile);
         Map<String, Integer> fileIndex = new HashMap<>();
-        long hottest = 1;
         for (FileStat f : files) {
             fileIndex.put(f.path, fileIndex.size());
-            for (LineStat l : f.lines.values()) {
-                hottest = Math.max(hottest, l.own);
-            }
         }
+        long hottest = hottestLine(files);
         long all = profile.totalSamples();
         String heading = title != null ? title : profile.title() != null ? profile.title() : "Heatmap";
         List<Optional<List<String>>> texts = new ArrayList<>();
@@ -133,9 +130,8 @@ public final class HeatmapWriter implements ProfileWriter {
             Integer file = fileIndex.get(frame.path());
             return file == null || texts.get(file).isEmpty() || frame.line() <= 0 ? null : anchor(file, frame.line());
         };
-        HtmlFlameGraphWriter graph = new HtmlFlameGraphWriter(
-                FlameGraphOptions.defaults().withMinWidthFraction(0));
-        long shade = hottest;
+        // every frame, as -f html keeps them
+        FlameGraphLayout layout = FlameGraphLayout.build(profile, 0);
         Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
         PAGE.write(w, Map.of(
                 "title", WebTemplate.text(Xml.escape(heading)),
@@ -149,11 +145,22 @@ public final class HeatmapWriter implements ProfileWriter {
                     writeIndex(files, all, page);
                     writeFunctions(profile, fileIndex, texts, all, page);
                     for (int i = 0; i < files.size(); i++) {
-                        writeFile(i, files.get(i), texts.get(i), shade, page);
+                        writeFile(i, files.get(i), texts.get(i), hottest, page);
                     }
                 },
-                "data", page -> graph.writeData(FlameGraphLayout.build(profile, 0), null, heading, lineOf, page)));
+                "data", page -> new HtmlFlameGraphWriter().writeData(layout, null, heading, lineOf, page)));
         w.flush();
+    }
+
+    /** Own samples of the hottest line, at least 1: the full shade. */
+    private static long hottestLine(List<FileStat> files) {
+        long hottest = 1;
+        for (FileStat f : files) {
+            for (LineStat l : f.lines.values()) {
+                hottest = Math.max(hottest, l.own);
+            }
+        }
+        return hottest;
     }
 
     private static void writeIndex(List<FileStat> files, long all, Writer w) throws IOException {
