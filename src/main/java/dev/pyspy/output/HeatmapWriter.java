@@ -14,11 +14,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
- * A line-level heatmap ({@code --format heatmap}): one self-contained HTML page (no scripts, no network)
- * with the source of every sampled file, each line shaded by its own samples (the line was executing),
- * a file index sorted by own samples, and a table of functions whose entries link to their lines.
+ * A line-level heatmap ({@code --format heatmap}): one self-contained HTML page (no network) with the
+ * profile's flame graph (the {@code -f html} one: same scripts, same data), then the source of every
+ * sampled file, each line shaded by its own samples (the line was executing), a file index sorted by own
+ * samples, and a table of functions whose entries link to their lines. Clicking a frame of the graph
+ * zooms into it and, where the page has its file's source, goes to its line.
  *
  * <p>Anchors are stable for a given profile: file {@code i} (its place in the index, see
  * {@link #fileOrder}) is {@code #f<i>}, and its line {@code n} is {@code #f<i>:L<n>}
@@ -28,6 +31,9 @@ import java.util.TreeMap;
  * file that cannot be read is listed with its sampled lines and says that its source is not available.
  */
 public final class HeatmapWriter implements ProfileWriter {
+    /** The page: the HTML flame graph's, with the files after the graph; its scripts sit in a script element. */
+    private static final WebTemplate PAGE = WebTemplate.load("heatmap.html", "</script");
+
     private final SourceFiles sources;
     private final String title;
 
@@ -109,33 +115,52 @@ public final class HeatmapWriter implements ProfileWriter {
     public void write(Profile profile, OutputStream out) throws IOException {
         List<FileStat> files = files(profile);
         Map<String, Integer> fileIndex = new HashMap<>();
-        long hottest = 1;
         for (FileStat f : files) {
             fileIndex.put(f.path, fileIndex.size());
-            for (LineStat l : f.lines.values()) {
-                hottest = Math.max(hottest, l.own);
-            }
         }
+        long hottest = hottestLine(files);
         long all = profile.totalSamples();
         String heading = title != null ? title : profile.title() != null ? profile.title() : "Heatmap";
-        Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
-        w.write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                + "<meta name=\"generator\" content=\"pyspy\">\n<title>" + Xml.escape(heading) + "</title>\n<style>\n"
-                + CSS + "</style>\n</head>\n<body>\n<h1>" + Xml.escape(heading) + "</h1>\n");
-        w.write("<p class=\"note\">" + FlameGraphWriter.samples(all) + ". Each line is shaded by its own samples "
-                + "(the line was executing); <i>own</i> and <i>total</i> (the line was anywhere on the stack) "
-                + "are in the first columns.</p>\n");
         List<Optional<List<String>>> texts = new ArrayList<>();
         for (FileStat f : files) {
             texts.add(sources.lines(f.path));
         }
-        writeIndex(files, all, w);
-        writeFunctions(profile, fileIndex, texts, all, w);
-        for (int i = 0; i < files.size(); i++) {
-            writeFile(i, files.get(i), texts.get(i), hottest, w);
-        }
-        w.write("</body>\n</html>\n");
+        // a frame links to its line only where the page shows its file's source
+        Function<FrameInfo, String> lineOf = frame -> {
+            Integer file = fileIndex.get(frame.path());
+            return file == null || texts.get(file).isEmpty() || frame.line() <= 0 ? null : anchor(file, frame.line());
+        };
+        // every frame, as -f html keeps them
+        FlameGraphLayout layout = FlameGraphLayout.build(profile, 0);
+        Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
+        PAGE.write(w, Map.of(
+                "title", WebTemplate.text(Xml.escape(heading)),
+                "legend", WebTemplate.text(HtmlFlameGraphWriter.categoryLegend()),
+                "table-head", WebTemplate.text(HtmlFlameGraphWriter.TABLE_HEAD),
+                "heatmap", page -> {
+                    page.write("<p class=\"note\">" + FlameGraphWriter.samples(all) + ". Click a frame of the flame "
+                            + "graph to see its line. Each line is shaded by its own samples (the line was executing); "
+                            + "<i>own</i> and <i>total</i> (the line was anywhere on the stack) are in the first "
+                            + "columns.</p>\n");
+                    writeIndex(files, all, page);
+                    writeFunctions(profile, fileIndex, texts, all, page);
+                    for (int i = 0; i < files.size(); i++) {
+                        writeFile(i, files.get(i), texts.get(i), hottest, page);
+                    }
+                },
+                "data", page -> new HtmlFlameGraphWriter().writeData(layout, null, heading, lineOf, page)));
         w.flush();
+    }
+
+    /** Own samples of the hottest line, at least 1: the full shade. */
+    private static long hottestLine(List<FileStat> files) {
+        long hottest = 1;
+        for (FileStat f : files) {
+            for (LineStat l : f.lines.values()) {
+                hottest = Math.max(hottest, l.own);
+            }
+        }
+        return hottest;
     }
 
     private static void writeIndex(List<FileStat> files, long all, Writer w) throws IOException {
@@ -218,21 +243,6 @@ public final class HeatmapWriter implements ProfileWriter {
     private static String pct(long part, long all) {
         return String.format(Locale.ROOT, "%.2f", all == 0 ? 0.0 : 100.0 * part / all);
     }
-
-    static final String CSS = """
-            body { font: 14px/1.4 system-ui, sans-serif; margin: 1em 2em; color: #222; background: #fafafa; }
-            h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 1.6em; word-break: break-all; }
-            .note, .missing { color: #555; }
-            table.index { border-collapse: collapse; } table.index td, table.index th { padding: 1px 8px; }
-            table.index th { text-align: left; border-bottom: 1px solid #ccc; }
-            td.c { text-align: right; font-variant-numeric: tabular-nums; color: #555; }
-            table.src { border-collapse: collapse; font: 12px/1.35 ui-monospace, monospace; width: 100%; }
-            table.src td { padding: 0 6px; vertical-align: top; }
-            td.n { text-align: right; color: #999; user-select: none; } td.n a { color: inherit; text-decoration: none; }
-            td.code { white-space: pre; width: 100%; }
-            tr.hit { background: rgba(230, 60, 0, calc(0.08 + 0.72 * var(--heat))); }
-            tr:target { outline: 2px solid #06c; }
-            """;
 
     @Override
     public String extension() {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * An interactive flame graph as one self-contained HTML page drawn on a canvas ({@code --format html}),
@@ -66,8 +67,7 @@ public final class HtmlFlameGraphWriter implements ProfileWriter {
     private void write(FlameGraphLayout layout, FlameGraphDiff diff, String title, OutputStream out) throws IOException {
         Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
         String tableHead = diff == null
-                ? "<th data-k=\"self\">Self</th><th data-k=\"self\">Self %</th>"
-                        + "<th data-k=\"total\">Total</th><th data-k=\"total\">Total %</th>"
+                ? TABLE_HEAD
                 : "<th data-k=\"self\">Self</th><th data-k=\"self\">Self %</th><th data-k=\"dself\">Self change</th>"
                         + "<th data-k=\"total\">Total</th><th data-k=\"total\">Total %</th>"
                         + "<th data-k=\"dtotal\">Total change</th>";
@@ -75,11 +75,16 @@ public final class HtmlFlameGraphWriter implements ProfileWriter {
                 "title", WebTemplate.text(Xml.escape(title)),
                 "legend", WebTemplate.text(diff == null ? categoryLegend() : diffLegend(diff)),
                 "table-head", WebTemplate.text(tableHead),
-                "data", page -> writeData(layout, diff, title, page)));
+                "data", page -> writeData(layout, diff, title, null, page)));
         w.flush();
     }
 
-    private static String categoryLegend() {
+    /** The head of the functions table's columns after the name (a differential graph has more). */
+    static final String TABLE_HEAD = "<th data-k=\"self\">Self</th><th data-k=\"self\">Self %</th>"
+            + "<th data-k=\"total\">Total</th><th data-k=\"total\">Total %</th>";
+
+    /** The legend of the frame colours. */
+    static String categoryLegend() {
         StringBuilder sb = new StringBuilder();
         for (FrameCategory c : FrameCategory.values()) {
             sb.append("<span class=\"sw\" style=\"background:").append(c.legendColor()).append("\"></span>")
@@ -94,8 +99,13 @@ public final class HtmlFlameGraphWriter implements ProfileWriter {
                 + "\"></span>shrank &#160; " + Xml.escape(DiffFlameGraphWriter.legendText(diff));
     }
 
-    /** The JSON the script reads; {@code <}, {@code >} and {@code &} escaped so it cannot end the script element. */
-    private void writeData(FlameGraphLayout layout, FlameGraphDiff diff, String title, Writer w) throws IOException {
+    /**
+     * The JSON the script reads; {@code <}, {@code >} and {@code &} escaped so it cannot end the script element.
+     * With {@code sources} (the heatmap page), each label also gets the fragment of its frame's line in the
+     * page, or null where {@code sources} has none, as {@code src}.
+     */
+    void writeData(FlameGraphLayout layout, FlameGraphDiff diff, String title, Function<FrameInfo, String> sources,
+                   Writer w) throws IOException {
         List<FlameGraphLayout.Node> nodes = layout.nodes();
         long total = layout.totalSamples();
         int n = total == 0 ? 0 : nodes.size();
@@ -206,6 +216,19 @@ public final class HtmlFlameGraphWriter implements ProfileWriter {
         }
         g.writeEndArray();
         g.writeStringField("nodes", tree.toString());
+        if (sources != null) {
+            g.writeArrayFieldStart("src");
+            for (Integer idx : byUse) {
+                FrameInfo frame = labelFirst.get(idx).frame();
+                String anchor = frame == null || frame.isSynthetic() ? null : sources.apply(frame);
+                if (anchor == null) {
+                    g.writeNull();
+                } else {
+                    g.writeString(anchor);
+                }
+            }
+            g.writeEndArray();
+        }
         if (diff != null) {
             StringBuilder bt = new StringBuilder(n * 2);
             StringBuilder bs = new StringBuilder(n * 2);

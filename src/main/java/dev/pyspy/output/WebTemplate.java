@@ -33,13 +33,20 @@ final class WebTemplate {
     }
 
     /**
-     * Loads template {@code name} and the resources it includes, none of which may contain
-     * {@code forbidden} (the text that would end the element they are embedded in).
+     * Loads template {@code name} and the resources it includes (which may include others and hold
+     * slots), none of which may contain {@code forbidden} (the text that would end the element they
+     * are embedded in).
      */
     static WebTemplate load(String name, String forbidden) {
-        String text = resource(name);
         List<String> parts = new ArrayList<>();
         StringBuilder literal = new StringBuilder();
+        splice(name, resource(name), forbidden, parts, literal);
+        parts.add(literal.toString());
+        return new WebTemplate(List.copyOf(parts));
+    }
+
+    /** Appends {@code text} to the parts, its includes expanded in place and its slots split out. */
+    private static void splice(String name, String text, String forbidden, List<String> parts, StringBuilder literal) {
         int at = 0;
         while (true) {
             int open = text.indexOf("{{", at);
@@ -50,11 +57,12 @@ final class WebTemplate {
             String marker = text.substring(open + 2, close);
             literal.append(text, at, open);
             if (marker.startsWith("include ")) {
-                String included = resource(marker.substring("include ".length()));
+                String includedName = marker.substring("include ".length());
+                String included = resource(includedName);
                 if (included.toLowerCase(Locale.ROOT).contains(forbidden)) {
                     throw new IllegalStateException(marker + " in " + name + " contains " + forbidden);
                 }
-                literal.append(included);
+                splice(includedName, included, forbidden, parts, literal);
             } else {
                 parts.add(literal.toString());
                 parts.add(marker);
@@ -62,8 +70,7 @@ final class WebTemplate {
             }
             at = close + 2;
         }
-        parts.add(literal.append(text.substring(at)).toString());
-        return new WebTemplate(List.copyOf(parts));
+        literal.append(text.substring(at));
     }
 
     /** The text of web resource {@code name}. */

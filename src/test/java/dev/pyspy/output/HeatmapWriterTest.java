@@ -2,14 +2,19 @@ package dev.pyspy.output;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,7 +52,25 @@ class HeatmapWriterTest {
         assertTrue(html.contains("<tr id=\"f0:L3\"><td"), "unsampled lines are listed too");
         assertTrue(html.indexOf("href=\"#f0\"") < html.indexOf("href=\"#f1\""), "index in order");
         assertTrue(html.contains("<a href=\"#f0:L4\">work (app.py:4)</a>"), "functions link to their first line");
-        assertFalse(html.contains("<script"), "no scripts: works anywhere");
+        assertFalse(html.contains(" src=") || html.contains("href=\"http") || html.contains("url("),
+                "nothing is fetched: works offline");
+        Map<String, String> links = frameLinks(html);
+        assertEquals("f0:L5", links.get("work (app.py:5)"), "a flame graph frame links to its line: " + links);
+        assertEquals("f0:L2", links.get("main (app.py:2)"), links.toString());
+        assertEquals("f1:L2", links.get("helper (lib.py:2)"), links.toString());
+    }
+
+    /** The flame graph's labels and the line each links to in the page (null: none), from the page's data. */
+    static Map<String, String> frameLinks(String html) throws IOException {
+        String open = "<script id=\"pyspy-data\" type=\"application/json\">";
+        int start = html.indexOf(open) + open.length();
+        JsonNode data = new ObjectMapper().readTree(html.substring(start, html.indexOf("</script>", start)));
+        Map<String, String> links = new HashMap<>();
+        for (int i = 0; i < data.get("labels").size(); i++) {
+            JsonNode src = data.get("src").get(i);
+            links.put(data.get("labels").get(i).asText(), src.isNull() ? null : src.asText());
+        }
+        return links;
     }
 
     @Test
@@ -58,6 +81,9 @@ class HeatmapWriterTest {
         assertTrue(html.contains("Source not available"), html);
         assertTrue(html.contains("<tr id=\"f0:L7\" class=\"hit\" data-own=\"2\""), html);
         assertTrue(html.contains("<a href=\"#f0\">gone (gone.py:3)</a>"), "without source a function links to its file");
+        Map<String, String> links = frameLinks(html);
+        assertTrue(links.containsKey("gone (gone.py:7)"), links.toString());
+        assertNull(links.get("gone (gone.py:7)"), "a frame whose source is not in the page links nowhere");
     }
 
     @Test

@@ -2,7 +2,8 @@
 // page's pyspy-data JSON block: interned labels and functions, and the tree as a string of base-64
 // variable-length numbers, four a frame in pre-order (depth step, label id, total, self); it rebuilds
 // positions into typed arrays and draws only frames at least half a pixel wide on a canvas, so no
-// element is made per frame. window.pyspy offers lookups for scripts and tests.
+// element is made per frame. On the heatmap page the data also names each label's source line in the
+// page (src), and a click on a frame goes there too. window.pyspy offers lookups for scripts and tests.
 (function () {
   var t0 = performance.now();
   var MIN_PX = 0.5;        // frames narrower than this are not drawn (nor their callees)
@@ -30,6 +31,8 @@
   var rowH = data.frameHeight, fontSize = data.fontSize;
   var labels = data.labels, fname = data.fname, ffile = data.ffile, fcol = data.fcol;
   var nF = fname.length;
+  // the heatmap page: the fragment of each label's line in the page, null where the page has no source
+  var src = data.src || null;
 
   // The tree, in pre-order: label, depth, total, self, start (samples), end of subtree, parent.
   var L = new Int32Array(N), D = new Int32Array(N), T = new Float64Array(N), S = new Float64Array(N);
@@ -101,6 +104,18 @@
         + ", " + pct(T[i], total) + "; change " + signed(totalDelta(i)) + ", self " + signed(selfDelta(i)) + ")";
     }
     return label(i) + " (" + samples(T[i]) + ", " + pct(T[i], total) + ")";
+  }
+
+  function sourceOf(i) { return src !== null && i > 0 ? src[L[i]] : null; }
+  function hoverText(i) {
+    if (src === null || i === 0) { return info(i); }
+    return info(i) + (sourceOf(i) !== null ? " \u2014 click for its source" : " \u2014 no source in this page");
+  }
+  function showSource(i) {
+    var line = sourceOf(i);
+    if (line === null) { return; }
+    if (window.location.hash === "#" + line) { document.getElementById(line).scrollIntoView(); }
+    else { window.location.hash = line; }
   }
 
   // ---- page elements and state
@@ -393,14 +408,15 @@
     var p = canvasPos(e), i = frameAt(p[0], p[1]);
     if (i !== hovered) {
       hovered = i;
-      details.textContent = i >= 0 ? info(i) : " ";
+      details.textContent = i >= 0 ? hoverText(i) : " ";
+      if (src !== null) { canvas.style.cursor = i >= 0 && sourceOf(i) === null ? "zoom-in" : "pointer"; }
       drawOverlay();
     }
   });
   canvas.addEventListener("mouseleave", function () { hovered = -1; details.textContent = " "; drawOverlay(); });
   canvas.addEventListener("click", function (e) {
     var p = canvasPos(e), i = frameAt(p[0], p[1]);
-    if (i >= 0) { zoom(i); details.textContent = info(i); }
+    if (i >= 0) { zoom(i); details.textContent = info(i); showSource(i); }
   });
   unzoomBtn.addEventListener("click", function () { zoom(0); });
   resetSearchBtn.addEventListener("click", function () { resetSearch(); });
@@ -424,7 +440,8 @@
   });
   window.addEventListener("keydown", function (e) {
     var key = e.key || "";
-    if ((e.ctrlKey || e.metaKey) && key.toLowerCase() === "f") {
+    // the heatmap page leaves Ctrl-F to the browser: its sources are what a reader searches there
+    if ((e.ctrlKey || e.metaKey) && key.toLowerCase() === "f" && src === null) {
       e.preventDefault(); searchInput.focus(); searchInput.select();
     } else if (key === "F3") {
       e.preventDefault();
@@ -487,6 +504,7 @@
       return {x: r.left + b.x, y: r.top + b.y, w: b.w, h: b.h, canvasWidth: width};
     },
     info: info,
+    source: sourceOf,
     state: function () {
       return {zoomed: zoomed, zoomedLabel: label(zoomed), search: searchTerm, matched: matchedText.textContent,
         matches: matches.length, current: current, inverted: inverted, icicle: orientationIcicle(),
