@@ -26,7 +26,7 @@ public final class CompletionsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        CommandLine pyspy = new CommandLine(new Main());
+        CommandLine pyspy = Main.commandModel();
         PrintStream out = System.out;
         switch (shell) {
             case bash -> out.print(bash(pyspy));

@@ -179,8 +179,13 @@ public final class Main implements Callable<Integer> {
     /** {@code pyspy} alone: the usage on stderr, and the exit code of an invalid command line (as py-spy). */
     @Override
     public Integer call() {
-        new CommandLine(this).usage(System.err);
+        commandModel().usage(System.err);
         return ExitCode.USAGE.code;
+    }
+
+    /** The whole command tree as pyspy itself runs it, for what describes it: usage, completions, man pages. */
+    static CommandLine commandModel() {
+        return new CommandLine(new Main(), new CommandFactory(Instrumentation.NONE));
     }
 
     /** The version Maven built (a filtered resource, so it holds in the jar and in the tests' class directory alike). */

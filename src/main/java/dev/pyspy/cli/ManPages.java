@@ -23,7 +23,7 @@ public final class ManPages {
     public static void main(String[] args) throws IOException {
         Path dir = Path.of(args[0]);
         Files.createDirectories(dir);
-        CommandLine pyspy = new CommandLine(new Main());
+        CommandLine pyspy = Main.commandModel();
         write(dir.resolve("pyspy.1"), page("pyspy", pyspy, pyspy));
         for (Map.Entry<String, CommandLine> sub : pyspy.getSubcommands().entrySet()) {
             if (!sub.getKey().equals("help")) {
