@@ -105,15 +105,15 @@ public final class RecordCommand implements Callable<Integer> {
             }
         }
         PrintStream err = System.err;
-        try (Target t = Target.open(target.pid, target.command)) {
+        try (Target t = Target.open(target.pid, target.command, sampling.subprocesses)) {
             Path out = output != null ? output : defaultOutput(t);
             AtomicFileOutput.ensureWritable(out);
             String heading = title != null ? title : Main.commandLine();
             boolean timeline = format == OutputFormat.SPEEDSCOPE || format == OutputFormat.CHROMETRACE;
             Profile profile = new Profile(heading, 1.0 / sampling.rate, System.currentTimeMillis(), timeline);
             StatusLine status = new StatusLine(err, options.durationNanos(), Tty.stderr());
-            Sampler sampler = new Sampler(options, List.of(t.python()), new StackRecorder(profile, options), status::behind,
-                    instrumentation.pauseListener());
+            Sampler sampler = new Sampler(options, t.rootPid(), List.of(t.python()), new StackRecorder(profile, options),
+                    status::behind, instrumentation.pauseListener());
             SamplingRun run = new SamplingRun(sampler);
             String noGil = SamplingOptions.gilDoesNotApply(sampling.gil, t.python());
             if (noGil != null) {

@@ -4,6 +4,7 @@ import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 import dev.pyspy.process.ChildProcess;
 import dev.pyspy.python.PythonProcess;
+import dev.pyspy.sampler.ProcessTree;
 
 import java.util.List;
 import java.util.Map;
@@ -18,28 +19,54 @@ final class Target implements AutoCloseable {
     private static final int SIGTERM = 15;
     private static final int SIGKILL = 9;
 
+    private final int rootPid;
     private final PythonProcess python;
     private final ChildProcess child;
 
-    private Target(PythonProcess python, ChildProcess child) {
+    private Target(int rootPid, PythonProcess python, ChildProcess child) {
+        this.rootPid = rootPid;
         this.python = python;
         this.child = child;
     }
 
-    static Target open(Integer pid, List<String> command) throws PyspyException {
+    /**
+     * With {@code subprocesses}, the process given or launched may be any program (a shell, a
+     * supervisor): {@link #python()} is then the first Python process of its tree, waited for.
+     */
+    static Target open(Integer pid, List<String> command, boolean subprocesses) throws PyspyException {
         if (pid != null) {
-            return new Target(PythonProcess.attach(pid), null);
+            return new Target(pid, subprocesses ? firstPythonInTree(pid) : PythonProcess.attach(pid), null);
         }
         ChildProcess child = ChildProcess.start(command, Map.of(), ChildProcess.RunAs.fromSudo().orElse(null));
-        return new Target(attachWhenReady(child), child);
+        return new Target(child.pid(), attachWhenReady(child, subprocesses ? new ProcessTree(child.pid()) : null), child);
     }
 
-    /** A launched interpreter needs a moment before its thread states exist: retry until they do. */
-    private static PythonProcess attachWhenReady(ChildProcess child) throws PyspyException {
+    /** Waits while the process lives for a Python process to appear in its tree (py-spy waits too). */
+    private static PythonProcess firstPythonInTree(int pid) throws PyspyException {
+        ProcessTree tree = new ProcessTree(pid);
         long deadline = System.currentTimeMillis() + STARTUP_TIMEOUT_MILLIS;
         while (true) {
             try {
-                return PythonProcess.attach(child.pid());
+                return tree.attachFirstPython();
+            } catch (PyspyException e) {
+                if (e.exitCode() != ExitCode.NOT_PYTHON || PythonProcess.isGone(pid)
+                        || System.currentTimeMillis() > deadline) {
+                    throw e;
+                }
+            }
+            pause();
+        }
+    }
+
+    /**
+     * A launched interpreter needs a moment before its thread states exist: retry until they do.
+     * With a {@code tree}, any Python process of the launched program's tree will do.
+     */
+    private static PythonProcess attachWhenReady(ChildProcess child, ProcessTree tree) throws PyspyException {
+        long deadline = System.currentTimeMillis() + STARTUP_TIMEOUT_MILLIS;
+        while (true) {
+            try {
+                return tree != null ? tree.attachFirstPython() : PythonProcess.attach(child.pid());
             } catch (PyspyException e) {
                 if (!child.isAlive()) {
                     int code = child.exitCode().orElse(-1);
@@ -54,17 +81,26 @@ final class Target implements AutoCloseable {
                     throw e;
                 }
             }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-                throw new PyspyException(ExitCode.ERROR, "interrupted while starting the program");
-            }
+            pause();
+        }
+    }
+
+    private static void pause() throws PyspyException {
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new PyspyException(ExitCode.ERROR, "interrupted while waiting for the program's interpreter");
         }
     }
 
     PythonProcess python() {
         return python;
+    }
+
+    /** The process given with -p or launched: with --subprocesses, the root of the sampled tree. */
+    int rootPid() {
+        return rootPid;
     }
 
     boolean launched() {
@@ -74,7 +110,7 @@ final class Target implements AutoCloseable {
     /** Short name for default output files: the program's name, or the pid. */
     String shortName(List<String> command) {
         if (child == null) {
-            return Integer.toString(python.pid());
+            return Integer.toString(rootPid);
         }
         String first = command.get(0);
         return first.substring(first.lastIndexOf('/') + 1);

@@ -35,6 +35,7 @@ public final class Sampler {
     private final SamplerStats stats = new SamplerStats();
     private final List<SampledProcess> processes = new ArrayList<>();
     private final List<PythonProcess> initial;
+    private final ProcessTree tree;
     private final ProcessWatcher watcher;
     private final LagListener lagListener;
     private final PauseListener pauseListener;
@@ -57,15 +58,21 @@ public final class Sampler {
         void paused(long samplesTaken);
     }
 
-    public Sampler(RecordOptions options, List<PythonProcess> targets, SampleConsumer consumer,
+    /**
+     * Samples {@code targets}; with {@code options.subprocesses()}, also every Python process that is
+     * or comes to be in the tree of {@code rootPid}, which need not be Python itself (a shell, a
+     * supervisor).
+     */
+    public Sampler(RecordOptions options, int rootPid, List<PythonProcess> targets, SampleConsumer consumer,
                    LagListener lagListener, PauseListener pauseListener) {
         this.options = options;
         this.consumer = consumer;
         this.initial = List.copyOf(targets);
         this.lagListener = lagListener;
         this.pauseListener = pauseListener;
-        this.watcher = options.subprocesses()
-                ? new ProcessWatcher(targets.get(0).pid(), targets.stream().map(PythonProcess::pid).toList()) : null;
+        this.tree = options.subprocesses() ? new ProcessTree(rootPid) : null;
+        this.watcher = tree != null ? new ProcessWatcher(tree, targets.stream().map(PythonProcess::pid).toList(),
+                options.intervalNanos()) : null;
     }
 
     public SamplerStats stats() {
@@ -89,7 +96,11 @@ public final class Sampler {
         Thread watcherThread = null;
         try {
             for (PythonProcess p : initial) {
-                add(p);
+                if (tree == null) {
+                    add(p);
+                } else {
+                    addFromTree(p); // it may have exited already: the rest of the tree is still sampled
+                }
             }
             if (watcher != null) {
                 watcherThread = new Thread(watcher, "pyspy-process-watcher");
@@ -98,7 +109,7 @@ public final class Sampler {
             }
             return loop();
         } finally {
-            if (watcher != null) {
+            if (watcherThread != null) {
                 watcher.stop();
                 watcherThread.interrupt();
             }
@@ -157,7 +168,7 @@ public final class Sampler {
             stats.samples++;
             stats.threads = threads;
             stats.processes = processes.size();
-            if (processes.isEmpty() && (watcher == null || ProcessWatcher.descendants(initial.get(0).pid()).isEmpty())) {
+            if (processes.isEmpty() && (tree == null || !tree.alive())) {
                 return End.TARGET_EXITED;
             }
             long next = schedule.next(System.nanoTime());
@@ -184,11 +195,15 @@ public final class Sampler {
             return;
         }
         for (PythonProcess p; (p = watcher.found().poll()) != null; ) {
-            try {
-                add(p);
-            } catch (PyspyException e) {
-                log.debug("cannot sample process {}: {}", p.pid(), e.getMessage());
-            }
+            addFromTree(p);
+        }
+    }
+
+    private void addFromTree(PythonProcess p) {
+        try {
+            add(p);
+        } catch (PyspyException e) {
+            log.debug("cannot sample process {}: {}", p.pid(), e.getMessage());
         }
     }
 
