@@ -25,6 +25,7 @@ public final class PythonProcess {
     private final PythonVersion version;
     private final Layout layout;
     private final long interpreter;
+    private final InterpreterLocator.Found found;
     private final PyObjects objects;
     private final CodeCache codes;
     private final StackWalker walker;
@@ -42,6 +43,7 @@ public final class PythonProcess {
         this.version = version;
         this.layout = layout;
         this.interpreter = found.interpreter();
+        this.found = found;
         this.executable = executable;
         this.cmdline = cmdline;
         this.objects = new PyObjects(memory, layout, version);
@@ -90,6 +92,21 @@ public final class PythonProcess {
                     + " but no interpreter state was found (is it still starting up or already finalizing?)");
         }
         return new PythonProcess(pid, memory, binary, version, layout, found, exe, cmdline);
+    }
+
+    /**
+     * Process {@code childPid} as a fork of this one that did not exec (multiprocessing's fork
+     * workers, {@code os.fork()}): its interpreter sits where this one's does, so attaching skips
+     * reading the binary, which a short-lived child may not outlive. Null when the child's maps show
+     * another program, or this one elsewhere (it exec'd).
+     */
+    public PythonProcess forkedChild(int childPid) throws PyspyException {
+        List<MemoryMapping> maps = ProcMaps.read(childPid);
+        if (!ProcMaps.ofFile(maps, binary.pathInTarget()).equals(binary.mappings())) {
+            return null;
+        }
+        return new PythonProcess(childPid, RemoteMemory.open(childPid), binary, version, layout, found, executable,
+                ProcFs.cmdline(childPid));
     }
 
     static Layout layoutFor(PythonVersion version, RemoteMemory memory, long runtime, boolean debugOffsets)

@@ -8,12 +8,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -36,7 +34,8 @@ final class ProcessWatcher implements Runnable {
     private final ProcessTree tree;
     private final long scanNanos;
     private final Queue<PythonProcess> found = new ConcurrentLinkedQueue<>();
-    private final Set<Integer> attached = new HashSet<>();
+    /** The processes attached so far, by pid. */
+    private final Map<Integer, PythonProcess> attached = new HashMap<>();
     /** Processes not (yet) Python: the program they ran when first tried, and since when. */
     private final Map<Integer, Candidate> candidates = new HashMap<>();
     private volatile boolean stopped;
@@ -44,10 +43,10 @@ final class ProcessWatcher implements Runnable {
     private record Candidate(String exe, long since) {
     }
 
-    ProcessWatcher(ProcessTree tree, List<Integer> alreadyAttached, long intervalNanos) {
+    ProcessWatcher(ProcessTree tree, List<PythonProcess> alreadyAttached, long intervalNanos) {
         this.tree = tree;
         this.scanNanos = Math.max(MIN_SCAN_NANOS, intervalNanos / 2);
-        attached.addAll(alreadyAttached);
+        alreadyAttached.forEach(p -> attached.put(p.pid(), p));
     }
 
     Queue<PythonProcess> found() {
@@ -63,11 +62,11 @@ final class ProcessWatcher implements Runnable {
         while (!stopped) {
             List<Integer> members = tree.members();
             for (int pid : members) {
-                if (!attached.contains(pid)) {
+                if (!attached.containsKey(pid)) {
                     tryAttach(pid);
                 }
             }
-            attached.retainAll(members);
+            attached.keySet().retainAll(members);
             candidates.keySet().retainAll(members);
             try {
                 TimeUnit.NANOSECONDS.sleep(scanNanos);
@@ -75,6 +74,13 @@ final class ProcessWatcher implements Runnable {
                 return;
             }
         }
+    }
+
+    /** A fork of an attached process is attached from its parent, cheaply: children of a fork storm live briefly. */
+    private PythonProcess attach(int pid) throws PyspyException {
+        PythonProcess parent = attached.get(tree.parent(pid));
+        PythonProcess child = parent != null ? parent.forkedChild(pid) : null;
+        return child != null ? child : PythonProcess.attach(pid);
     }
 
     private void tryAttach(int pid) {
@@ -93,8 +99,9 @@ final class ProcessWatcher implements Runnable {
             return; // not Python: waits for an exec
         }
         try {
-            found.add(PythonProcess.attach(pid));
-            attached.add(pid);
+            PythonProcess p = attach(pid);
+            found.add(p);
+            attached.put(pid, p);
             candidates.remove(pid);
         } catch (PyspyException e) {
             if (e.exitCode() == ExitCode.UNSUPPORTED_VERSION || e.exitCode() == ExitCode.NO_SUCH_PROCESS

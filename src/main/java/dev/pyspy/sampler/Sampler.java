@@ -71,7 +71,7 @@ public final class Sampler {
         this.lagListener = lagListener;
         this.pauseListener = pauseListener;
         this.tree = options.subprocesses() ? new ProcessTree(rootPid) : null;
-        this.watcher = tree != null ? new ProcessWatcher(tree, targets.stream().map(PythonProcess::pid).toList(),
+        this.watcher = tree != null ? new ProcessWatcher(tree, targets,
                 options.intervalNanos()) : null;
     }
 

@@ -39,7 +39,7 @@ class SubprocessTreeTest {
 
     @BeforeEach
     void copyScripts() throws IOException {
-        dir = TargetProcess.scripts("tree_script.sh", "tree_child.py");
+        dir = TargetProcess.scripts("tree_script.sh", "tree_child.py", "fork_storm_target.py");
         python = RecordIntegrationTest.newestPython3();
     }
 
@@ -104,6 +104,41 @@ class SubprocessTreeTest {
         touch("stop");
         assertTrue(top.waitFor(WAIT_SECONDS, TimeUnit.SECONDS), "top ends with the tree");
         assertEquals(0, top.exitValue(), Files.readString(dir.resolve("pyspy.err")));
+    }
+
+    /**
+     * Issue 21.6: up to 200 forked children of 0.2 s each, 4 at a time. Those started while sampling
+     * are found as they start (a good fraction is sampled), and the storm does not stretch {@code -d}.
+     */
+    @Test
+    void forkStormChildrenAreSampledAndTheDurationHolds() throws Exception {
+        Process parent = new ProcessBuilder(python.path().toString(), dir.resolve("fork_storm_target.py").toString(),
+                dir.toString(), "200", "4", "0.2").redirectErrorStream(true)
+                .redirectOutput(dir.resolve("storm.log").toFile()).start();
+        started.add(parent);
+        Path out = dir.resolve("storm.txt");
+        Path err = dir.resolve("pyspy.err");
+        Process pyspy = startPyspy("record", "-s", "-d", "6", "-r", "100", "-f", "raw", "-o", out.toString(), "-p",
+                Long.toString(parent.pid()));
+        awaitOutput(err, pyspy, s -> s.contains("Sampling process"));
+        long began = System.nanoTime();
+        touch("go");
+        awaitOutput(err, pyspy, s -> s.contains("Stopped sampling"));
+        double seconds = (System.nanoTime() - began) / 1e9;
+        Set<String> children = new HashSet<>(Files.readAllLines(dir.resolve("children")));
+        assertTrue(pyspy.waitFor(WAIT_SECONDS, TimeUnit.SECONDS));
+        assertEquals(0, pyspy.exitValue(), Files.readString(err));
+        assertTrue(seconds <= 6 * 1.1, "-d 6 took " + seconds + " s\n" + Files.readString(err));
+        Set<String> sampled = new HashSet<>();
+        for (String line : Files.readAllLines(out)) {
+            Matcher m = PROCESS_ROOT.matcher(line);
+            if (m.find() && line.contains(";storm_child (")) {
+                sampled.add(m.group(1));
+            }
+        }
+        assertTrue(children.containsAll(sampled), "only the storm's children run storm_child: " + sampled);
+        assertTrue(sampled.size() >= children.size() / 4, sampled.size() + " of " + children.size()
+                + " children sampled\n" + Files.readString(err));
     }
 
     /** Both children in the profile, each under one process root, with child_two started after sampling began. */
