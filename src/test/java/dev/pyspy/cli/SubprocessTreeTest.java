@@ -108,7 +108,7 @@ class SubprocessTreeTest {
 
     /**
      * Issue 21.6: up to 200 forked children of 0.2 s each, 4 at a time. Those started while sampling
-     * are found as they start (a good fraction is sampled), and the storm does not stretch {@code -d}.
+     * are found as they start (an eighth or more sampled even on a loaded machine), and the storm does not stretch {@code -d}.
      */
     @Test
     void forkStormChildrenAreSampledAndTheDurationHolds() throws Exception {
@@ -137,7 +137,10 @@ class SubprocessTreeTest {
             }
         }
         assertTrue(children.containsAll(sampled), "only the storm's children run storm_child: " + sampled);
-        assertTrue(sampled.size() >= children.size() / 4, sampled.size() + " of " + children.size()
+        // on a machine loaded 8x over its cores, blocking ticks slow to ~9/s (each process's stop waits
+        // for a CPU): an eighth of the children sampled is what holds there; before children were
+        // attached from their parent, 1-3 of 200 were
+        assertTrue(sampled.size() >= children.size() / 8, sampled.size() + " of " + children.size()
                 + " children sampled\n" + Files.readString(err));
     }
 
