@@ -38,6 +38,8 @@ final class ProcessWatcher implements Runnable {
     private final Map<Integer, PythonProcess> attached = new HashMap<>();
     /** Processes not (yet) Python: the program they ran when first tried, and since when. */
     private final Map<Integer, Candidate> candidates = new HashMap<>();
+    /** Processes the sampler dropped (they exec'd): to be looked at afresh. */
+    private final Queue<Integer> forgotten = new ConcurrentLinkedQueue<>();
     private volatile boolean stopped;
 
     private record Candidate(String exe, long since) {
@@ -53,6 +55,11 @@ final class ProcessWatcher implements Runnable {
         return found;
     }
 
+    /** Called from the sampler thread. */
+    void forget(int pid) {
+        forgotten.add(pid);
+    }
+
     void stop() {
         stopped = true;
     }
@@ -60,6 +67,10 @@ final class ProcessWatcher implements Runnable {
     @Override
     public void run() {
         while (!stopped) {
+            for (Integer pid; (pid = forgotten.poll()) != null; ) {
+                attached.remove(pid);
+                candidates.remove(pid);
+            }
             List<Integer> members = tree.members();
             for (int pid : members) {
                 if (!attached.containsKey(pid)) {

@@ -26,6 +26,11 @@ public final class Sampler {
     private static final long POLL_NANOS = 2_000_000;
     /** Waits shorter than this are spun, not slept: even a precise sleep (LibC.preciseSleeps) wakes ~10 us late. */
     private static final long SPIN_NANOS = 30_000;
+    /**
+     * Under {@code -s}, a process whose reads fail this many samples in a row while it lives is
+     * dropped and attached again if it still runs Python: it exec'd (a fork attached before its exec).
+     */
+    private static final int REATTACH_AFTER_FAILURES = 3;
 
     /** Why sampling ended. */
     public enum End { STOPPED, DURATION, TARGET_EXITED }
@@ -142,12 +147,15 @@ public final class Sampler {
                 return End.STOPPED;
             }
             long now = System.nanoTime();
-            if (options.durationNanos() > 0 && now - start >= options.durationNanos()) {
+            if (pastDuration(start)) {
                 return End.DURATION;
             }
             addNewProcesses();
             int threads = 0;
             for (int i = 0; i < processes.size(); i++) {
+                if (i > 0 && pastDuration(start)) {
+                    return End.DURATION; // a tick over many slow-to-stop processes must not stretch -d
+                }
                 SampledProcess p = processes.get(i);
                 long readsBefore = p.python().memory().readCalls();
                 try {
@@ -155,10 +163,14 @@ public final class Sampler {
                     stats.reads += p.python().memory().readCalls() - readsBefore;
                     threads += p.threadCount();
                 } catch (MemoryReadException e) {
-                    if (p.gone()) {
-                        log.debug("process {} exited", p.pid());
+                    if (p.gone() || (watcher != null && p.failedInARow() >= REATTACH_AFTER_FAILURES)) {
+                        // exited, or (under -s) most likely exec'd: the watcher looks at it afresh
+                        log.debug("process {} exited or exec'd", p.pid());
                         p.close();
                         processes.remove(i--);
+                        if (watcher != null) {
+                            watcher.forget(p.pid());
+                        }
                     } else {
                         stats.errors++;
                         stats.lastError = e.getMessage();
@@ -188,6 +200,10 @@ public final class Sampler {
                 LockSupport.parkNanos(poll ? Math.min(wait - SPIN_NANOS / 2, POLL_NANOS) : wait - SPIN_NANOS / 2);
             }
         }
+    }
+
+    private boolean pastDuration(long start) {
+        return options.durationNanos() > 0 && System.nanoTime() - start >= options.durationNanos();
     }
 
     private void addNewProcesses() {
