@@ -3,9 +3,13 @@ package dev.pyspy.cli;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 import dev.pyspy.model.ThreadStack;
+import dev.pyspy.process.ProcFs;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.ThreadStacks;
 import dev.pyspy.sampler.DumpSession;
+import dev.pyspy.sampler.ProcessTree;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -13,6 +17,7 @@ import picocli.CommandLine.Option;
 import java.io.BufferedOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -21,6 +26,7 @@ import java.util.concurrent.Callable;
 @Command(name = "dump", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Dump the current stack of every thread of a running Python program.")
 public final class DumpCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(DumpCommand.class);
     static final int SHORT_REPR = 128;
     static final int LONG_REPR = 4096;
 
@@ -39,6 +45,10 @@ public final class DumpCommand implements Callable<Integer> {
 
     @Option(names = {"--nonblocking"}, description = "Do not pause the process while reading (faster, stacks may be torn).")
     boolean nonblocking;
+
+    @Option(names = {"-s", "--subprocesses"},
+            description = "Also dump every Python process descending from PID, which may itself be any program.")
+    boolean subprocesses;
 
     @Mixin
     CommonOptions common;
@@ -123,18 +133,70 @@ public final class DumpCommand implements Callable<Integer> {
         if (pid <= 0) {
             throw RecordCommand.usage("invalid pid " + pid);
         }
-        PythonProcess process = PythonProcess.attach(pid);
         ThreadStacks.Options options = new ThreadStacks.Options(locals.length > 0,
                 locals.length > 1 ? LONG_REPR : SHORT_REPR, fullFilenames);
-        List<ThreadStack> stacks = DumpSession.read(process, options, !nonblocking);
         // one large write instead of one per line: System.out flushes on every write it gets
         PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false, StandardCharsets.UTF_8);
-        if (json) {
-            DumpPrinter.printJson(out, stacks);
+        if (subprocesses) {
+            dumpTree(out, options);
         } else {
-            DumpPrinter.printText(out, process, stacks);
+            PythonProcess process = PythonProcess.attach(pid);
+            List<ThreadStack> stacks = DumpSession.read(process, options, !nonblocking);
+            if (json) {
+                DumpPrinter.printJson(out, stacks);
+            } else {
+                DumpPrinter.printText(out, process, null, stacks);
+            }
         }
         out.flush();
         return ExitCode.OK.code;
+    }
+
+    /**
+     * Each Python process of the tree once, parents before children, as py-spy prints them (text: a
+     * block per process, children naming their parent; JSON: one array of every thread, each with
+     * its pid). Processes that are not Python, or exit meanwhile, are left out.
+     */
+    private void dumpTree(PrintStream out, ThreadStacks.Options options) throws PyspyException {
+        ProcFs.requireExists(pid);
+        ProcessTree tree = new ProcessTree(pid);
+        List<Integer> members = tree.members();
+        List<ThreadStack> all = new ArrayList<>();
+        int dumped = 0;
+        for (int member : members) {
+            PythonProcess process;
+            List<ThreadStack> stacks;
+            try {
+                process = PythonProcess.attach(member);
+                stacks = DumpSession.read(process, options, !nonblocking);
+            } catch (PyspyException e) {
+                log.debug("not dumping process {}: {}", member, e.getMessage());
+                continue;
+            }
+            if (json) {
+                all.addAll(stacks);
+            } else {
+                if (dumped > 0) {
+                    out.println();
+                }
+                DumpPrinter.printText(out, process, member == pid ? null : parentLine(tree.parent(member)), stacks);
+            }
+            dumped++;
+        }
+        if (dumped == 0) {
+            throw tree.noPython(members.size() - 1);
+        }
+        if (json) {
+            DumpPrinter.printJson(out, all);
+        }
+    }
+
+    /** py-spy's {@code PID: cmdline} of a child's parent. */
+    private static String parentLine(int parent) {
+        try {
+            return parent + ": " + ProcFs.commandLine(parent);
+        } catch (PyspyException e) {
+            return Integer.toString(parent);
+        }
     }
 }

@@ -18,9 +18,13 @@ final class DumpPrinter {
     private DumpPrinter() {
     }
 
-    static void printText(PrintStream out, PythonProcess process, List<ThreadStack> stacks) {
+    /** {@code parent} ({@code PID: cmdline}) is printed for a child process of a {@code dump -s}; null otherwise. */
+    static void printText(PrintStream out, PythonProcess process, String parent, List<ThreadStack> stacks) {
         out.println("Process " + process.pid() + ": " + String.join(" ", process.cmdline()));
         out.println("Python v" + process.version() + " (" + process.executable() + ")");
+        if (parent != null) {
+            out.println("Parent Process " + parent);
+        }
         out.println();
         for (ThreadStack t : stacks) {
             String status = t.ownsGil() ? "active+gil" : t.active() ? "active" : "idle";

@@ -111,7 +111,7 @@ public final class RecordCommand implements Callable<Integer> {
             }
         }
         PrintStream err = System.err;
-        try (Target t = Target.open(target.pid, target.command, err)) {
+        try (Target t = Target.open(target.pid, target.command, sampling.subprocesses, err)) {
             Path out = toStdout ? null : output != null ? output : defaultOutput(t, format);
             if (out != null) {
                 AtomicFileOutput.ensureWritable(out);
@@ -119,8 +119,8 @@ public final class RecordCommand implements Callable<Integer> {
             String heading = title != null ? title : Main.commandLine();
             Profile profile = new Profile(heading, 1.0 / sampling.rate, System.currentTimeMillis(), format.needsTimeline());
             StatusLine status = new StatusLine(err, options.durationNanos(), Tty.stderr());
-            Sampler sampler = new Sampler(options, List.of(t.python()), new StackRecorder(profile, options), status::behind,
-                    instrumentation.pauseListener());
+            Sampler sampler = new Sampler(options, t.rootPid(), List.of(t.python()), new StackRecorder(profile, options),
+                    status::behind, instrumentation.pauseListener());
             SamplingRun run = new SamplingRun(sampler);
             String noGil = SamplingOptions.gilDoesNotApply(sampling.gil, t.python());
             if (noGil != null) {

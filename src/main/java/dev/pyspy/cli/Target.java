@@ -4,6 +4,7 @@ import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 import dev.pyspy.process.ChildProcess;
 import dev.pyspy.python.PythonProcess;
+import dev.pyspy.sampler.ProcessTree;
 
 import java.io.PrintStream;
 import java.util.List;
@@ -12,30 +13,48 @@ import java.util.Map;
 /**
  * The process a command samples: an existing one given by pid, or a program pyspy launches
  * ({@code -- python app.py}), held at its start until sampling begins ({@link LaunchAttach}) and,
- * at the end, reaped for its exit code.
+ * at the end, reaped for its exit code. With {@code --subprocesses} the process given or launched may
+ * be any program (a shell, a supervisor): {@link #python()} is then the first Python process of
+ * its tree, waited for while the tree lives.
  */
 final class Target implements AutoCloseable {
     private static final int SIGTERM = 15;
     private static final int SIGKILL = 9;
+    /** How long a tree may go without a Python process before pyspy gives up (py-spy waits too). */
+    private static final long TREE_STARTUP_MILLIS = 10_000;
 
+    private final int rootPid;
     private final PythonProcess python;
     private final ChildProcess child;
     private LaunchAttach.Attached held;
 
-    private Target(PythonProcess python, ChildProcess child, LaunchAttach.Attached held) {
+    private Target(int rootPid, PythonProcess python, ChildProcess child, LaunchAttach.Attached held) {
+        this.rootPid = rootPid;
         this.python = python;
         this.child = child;
         this.held = held;
     }
 
-    static Target open(Integer pid, List<String> command, PrintStream err) throws PyspyException {
+    static Target open(Integer pid, List<String> command, boolean subprocesses, PrintStream err)
+            throws PyspyException {
         if (pid != null) {
-            return new Target(PythonProcess.attach(pid), null, null);
+            return new Target(pid, subprocesses ? firstPythonInTree(pid, null) : PythonProcess.attach(pid), null, null);
+        }
+        if (subprocesses) {
+            // the launched program may be a launcher whose Python children come later: it runs
+            // unheld, and sampling starts with the first Python process of its tree
+            ChildProcess child = ChildProcess.start(command, Map.of(), ChildProcess.RunAs.fromSudo().orElse(null));
+            try {
+                return new Target(child.pid(), firstPythonInTree(child.pid(), child), child, null);
+            } catch (PyspyException | RuntimeException e) {
+                child.close(); // the program runs on: it is not pyspy's to end
+                throw e;
+            }
         }
         ChildProcess child = ChildProcess.startHeld(command, Map.of(), ChildProcess.RunAs.fromSudo().orElse(null));
         try {
             LaunchAttach.Attached held = LaunchAttach.attach(child, err);
-            return new Target(held.python(), child, held);
+            return new Target(child.pid(), held.python(), child, held);
         } catch (LaunchAttach.GaveUp e) {
             child.close(); // the program runs on: it is not pyspy's to end
             throw e;
@@ -45,6 +64,37 @@ final class Target implements AutoCloseable {
             }
             child.close();
             throw e;
+        }
+    }
+
+    /**
+     * Waits while the tree's root lives for a Python process to appear in it; a launched root
+     * ({@code child}) that exits first is reported with its exit code.
+     */
+    private static PythonProcess firstPythonInTree(int pid, ChildProcess child) throws PyspyException {
+        ProcessTree tree = new ProcessTree(pid);
+        long deadline = System.currentTimeMillis() + TREE_STARTUP_MILLIS;
+        while (true) {
+            try {
+                return tree.attachFirstPython();
+            } catch (PyspyException e) {
+                if (child != null && !child.isAlive()) {
+                    throw new PyspyException(ExitCode.ERROR, "'" + String.join(" ", child.command())
+                            + "' exited (code " + child.exitCode().orElse(-1) + ") before pyspy could attach to it");
+                }
+                // while a process execs, its memory can be empty or not yet Python
+                boolean retry = e.exitCode() == ExitCode.NOT_PYTHON || e.exitCode() == ExitCode.NO_SUCH_PROCESS
+                        || (child != null && e.exitCode() == ExitCode.ERROR);
+                if (!retry || PythonProcess.isGone(pid) || System.currentTimeMillis() > deadline) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new PyspyException(ExitCode.ERROR, "interrupted while waiting for the program's interpreter");
+            }
         }
     }
 
@@ -63,6 +113,11 @@ final class Target implements AutoCloseable {
         return python;
     }
 
+    /** The process given with -p or launched: with --subprocesses, the root of the sampled tree. */
+    int rootPid() {
+        return rootPid;
+    }
+
     boolean launched() {
         return child != null;
     }
@@ -70,7 +125,7 @@ final class Target implements AutoCloseable {
     /** Short name for default output files: the program's name, or the pid. */
     String shortName(List<String> command) {
         if (child == null) {
-            return Integer.toString(python.pid());
+            return Integer.toString(rootPid);
         }
         String first = command.get(0);
         return first.substring(first.lastIndexOf('/') + 1);

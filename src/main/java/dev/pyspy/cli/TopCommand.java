@@ -58,7 +58,7 @@ public final class TopCommand implements Callable<Integer> {
         validate();
         RecordOptions options = sampling.options().fullFilenames(fullFilenames).build();
         PrintStream err = System.err;
-        try (Target t = Target.open(target.pid, target.command, err)) {
+        try (Target t = Target.open(target.pid, target.command, sampling.subprocesses, err)) {
             TerminalView screen = Tty.stdout() ? openTerminal() : null;
             try {
                 return show(t, options, screen, err);
@@ -72,7 +72,7 @@ public final class TopCommand implements Callable<Integer> {
 
     private int show(Target t, RecordOptions options, TerminalView screen, PrintStream err) throws PyspyException {
         TopAggregator aggregator = new TopAggregator(fullFilenames);
-        Sampler sampler = new Sampler(options, List.of(t.python()), aggregator, lag -> { }, instrumentation.pauseListener());
+        Sampler sampler = new Sampler(options, t.rootPid(), List.of(t.python()), aggregator, lag -> { }, instrumentation.pauseListener());
         TargetInfo info = new TargetInfo(t.python().pid(), String.join(" ", t.python().cmdline()),
                 t.python().version().toString(), sampling.rate, sampling.subprocesses,
                 SamplingOptions.gilDoesNotApply(sampling.gil, t.python()));

@@ -25,6 +25,7 @@ public final class PythonProcess {
     private final PythonBinary binary;
     private final PythonVersion version;
     private final Layout layout;
+    private final InterpreterLocator.Found found;
     private final long interpreter;
     private final PyObjects objects;
     private final CodeCache codes;
@@ -43,6 +44,7 @@ public final class PythonProcess {
         this.version = version;
         this.layout = layout;
         this.interpreter = found.interpreter();
+        this.found = found;
         this.executable = executable;
         this.cmdline = cmdline;
         this.objects = new PyObjects(memory, layout, version);
@@ -101,6 +103,21 @@ public final class PythonProcess {
         log.debug("pid {}: Python {} in {} (bias 0x{}), layout: {}", pid, version, binary.pathInTarget(),
                 Long.toHexString(binary.loadBias()), layout);
         return new Image(pid, maps, exe, binary, memory, version, layout, runtimeSymbol);
+    }
+
+    /**
+     * Process {@code childPid} as a fork of this one that did not exec (multiprocessing's fork
+     * workers, {@code os.fork()}): its interpreter sits where this one's does, so attaching skips
+     * reading the binary, which a short-lived child may not outlive. Null when the child's maps show
+     * another program, or this one elsewhere (it exec'd).
+     */
+    public PythonProcess forkedChild(int childPid) throws PyspyException {
+        List<MemoryMapping> maps = ProcMaps.read(childPid);
+        if (!ProcMaps.ofFile(maps, binary.pathInTarget()).equals(binary.mappings())) {
+            return null;
+        }
+        return new PythonProcess(childPid, RemoteMemory.open(childPid), binary, version, layout, found, executable,
+                ProcFs.cmdline(childPid));
     }
 
     /** A process's interpreter as its file describes it (see {@link #inspect}). */

@@ -2,47 +2,62 @@ package dev.pyspy.sampler;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
+import dev.pyspy.process.ProcFs;
 import dev.pyspy.python.PythonProcess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
- * For {@code --subprocesses}: finds descendants of the root process (multiprocessing workers,
- * subprocesses) as they appear and attaches to the Python ones, off the sampler thread so that
- * parsing their binaries never delays a sample.
+ * For {@code --subprocesses}: finds the processes of the tree (multiprocessing workers,
+ * subprocesses, children of a shell or a supervisor) as they appear and attaches to the Python
+ * ones, off the sampler thread so that parsing their binaries never delays a sample. A process that
+ * is not Python is looked at again when it execs another program.
  */
 final class ProcessWatcher implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ProcessWatcher.class);
-    private static final long SCAN_INTERVAL_MILLIS = 200;
-    /** A freshly started process may not have initialised its interpreter yet. */
-    private static final int ATTACH_ATTEMPTS = 25;
+    /** A new child is found within one sampling interval, but the tree is not rescanned more often than this. */
+    private static final long MIN_SCAN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /**
+     * How long a freshly started (or exec'd) interpreter may take to initialise before the process
+     * is taken for one that is not Python, until it execs again.
+     */
+    private static final long STARTUP_NANOS = TimeUnit.SECONDS.toNanos(2);
 
-    private final int rootPid;
+    private final ProcessTree tree;
+    private final long scanNanos;
     private final Queue<PythonProcess> found = new ConcurrentLinkedQueue<>();
-    private final Set<Integer> known = new HashSet<>();
-    private final Map<Integer, Integer> attempts = new HashMap<>();
+    /** The processes attached so far, by pid. */
+    private final Map<Integer, PythonProcess> attached = new HashMap<>();
+    /** Processes not (yet) Python: the program they ran when first tried, and since when. */
+    private final Map<Integer, Candidate> candidates = new HashMap<>();
+    /** Processes the sampler dropped (they exec'd): to be looked at afresh. */
+    private final Queue<Integer> forgotten = new ConcurrentLinkedQueue<>();
     private volatile boolean stopped;
 
-    ProcessWatcher(int rootPid, List<Integer> alreadyAttached) {
-        this.rootPid = rootPid;
-        known.addAll(alreadyAttached);
+    private record Candidate(String exe, long since) {
+    }
+
+    ProcessWatcher(ProcessTree tree, List<PythonProcess> alreadyAttached, long intervalNanos) {
+        this.tree = tree;
+        this.scanNanos = Math.max(MIN_SCAN_NANOS, intervalNanos / 2);
+        alreadyAttached.forEach(p -> attached.put(p.pid(), p));
     }
 
     Queue<PythonProcess> found() {
         return found;
+    }
+
+    /** Called from the sampler thread. */
+    void forget(int pid) {
+        forgotten.add(pid);
     }
 
     void stop() {
@@ -52,59 +67,59 @@ final class ProcessWatcher implements Runnable {
     @Override
     public void run() {
         while (!stopped) {
-            for (int pid : descendants(rootPid)) {
-                if (known.contains(pid)) {
-                    continue;
-                }
-                try {
-                    found.add(PythonProcess.attach(pid));
-                    known.add(pid);
-                } catch (PyspyException e) {
-                    int n = attempts.merge(pid, 1, Integer::sum);
-                    if (n >= ATTACH_ATTEMPTS || e.exitCode() == ExitCode.UNSUPPORTED_VERSION
-                            || e.exitCode() == ExitCode.NO_SUCH_PROCESS) {
-                        log.debug("not following process {}: {}", pid, e.getMessage());
-                        known.add(pid);
-                    }
+            for (Integer pid; (pid = forgotten.poll()) != null; ) {
+                attached.remove(pid);
+                candidates.remove(pid);
+            }
+            List<Integer> members = tree.members();
+            for (int pid : members) {
+                if (!attached.containsKey(pid)) {
+                    tryAttach(pid);
                 }
             }
+            attached.keySet().retainAll(members);
+            candidates.keySet().retainAll(members);
             try {
-                Thread.sleep(SCAN_INTERVAL_MILLIS);
+                TimeUnit.NANOSECONDS.sleep(scanNanos);
             } catch (InterruptedException e) {
                 return;
             }
         }
     }
 
-    /** All living descendants of {@code root}, from the parent ids in /proc/PID/stat. */
-    static Set<Integer> descendants(int root) {
-        Map<Integer, List<Integer>> children = new HashMap<>();
-        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
-            for (Path p : procs) {
-                try {
-                    String stat = Files.readString(p.resolve("stat"));
-                    String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 3);
-                    if (after[0].equals("Z")) {
-                        continue;
-                    }
-                    int pid = Integer.parseInt(p.getFileName().toString());
-                    children.computeIfAbsent(Integer.parseInt(after[1]), k -> new java.util.ArrayList<>()).add(pid);
-                } catch (IOException | RuntimeException e) {
-                    // the process exited while we looked
-                }
-            }
-        } catch (IOException e) {
-            return Set.of();
+    /** A fork of an attached process is attached from its parent, cheaply: children of a fork storm live briefly. */
+    private PythonProcess attach(int pid) throws PyspyException {
+        PythonProcess parent = attached.get(tree.parent(pid));
+        PythonProcess child = parent != null ? parent.forkedChild(pid) : null;
+        return child != null ? child : PythonProcess.attach(pid);
+    }
+
+    private void tryAttach(int pid) {
+        String exe;
+        try {
+            exe = ProcFs.exePath(pid);
+        } catch (PyspyException e) {
+            return; // exited, or a kernel thread
         }
-        Set<Integer> out = new HashSet<>();
-        Queue<Integer> todo = new ArrayDeque<>(List.of(root));
-        while (!todo.isEmpty()) {
-            for (int child : children.getOrDefault(todo.remove(), List.of())) {
-                if (out.add(child)) {
-                    todo.add(child);
-                }
+        long now = System.nanoTime();
+        Candidate c = candidates.get(pid);
+        if (c == null || !Objects.equals(c.exe(), exe)) {
+            c = new Candidate(exe, now);
+            candidates.put(pid, c);
+        } else if (now - c.since() > STARTUP_NANOS) {
+            return; // not Python: waits for an exec
+        }
+        try {
+            PythonProcess p = attach(pid);
+            found.add(p);
+            attached.put(pid, p);
+            candidates.remove(pid);
+        } catch (PyspyException e) {
+            if (e.exitCode() == ExitCode.UNSUPPORTED_VERSION || e.exitCode() == ExitCode.NO_SUCH_PROCESS
+                    || e.exitCode() == ExitCode.PERMISSION_DENIED) {
+                log.debug("not following process {}: {}", pid, e.getMessage());
+                candidates.put(pid, new Candidate(exe, now - STARTUP_NANOS - 1));
             }
         }
-        return out;
     }
 }

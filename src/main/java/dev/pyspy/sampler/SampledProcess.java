@@ -33,6 +33,7 @@ public final class SampledProcess implements AutoCloseable {
     private SampledThread[] slots = new SampledThread[16];
     private long threadSetSignature = -1;
     private long lastRefresh;
+    private int failedInARow;
 
     SampledProcess(int index, PythonProcess python, ThreadPauser pauser) {
         this.index = index;
@@ -91,10 +92,12 @@ public final class SampledProcess implements AutoCloseable {
         }
         try {
             pauseListener.paused(stats.samples);
+            failedInARow++;
             python.walker().walk(snapshot);
             while (pauser != null && !pauser.confirmParked()) {
                 python.walker().walk(snapshot); // a thread left running woke during the walk: it is stopped now
             }
+            failedInARow = 0;
         } finally {
             if (pauser != null) {
                 pauser.resume();
@@ -187,6 +190,11 @@ public final class SampledProcess implements AutoCloseable {
         }
         pauser.pollEvents();
         return pauser.holdsRunningThreads();
+    }
+
+    /** Samples in a row whose walk failed, the one that just failed included. */
+    int failedInARow() {
+        return failedInARow;
     }
 
     public int threadCount() {

@@ -26,6 +26,11 @@ public final class Sampler {
     private static final long POLL_NANOS = 2_000_000;
     /** Waits shorter than this are spun, not slept: even a precise sleep (LibC.preciseSleeps) wakes ~10 us late. */
     private static final long SPIN_NANOS = 30_000;
+    /**
+     * Under {@code -s}, a process whose reads fail this many samples in a row while it lives is
+     * dropped and attached again if it still runs Python: it exec'd (a fork attached before its exec).
+     */
+    private static final int REATTACH_AFTER_FAILURES = 3;
 
     /** Why sampling ended. */
     public enum End { STOPPED, DURATION, TARGET_EXITED }
@@ -35,6 +40,7 @@ public final class Sampler {
     private final SamplerStats stats = new SamplerStats();
     private final List<SampledProcess> processes = new ArrayList<>();
     private final List<PythonProcess> initial;
+    private final ProcessTree tree;
     private final ProcessWatcher watcher;
     private final LagListener lagListener;
     private final PauseListener pauseListener;
@@ -59,15 +65,21 @@ public final class Sampler {
         void paused(long samplesTaken);
     }
 
-    public Sampler(RecordOptions options, List<PythonProcess> targets, SampleConsumer consumer,
+    /**
+     * Samples {@code targets}; with {@code options.subprocesses()}, also every Python process that is
+     * or comes to be in the tree of {@code rootPid}, which need not be Python itself (a shell, a
+     * supervisor).
+     */
+    public Sampler(RecordOptions options, int rootPid, List<PythonProcess> targets, SampleConsumer consumer,
                    LagListener lagListener, PauseListener pauseListener) {
         this.options = options;
         this.consumer = consumer;
         this.initial = List.copyOf(targets);
         this.lagListener = lagListener;
         this.pauseListener = pauseListener;
-        this.watcher = options.subprocesses()
-                ? new ProcessWatcher(targets.get(0).pid(), targets.stream().map(PythonProcess::pid).toList()) : null;
+        this.tree = options.subprocesses() ? new ProcessTree(rootPid) : null;
+        this.watcher = tree != null ? new ProcessWatcher(tree, targets,
+                options.intervalNanos()) : null;
     }
 
     public SamplerStats stats() {
@@ -91,7 +103,11 @@ public final class Sampler {
         Thread watcherThread = null;
         try {
             for (PythonProcess p : initial) {
-                add(p);
+                if (tree == null) {
+                    add(p);
+                } else {
+                    addFromTree(p); // it may have exited already: the rest of the tree is still sampled
+                }
             }
             if (watcher != null) {
                 watcherThread = new Thread(watcher, "pyspy-process-watcher");
@@ -100,7 +116,7 @@ public final class Sampler {
             }
             return loop();
         } finally {
-            if (watcher != null) {
+            if (watcherThread != null) {
                 watcher.stop();
                 watcherThread.interrupt();
             }
@@ -132,12 +148,15 @@ public final class Sampler {
                 return End.STOPPED;
             }
             long now = System.nanoTime();
-            if (options.durationNanos() > 0 && now - start >= options.durationNanos()) {
+            if (pastDuration(start)) {
                 return End.DURATION;
             }
             addNewProcesses();
             int threads = 0;
             for (int i = 0; i < processes.size(); i++) {
+                if (i > 0 && pastDuration(start)) {
+                    return End.DURATION; // a tick over many slow-to-stop processes must not stretch -d
+                }
                 SampledProcess p = processes.get(i);
                 long readsBefore = p.python().memory().readCalls();
                 try {
@@ -145,10 +164,14 @@ public final class Sampler {
                     stats.reads += p.python().memory().readCalls() - readsBefore;
                     threads += p.threadCount();
                 } catch (MemoryReadException e) {
-                    if (p.gone()) {
-                        log.debug("process {} exited", p.pid());
+                    if (p.gone() || (watcher != null && p.failedInARow() >= REATTACH_AFTER_FAILURES)) {
+                        // exited, or (under -s) most likely exec'd: the watcher looks at it afresh
+                        log.debug("process {} exited or exec'd", p.pid());
                         p.close();
                         processes.remove(i--);
+                        if (watcher != null) {
+                            watcher.forget(p.pid());
+                        }
                     } else {
                         stats.errors++;
                         stats.lastError = e.getMessage();
@@ -158,7 +181,7 @@ public final class Sampler {
             stats.samples++;
             stats.threads = threads;
             stats.processes = processes.size();
-            if (processes.isEmpty() && (watcher == null || ProcessWatcher.descendants(initial.get(0).pid()).isEmpty())) {
+            if (processes.isEmpty() && (tree == null || !tree.alive())) {
                 return End.TARGET_EXITED;
             }
             long next = schedule.next(System.nanoTime());
@@ -180,16 +203,24 @@ public final class Sampler {
         }
     }
 
+    private boolean pastDuration(long start) {
+        return options.durationNanos() > 0 && System.nanoTime() - start >= options.durationNanos();
+    }
+
     private void addNewProcesses() {
         if (watcher == null) {
             return;
         }
         for (PythonProcess p; (p = watcher.found().poll()) != null; ) {
-            try {
-                add(p);
-            } catch (PyspyException e) {
-                log.debug("cannot sample process {}: {}", p.pid(), e.getMessage());
-            }
+            addFromTree(p);
+        }
+    }
+
+    private void addFromTree(PythonProcess p) {
+        try {
+            add(p);
+        } catch (PyspyException e) {
+            log.debug("cannot sample process {}: {}", p.pid(), e.getMessage());
         }
     }
 

@@ -1,0 +1,123 @@
+package dev.pyspy.sampler;
+
+import dev.pyspy.ExitCode;
+import dev.pyspy.PyspyException;
+import dev.pyspy.python.PythonProcess;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A process and its descendants, Python or not, found from the parent ids in {@code /proc/PID/stat}
+ * ({@code /proc/PID/task/TID/children} needs CONFIG_PROC_CHILDREN, which common kernels lack). A
+ * process's parent is read once, when its pid first appears: a rescan lists {@code /proc} and reads
+ * the stat of new pids only, so that scanning every few milliseconds stays cheap under a fork storm.
+ * Safe to use from several threads.
+ */
+public final class ProcessTree {
+    private static final Path PROC = Path.of("/proc");
+
+    private final int root;
+    /** Parent of every process seen in the last scan. */
+    private Map<Integer, Integer> parents = new HashMap<>();
+
+    public ProcessTree(int root) {
+        this.root = root;
+    }
+
+    public int root() {
+        return root;
+    }
+
+    /** The root, then its descendants, each after its parent (depth first, siblings in pid order). */
+    public synchronized List<Integer> members() {
+        Map<Integer, Integer> now = new HashMap<>();
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(PROC, "[0-9]*")) {
+            for (Path p : procs) {
+                int pid = Integer.parseInt(p.getFileName().toString());
+                Integer parent = parents.get(pid);
+                if (parent == null) {
+                    parent = readParent(pid);
+                }
+                if (parent != null) {
+                    now.put(pid, parent);
+                }
+            }
+        } catch (IOException e) {
+            return List.of(root);
+        }
+        parents = now;
+        Map<Integer, List<Integer>> children = new HashMap<>();
+        now.forEach((pid, parent) -> children.computeIfAbsent(parent, k -> new ArrayList<>()).add(pid));
+        children.values().forEach(kids -> kids.sort(null));
+        List<Integer> out = new ArrayList<>();
+        addSubtree(root, children, out, new HashSet<>());
+        return out;
+    }
+
+    private static void addSubtree(int pid, Map<Integer, List<Integer>> children, List<Integer> out, Set<Integer> seen) {
+        if (!seen.add(pid)) {
+            return;
+        }
+        out.add(pid);
+        for (int child : children.getOrDefault(pid, List.of())) {
+            addSubtree(child, children, out, seen);
+        }
+    }
+
+    /** The parent of {@code pid} as of the last scan, 0 when unknown. */
+    public synchronized int parent(int pid) {
+        return parents.getOrDefault(pid, 0);
+    }
+
+    /** True while the root or any descendant runs (zombies do not count). */
+    public boolean alive() {
+        for (int pid : members()) {
+            if (!PythonProcess.isGone(pid)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The first Python process of the tree, in {@link #members()} order; non-Python ones are skipped. */
+    public PythonProcess attachFirstPython() throws PyspyException {
+        List<Integer> members = members();
+        for (int pid : members) {
+            try {
+                return PythonProcess.attach(pid);
+            } catch (PyspyException e) {
+                if (pid == root && e.exitCode() == ExitCode.NO_SUCH_PROCESS) {
+                    throw e;
+                }
+            }
+        }
+        throw noPython(members.size() - 1);
+    }
+
+    /** The error when neither the root nor any of its {@code descendants} runs Python. */
+    public PyspyException noPython(int descendants) {
+        return new PyspyException(ExitCode.NOT_PYTHON, "no Python interpreter found in process " + root
+                + " or its " + descendants + " descendant" + (descendants == 1 ? "" : "s"));
+    }
+
+    private static Integer readParent(int pid) {
+        try {
+            String stat = new String(Files.readAllBytes(PROC.resolve(Integer.toString(pid)).resolve("stat")),
+                    StandardCharsets.ISO_8859_1);
+            String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 3);
+            return Integer.parseInt(after[1]);
+        } catch (IOException | RuntimeException e) {
+            return null; // it exited while we looked
+        }
+    }
+}
