@@ -132,9 +132,9 @@ public final class RecordCommand implements Callable<Integer> {
                 profile.setDurationNanos(sampler.stats().elapsedNanos());
                 write(out, profile);
                 err.println("pyspy> " + endReason(run));
-                err.printf(Locale.ROOT, "pyspy> Wrote %s data to '%s'. Samples: %d Errors: %d Rate: %.1f/s%n",
-                        format.formatName(), out, sampler.stats().samples(), sampler.stats().errors(),
-                        sampler.stats().achievedRate());
+                err.printf(Locale.ROOT, "pyspy> Wrote %s data to '%s'. Samples: %d Errors: %d Passes: %d (%.1f/s)%n",
+                        format.formatName(), out, sampler.stats().keptThreadSamples(), sampler.stats().errors(),
+                        sampler.stats().samples(), sampler.stats().achievedRate());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 run.stop();
