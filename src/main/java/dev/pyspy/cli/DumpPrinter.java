@@ -26,7 +26,10 @@ final class DumpPrinter {
             out.println("Parent Process " + parent);
         }
         out.println();
-        for (ThreadStack t : stacks) {
+        // as py-spy: the interpreter lists its newest thread first, the text shows the main thread first
+        List<ThreadStack> oldestFirst = new java.util.ArrayList<>(stacks);
+        java.util.Collections.reverse(oldestFirst);
+        for (ThreadStack t : oldestFirst) {
             String status = t.ownsGil() ? "active+gil" : t.active() ? "active" : "idle";
             String id = t.osThreadId() != 0 ? Long.toString(t.osThreadId()) : String.format("0x%X", t.threadId());
             out.println("Thread " + id + " (" + status + ")" + (t.threadName() == null ? "" : ": \"" + t.threadName() + "\""));
@@ -107,6 +110,7 @@ final class DumpPrinter {
             g.writeEndArray();
         }
         g.writeBooleanField("is_entry", f.isEntry());
+        g.writeBooleanField("is_shim_entry", f.isShimEntry());
         g.writeEndObject();
     }
 }

@@ -63,6 +63,10 @@ public final class RecordCommand implements Callable<Integer> {
     @Option(names = {"--full-filenames"}, description = "Show full paths instead of paths from the top-level package.")
     boolean fullFilenames;
 
+    @Option(names = {"--plain-names"},
+            description = "Label functions by their plain name (run), as py-spy does, not the qualified name of 3.11+ (Thread.run).")
+    boolean plainNames;
+
     @Option(names = {"--flame"}, description = "Flame graph with the root at the bottom (default: icicle, root on top).")
     boolean flame;
 
@@ -97,6 +101,7 @@ public final class RecordCommand implements Callable<Integer> {
                 .byFunction(function)
                 .lineNumbers(!noLineNumbers)
                 .fullFilenames(fullFilenames)
+                .plainNames(plainNames)
                 .build();
         // before anything is attached or launched: the output (or the current directory, where the
         // default name goes) must be writable
@@ -142,9 +147,10 @@ public final class RecordCommand implements Callable<Integer> {
                 profile.setDurationNanos(sampler.stats().elapsedNanos());
                 write(out, format, profile);
                 err.println("pyspy> " + endReason(run));
-                err.printf(Locale.ROOT, "pyspy> Wrote %s data to %s. Samples: %d Errors: %d Rate: %.1f/s%n",
+                err.printf(Locale.ROOT, "pyspy> Wrote %s data to %s. Samples: %d Errors: %d Passes: %d (%.1f/s)%n",
                         format.formatName(), out == null ? "standard output" : "'" + out + "'",
-                        sampler.stats().samples(), sampler.stats().errors(), sampler.stats().achievedRate());
+                        sampler.stats().keptThreadSamples(), sampler.stats().errors(),
+                        sampler.stats().samples(), sampler.stats().achievedRate());
                 if (out != null) {
                     err.println(OutputFileChoice.hint(format, out));
                 }

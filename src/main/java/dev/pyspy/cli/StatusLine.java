@@ -27,8 +27,8 @@ final class StatusLine {
         }
         double elapsed = stats.elapsedNanos() / 1e9;
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
-                "\rpyspy> %.1fs  %d samples  %d errors  %.1f/s", elapsed, stats.samples(), stats.errors(),
-                stats.achievedRate()));
+                "\rpyspy> %.1fs  %d samples  %d errors  %d passes (%.1f/s)", elapsed, stats.keptThreadSamples(),
+                stats.errors(), stats.samples(), stats.achievedRate()));
         if (durationNanos > 0) {
             double done = Math.min(1, stats.elapsedNanos() / (double) durationNanos);
             int filled = (int) Math.round(done * BAR_WIDTH);

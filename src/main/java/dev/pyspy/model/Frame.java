@@ -12,11 +12,13 @@ import java.util.List;
  * @param line          1-based line number, 0 when unknown or dropped
  * @param locals        arguments and locals, empty unless requested
  * @param isEntry       true for the first Python frame of a C-to-Python call (3.11+), always true before
+ * @param isShimEntry   py-spy's flag: the frame was entered through a shim frame (3.12+); always set
+ *                      on the outermost frame
  */
 public record Frame(String name, String filename, String shortFilename, String module, int line,
-                    List<LocalVariable> locals, boolean isEntry) {
+                    List<LocalVariable> locals, boolean isEntry, boolean isShimEntry) {
 
     public Frame withLocals(List<LocalVariable> newLocals) {
-        return new Frame(name, filename, shortFilename, module, line, newLocals, isEntry);
+        return new Frame(name, filename, shortFilename, module, line, newLocals, isEntry, isShimEntry);
     }
 }

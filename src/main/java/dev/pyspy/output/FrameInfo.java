@@ -34,6 +34,14 @@ public record FrameInfo(String name, String filename, int line, int firstLine, S
         return new FrameInfo(label, null, 0, 0);
     }
 
+    /**
+     * The function's own name, as py-spy labels it: the last part of a qualified name
+     * ({@code Thread.run} → {@code run}, {@code f.<locals>.<listcomp>} → {@code <listcomp>}).
+     */
+    public static String plainName(String qualified) {
+        return qualified.substring(qualified.lastIndexOf('.') + 1);
+    }
+
     public boolean isSynthetic() {
         return filename == null;
     }

@@ -12,7 +12,9 @@ import java.util.List;
  * frames shared between them.
  *
  * <p>Layout, as speedscope's file-format spec describes it: {@code $schema}, {@code shared.frames}
- * (name, optional file (the full path, which speedscope shows beside the name) and line), {@code profiles[]} each with {@code type: "sampled"}, {@code name},
+ * (name; file (the full path, which speedscope shows beside the name), but not for a synthetic root frame; line and col, null where unknown, as py-spy writes them), {@code profiles[]} each with
+ * {@code type: "sampled"}, {@code name} (py-spy's {@code Thread TID "name"}, prefixed with
+ * {@code Process PID} when the profile holds several processes),
  * {@code unit}, {@code startValue}, {@code endValue}, {@code samples} (frame indices, root first) and
  * {@code weights} (one per sample); then {@code name}, {@code activeProfileIndex} (the {@link PrimaryThread},
  * which speedscope opens on) and {@code exporter}.
@@ -54,21 +56,25 @@ public final class SpeedscopeWriter implements ProfileWriter {
             g.writeStringField("name", f.name() == null ? "" : f.name());
             if (f.filename() != null) {
                 g.writeStringField("file", f.path());
-                if (f.line() > 0) {
-                    g.writeNumberField("line", f.line());
-                }
             }
+            if (f.line() > 0) {
+                g.writeNumberField("line", f.line());
+            } else {
+                g.writeNullField("line");
+            }
+            g.writeNullField("col");
             g.writeEndObject();
         }
         g.writeEndArray();
         g.writeEndObject();
 
+        boolean severalProcesses = threads.stream().mapToInt(ThreadInfo::pid).distinct().count() > 1;
         g.writeArrayFieldStart("profiles");
         for (int t = 0; t < threads.size(); t++) {
             int[] samples = byThread[t];
             g.writeStartObject();
             g.writeStringField("type", "sampled");
-            g.writeStringField("name", threads.get(t).label());
+            g.writeStringField("name", profileName(threads.get(t), severalProcesses));
             g.writeStringField("unit", "seconds");
             g.writeNumberField("startValue", 0.0);
             g.writeNumberField("endValue", samples.length * weight);
@@ -92,6 +98,12 @@ public final class SpeedscopeWriter implements ProfileWriter {
         g.writeStringField("exporter", exporter);
         g.writeEndObject();
         g.flush();
+    }
+
+    /** py-spy's profile name, so that tools reading its speedscope files read ours. */
+    static String profileName(ThreadInfo thread, boolean withProcess) {
+        String name = "Thread " + thread.osThreadId() + " \"" + (thread.name() == null ? "" : thread.name()) + "\"";
+        return withProcess ? "Process " + thread.pid() + " " + name : name;
     }
 
     /** Sample indices grouped by thread index, each group in recording order. */

@@ -101,7 +101,8 @@ public final class StackRecorder implements SampleConsumer {
         int id = frameIds.get(key, -1);
         if (id < 0) {
             String file = options.fullFilenames() ? code.filename() : code.shortFilename();
-            id = profile.frameId(new FrameInfo(code.name(), file, shownLine, code.firstLine(), code.filename()));
+            String name = options.plainNames() ? FrameInfo.plainName(code.name()) : code.name();
+            id = profile.frameId(new FrameInfo(name, file, shownLine, code.firstLine(), code.filename()));
             frameIds.put(key, id);
         }
         return id;

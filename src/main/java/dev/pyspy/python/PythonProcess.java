@@ -48,7 +48,8 @@ public final class PythonProcess {
         this.executable = executable;
         this.cmdline = cmdline;
         this.objects = new PyObjects(memory, layout, version);
-        this.codes = new CodeCache(memory, layout, objects, new ShortFilenames(ProcFs.rootPath(pid, "/")),
+        this.codes = new CodeCache(memory, layout, objects, new ShortFilenames(ProcFs.rootPath(pid, "/"),
+                ProcFs.procPath(pid, "cwd")),
                 binary.symbolAddress("PyCode_Type"));
         this.gil = GilReader.create(memory, layout, version, binary, found.runtime(), interpreter);
         this.walker = new StackWalker(memory, layout, interpreter, codes, gil);

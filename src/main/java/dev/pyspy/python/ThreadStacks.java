@@ -30,6 +30,7 @@ public final class ThreadStacks {
         int n = snapshot.threadCount();
         long[] tids = nativeIds(process, snapshot, kernelStates.keySet());
         FrameLocals locals = options.locals() ? newFrameLocals(process) : null;
+        boolean shims = hasShimFrames(process.layout());
         List<ThreadStack> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             ThreadSample t = snapshot.thread(i);
@@ -41,12 +42,20 @@ public final class ThreadStacks {
                 List<LocalVariable> vars = locals == null ? List.of()
                         : locals.read(t.frameAddresses[f], code.address(), options.maxReprLength());
                 String shown = options.fullFilenames() ? code.filename() : code.shortFilename();
-                frames.add(new Frame(code.name(), code.filename(), shown, null, t.lines[f], vars, t.entries[f]));
+                boolean shimEntry = f == t.depth - 1 || (shims && t.entries[f]);
+                frames.add(new Frame(code.name(), code.filename(), shown, null, t.lines[f], vars, t.entries[f],
+                        shimEntry));
             }
             out.add(new ThreadStack(process.pid(), t.threadId, tids[i], names.get(t.threadId), active,
                     t.ownsGil, frames));
         }
         return out;
+    }
+
+    /** 3.12+ push shim frames before each call from C: the walker marks the frame above one as an entry. */
+    private static boolean hasShimFrames(Layout layout) {
+        return layout.value("const.FRAME_OWNED_BY_CSTACK", -1) >= 0
+                || layout.value("const.FRAME_OWNED_BY_INTERPRETER", -1) >= 0;
     }
 
     private static FrameLocals newFrameLocals(PythonProcess process) throws MemoryReadException {

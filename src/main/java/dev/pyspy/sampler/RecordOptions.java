@@ -14,10 +14,12 @@ package dev.pyspy.sampler;
  * @param byFunction     aggregate by function (label with the function's first line)
  * @param lineNumbers    show line numbers
  * @param fullFilenames  show whole paths
+ * @param plainNames     label functions by their plain name ({@code run}), as py-spy does, instead of
+ *                       the qualified name 3.11+ records ({@code Thread.run})
  */
 public record RecordOptions(int rate, long durationNanos, boolean blocking, boolean idle, boolean gilOnly,
                             boolean threads, boolean subprocesses, boolean byFunction, boolean lineNumbers,
-                            boolean fullFilenames) {
+                            boolean fullFilenames, boolean plainNames) {
 
     public long intervalNanos() {
         return 1_000_000_000L / rate;
@@ -40,6 +42,7 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
         private boolean byFunction;
         private boolean lineNumbers = true;
         private boolean fullFilenames;
+        private boolean plainNames;
 
         private Builder(int rate) {
             this.rate = rate;
@@ -90,9 +93,14 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
             return this;
         }
 
+        public Builder plainNames(boolean on) {
+            this.plainNames = on;
+            return this;
+        }
+
         public RecordOptions build() {
             return new RecordOptions(rate, durationNanos, blocking, idle, gilOnly, threads, subprocesses, byFunction,
-                    lineNumbers, fullFilenames);
+                    lineNumbers, fullFilenames, plainNames);
         }
     }
 }

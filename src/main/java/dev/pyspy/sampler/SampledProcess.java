@@ -107,23 +107,24 @@ public final class SampledProcess implements AutoCloseable {
         int n = snapshot.threadCount();
         syncThreads(n);
         boolean gilApplies = python.gil().applies();
-        long seen = 0;
+        long kept = 0;
         long gil = 0;
         long active = 0;
         for (int i = 0; i < n; i++) {
             ThreadSample t = snapshot.thread(i);
             SampledThread thread = slots[i];
             boolean isActive = ThreadActivity.isActive(states.state(thread.osThreadId), t);
-            seen++;
-            gil += t.ownsGil ? 1 : 0;
-            active += isActive ? 1 : 0;
             // --gil keeps only the GIL holder where there is a GIL to hold (not in free-threaded builds)
             if ((!options.idle() && !isActive) || (options.gilOnly() && gilApplies && !t.ownsGil)) {
                 continue;
             }
+            // like py-spy, GIL and activity are counted over the kept samples only
+            kept++;
+            gil += t.ownsGil ? 1 : 0;
+            active += isActive ? 1 : 0;
             consumer.accept(nanos, this, thread, t);
         }
-        stats.threadSamples += seen;
+        stats.keptThreadSamples += kept;
         stats.gilSamples += gil;
         stats.activeSamples += active;
     }

@@ -3,13 +3,15 @@ package dev.pyspy.sampler;
 /** Counters the sampler thread updates and status displays read (single writer, volatile reads). */
 public final class SamplerStats {
     volatile long startNanos;
+    /** Sampling passes: one per tick, over every process and thread. */
     volatile long samples;
+    /** Thread samples kept (after the idle and --gil filters): what py-spy calls samples. */
+    volatile long keptThreadSamples;
     volatile long errors;
     volatile String lastError;
     volatile long lagNanos;
     volatile int processes;
     volatile int threads;
-    volatile long threadSamples;
     volatile long gilSamples;
     volatile long activeSamples;
     volatile boolean finished;
@@ -24,8 +26,14 @@ public final class SamplerStats {
         return start == 0 ? 0 : System.nanoTime() - start;
     }
 
+    /** Sampling passes (ticks), however many threads each found. */
     public long samples() {
         return samples;
+    }
+
+    /** Thread samples kept for the profile, as py-spy counts its samples. */
+    public long keptThreadSamples() {
+        return keptThreadSamples;
     }
 
     public long errors() {
@@ -54,14 +62,18 @@ public final class SamplerStats {
         return threads;
     }
 
-    /** Of all thread samples seen (kept or not), the fraction in which the thread held the GIL. */
-    public double gilFraction() {
-        long n = threadSamples;
+    /**
+     * Kept thread samples holding the GIL per sampling pass, as py-spy's top shows it: 1.0 is one
+     * thread's worth, so it stays meaningful however many threads there are.
+     */
+    public double gilThreadsPerPass() {
+        long n = samples;
         return n == 0 ? 0 : (double) gilSamples / n;
     }
 
-    public double activeFraction() {
-        long n = threadSamples;
+    /** Kept thread samples that were running, per sampling pass: 4 busy threads give 4.0. */
+    public double activeThreadsPerPass() {
+        long n = samples;
         return n == 0 ? 0 : (double) activeSamples / n;
     }
 
@@ -91,9 +103,9 @@ public final class SamplerStats {
     public void resetCounters() {
         startNanos = System.nanoTime();
         samples = 0;
+        keptThreadSamples = 0;
         errors = 0;
         lastError = null;
-        threadSamples = 0;
         gilSamples = 0;
         activeSamples = 0;
     }

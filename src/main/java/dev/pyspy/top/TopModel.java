@@ -46,7 +46,7 @@ public final class TopModel {
     private TopStatus status(long intervalTicks) {
         String lastError = stats.errors() > 0 ? stats.lastError() : null;
         return new TopStatus(target, stats.processes(), stats.threads(), stats.samples(), stats.elapsedNanos() / 1e9,
-                stats.achievedRate(), stats.gilFraction(), stats.activeFraction(), stats.errors(), lastError,
+                stats.achievedRate(), stats.gilThreadsPerPass(), stats.activeThreadsPerPass(), stats.errors(), lastError,
                 intervalTicks);
     }
 

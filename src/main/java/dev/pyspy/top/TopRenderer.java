@@ -96,8 +96,8 @@ public final class TopRenderer {
         lines.add(new AttributedString(first, BOLD));
         lines.add(new AttributedString(String.format(Locale.ROOT,
                 "Samples: %d  Rate: %d/s (achieved %.1f/s)  Elapsed: %.1fs  GIL: %.2f%%  Active: %.2f%%  Threads: %d",
-                s.samples(), t.rate(), s.achievedRate(), s.elapsedSeconds(), 100 * s.gilFraction(),
-                100 * s.activeFraction(), s.threads())));
+                s.samples(), t.rate(), s.achievedRate(), s.elapsedSeconds(), 100 * s.gilThreads(),
+                100 * s.activeThreads(), s.threads())));
         if (s.errors() > 0) {
             double rate = s.samples() == 0 ? 0 : 100.0 * s.errors() / s.samples();
             String last = s.lastError() == null ? "" : "  Last error: " + oneLine(s.lastError());

@@ -9,13 +9,13 @@ package dev.pyspy.top;
  * @param samples         sampling ticks since start or reset
  * @param elapsedSeconds  time since start or reset
  * @param achievedRate    ticks per second actually achieved
- * @param gilFraction     of all thread samples, the share holding the GIL
- * @param activeFraction  of all thread samples, the share running
+ * @param gilThreads      counted thread samples holding the GIL per tick (1.0 = one thread's worth, as py-spy)
+ * @param activeThreads   counted thread samples running per tick (4 busy threads: 4.0)
  * @param errors          ticks in which reading a process failed
  * @param lastError       the last such failure, or null
  * @param intervalTicks   ticks in the last refresh interval: the base of the % columns
  */
 public record TopStatus(TargetInfo target, int processes, int threads, long samples, double elapsedSeconds,
-                        double achievedRate, double gilFraction, double activeFraction, long errors,
+                        double achievedRate, double gilThreads, double activeThreads, long errors,
                         String lastError, long intervalTicks) {
 }

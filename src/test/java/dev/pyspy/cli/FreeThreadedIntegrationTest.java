@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * free-threaded interpreter present (scripts/provision-pythons builds 3.13t static and shared).
  */
 class FreeThreadedIntegrationTest {
-    private static final Pattern SAMPLES = Pattern.compile("Samples: (\\d+)");
+    private static final Pattern SAMPLES = Pattern.compile("Passes: (\\d+)");
     private static Path scripts;
 
     @BeforeAll

@@ -31,11 +31,12 @@ class SpeedscopeWriterTest {
         assertTrue(frames.isArray(), "shared.frames must be an array");
         for (JsonNode f : frames) {
             assertTrue(f.path("name").isTextual(), "frame.name must be a string: " + f);
+            // null where unknown, as py-spy writes them (speedscope reads null as absent)
             if (f.has("file")) {
-                assertTrue(f.get("file").isTextual());
+                assertTrue(f.get("file").isTextual() || f.get("file").isNull());
             }
             if (f.has("line")) {
-                assertTrue(f.get("line").isNumber());
+                assertTrue(f.get("line").isNumber() || f.get("line").isNull());
             }
         }
         JsonNode profiles = root.path("profiles");
@@ -115,8 +116,9 @@ class SpeedscopeWriterTest {
     void speedscopeHasOneSampledProfilePerThreadNamedByThread() throws IOException {
         JsonNode profiles = write(TestProfiles.heavy()).get("profiles");
         assertEquals(2, profiles.size());
-        assertEquals("thread (1001): MainThread", profiles.get(0).get("name").asText());
-        assertEquals("thread (1002): worker", profiles.get(1).get("name").asText());
+        // py-spy's names, so scripts that pick a profile by name keep working
+        assertEquals("Thread 1001 \"MainThread\"", profiles.get(0).get("name").asText());
+        assertEquals("Thread 1002 \"worker\"", profiles.get(1).get("name").asText());
         for (JsonNode p : profiles) {
             assertEquals("seconds", p.get("unit").asText());
             assertEquals(TestProfiles.SAMPLES_PER_THREAD, p.get("samples").size());
@@ -173,5 +175,16 @@ class SpeedscopeWriterTest {
         JsonNode root = write(new Profile("empty", 0.01, 0));
         assertValidSpeedscope(root);
         assertEquals(0, root.get("profiles").size());
+    }
+
+    @Test
+    void framesCarryPySpysFieldsAndProcessesPrefixTheProfileNames() throws IOException {
+        for (JsonNode f : write(TestProfiles.heavy()).path("shared").path("frames")) {
+            assertTrue(f.has("col") && f.get("col").isNull(), "py-spy writes col: null: " + f);
+            assertTrue(f.has("line"), f.toString());
+        }
+        assertEquals("Process 7 Thread 70 \"worker\"",
+                SpeedscopeWriter.profileName(new ThreadInfo(7, 70, "worker"), true));
+        assertEquals("Thread 70 \"\"", SpeedscopeWriter.profileName(new ThreadInfo(7, 70, null), false));
     }
 }

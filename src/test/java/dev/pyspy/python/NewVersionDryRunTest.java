@@ -105,7 +105,7 @@ class NewVersionDryRunTest {
             assertTrue(layout.toString().contains("3.16"), layout.toString());
 
             PyObjects objects = new PyObjects(process.memory(), layout, v);
-            CodeCache codes = new CodeCache(process.memory(), layout, objects, new ShortFilenames(root),
+            CodeCache codes = new CodeCache(process.memory(), layout, objects, new ShortFilenames(root, root),
                     process.binary().symbolAddress("PyCode_Type"));
             GilReader gil = GilReader.create(process.memory(), layout, v, process.binary(), runtime,
                     process.interpreter());

@@ -80,7 +80,7 @@ class StackWalkerFuzzTest {
         static Pipeline over(Memory memory, Layout layout, PythonVersion version, long interp, long codeType,
                              GilFactory gil) throws PyspyException {
             PyObjects objects = new PyObjects(memory, layout, version);
-            CodeCache codes = new CodeCache(memory, layout, objects, new ShortFilenames(emptyRoot), codeType);
+            CodeCache codes = new CodeCache(memory, layout, objects, new ShortFilenames(emptyRoot, emptyRoot), codeType);
             return new Pipeline(new StackWalker(memory, layout, interp, codes, gil.create(memory)),
                     new ThreadNames(memory, objects, layout, interp));
         }

@@ -18,6 +18,21 @@ class ThreadActivityTest {
         assertTrue(ThreadActivity.looksIdle(code("EpollSelector.select", "/usr/lib/python3.12/selectors.py")));
         assertTrue(ThreadActivity.looksIdle(code("Queue.get", "queue.py")));
         assertTrue(ThreadActivity.looksIdle(code("socket.accept", "socket.py")));
+        assertTrue(ThreadActivity.looksIdle(code("dispatcher.poll", "/usr/lib/python3.8/asyncore.py")));
+        assertTrue(ThreadActivity.looksIdle(code("ZMQPoller.poll", "/venv/site-packages/zmq/sugar/poll.py")));
+        assertTrue(ThreadActivity.looksIdle(code("poll", "/venv/site-packages/tornado/platform/epoll.py")));
+    }
+
+    @Test
+    void aWaitingFrameIsIdleEvenWhenTheKernelSaysTheThreadRuns() {
+        ThreadSample waiting = new ThreadSample();
+        waiting.push(code("Condition.wait", "/usr/lib/python3.12/threading.py"), 1, 0, false);
+        ThreadSample working = new ThreadSample();
+        working.push(code("compute", "app.py"), 1, 0, false);
+        assertFalse(ThreadActivity.isActive('R', waiting), "py-spy's heuristic overrides the kernel's 'R'");
+        assertFalse(ThreadActivity.isActive('S', working));
+        assertTrue(ThreadActivity.isActive('R', working));
+        assertTrue(ThreadActivity.isActive('\0', working));
     }
 
     @Test

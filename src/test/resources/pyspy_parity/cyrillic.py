@@ -1,0 +1,7 @@
+import time
+
+def кириллица(seconds):
+    time.sleep(seconds)
+
+if __name__ == "__main__":
+    кириллица(100000)
