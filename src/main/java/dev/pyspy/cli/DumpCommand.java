@@ -5,7 +5,7 @@ import dev.pyspy.PyspyException;
 import dev.pyspy.model.ThreadStack;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.python.PythonProcess;
-import dev.pyspy.python.ThreadStacks;
+import dev.pyspy.python.ThreadStackReader;
 import dev.pyspy.sampler.DumpSession;
 import dev.pyspy.sampler.ProcessTree;
 import org.slf4j.Logger;
@@ -133,7 +133,7 @@ public final class DumpCommand implements Callable<Integer> {
         if (pid <= 0) {
             throw RecordCommand.usage("invalid pid " + pid);
         }
-        ThreadStacks.Options options = new ThreadStacks.Options(locals.length > 0,
+        ThreadStackReader.Options options = new ThreadStackReader.Options(locals.length > 0,
                 locals.length > 1 ? LONG_REPR : SHORT_REPR, fullFilenames);
         // one large write instead of one per line: System.out flushes on every write it gets
         PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false, StandardCharsets.UTF_8);
@@ -157,7 +157,7 @@ public final class DumpCommand implements Callable<Integer> {
      * block per process, children naming their parent; JSON: one array of every thread, each with
      * its pid). Processes that are not Python, or exit meanwhile, are left out.
      */
-    private void dumpTree(PrintStream out, ThreadStacks.Options options) throws PyspyException {
+    private void dumpTree(PrintStream out, ThreadStackReader.Options options) throws PyspyException {
         ProcFs.requireExists(pid);
         ProcessTree tree = new ProcessTree(pid);
         List<Integer> members = tree.members();

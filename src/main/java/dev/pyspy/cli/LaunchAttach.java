@@ -10,7 +10,7 @@ import dev.pyspy.process.ProcMaps;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.PythonBinary;
 import dev.pyspy.python.PythonProcess;
-import dev.pyspy.python.StackSnapshot;
+import dev.pyspy.python.RawStacks;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -187,7 +187,7 @@ final class LaunchAttach {
     /** A first walk while the program is held, so that the first samples do not pay for loading and decoding. */
     private static void warmUp(PythonProcess python) {
         try {
-            python.walker().walk(new StackSnapshot());
+            python.walker().walk(new RawStacks());
             python.threadNames().refresh();
         } catch (MemoryReadException e) {
             // the sampler's first walk decides what a failure means

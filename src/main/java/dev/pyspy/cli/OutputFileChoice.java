@@ -4,7 +4,7 @@ import dev.pyspy.PyspyException;
 import dev.pyspy.output.OutputFormat;
 import dev.pyspy.output.Profile;
 import dev.pyspy.output.SourceFiles;
-import dev.pyspy.output.ThreadInfo;
+import dev.pyspy.output.ProfileThread;
 import dev.pyspy.process.ProcFs;
 
 import java.nio.file.Files;
@@ -59,7 +59,7 @@ final class OutputFileChoice {
     /** Sources for the heatmap of a recording: each target's own root and working directory, then ours. */
     static SourceFiles recordedSources(Profile profile) {
         Set<Integer> pids = new LinkedHashSet<>();
-        for (ThreadInfo t : profile.threads()) {
+        for (ProfileThread t : profile.threads()) {
             pids.add(t.pid());
         }
         List<Path> roots = new ArrayList<>();

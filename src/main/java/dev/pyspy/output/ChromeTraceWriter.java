@@ -32,7 +32,7 @@ public final class ChromeTraceWriter implements ProfileWriter {
 
     @Override
     public void write(Profile profile, OutputStream out) throws IOException {
-        List<ThreadInfo> threads = profile.threads();
+        List<ProfileThread> threads = profile.threads();
         int[][] byThread = SpeedscopeWriter.samplesByThread(profile);
         long intervalNanos = Math.max(1L, Math.round(profile.intervalSeconds() * 1e9));
         long gapNanos = (long) (intervalNanos * GAP_INTERVALS);
@@ -42,7 +42,7 @@ public final class ChromeTraceWriter implements ProfileWriter {
         g.writeStartArray();
 
         Set<Integer> pids = new LinkedHashSet<>();
-        for (ThreadInfo t : threads) {
+        for (ProfileThread t : threads) {
             if (pids.add(t.pid())) {
                 g.writeStartObject();
                 g.writeStringField("name", "process_name");
@@ -57,7 +57,7 @@ public final class ChromeTraceWriter implements ProfileWriter {
         }
         int[] order = threadOrder(profile);
         for (int i = 0; i < order.length; i++) {
-            ThreadInfo t = threads.get(order[i]);
+            ProfileThread t = threads.get(order[i]);
             g.writeStartObject();
             g.writeStringField("name", "thread_name");
             g.writeStringField("ph", "M");
@@ -79,7 +79,7 @@ public final class ChromeTraceWriter implements ProfileWriter {
         }
 
         for (int t : order) {
-            ThreadInfo thread = threads.get(t);
+            ProfileThread thread = threads.get(t);
             int[] open = EMPTY;
             long lastTime = 0;
             for (int s : byThread[t]) {
@@ -118,7 +118,7 @@ public final class ChromeTraceWriter implements ProfileWriter {
     }
 
     /** Ends the frames of {@code from} missing in {@code to} (leaf first), then begins the new ones of {@code to}. */
-    private static void emitTransition(JsonGenerator g, Profile profile, ThreadInfo thread,
+    private static void emitTransition(JsonGenerator g, Profile profile, ProfileThread thread,
                                        int[] from, int[] to, long timeNanos) throws IOException {
         int common = 0;
         int max = Math.min(from.length, to.length);
@@ -134,7 +134,7 @@ public final class ChromeTraceWriter implements ProfileWriter {
         }
     }
 
-    private static void event(JsonGenerator g, FrameInfo frame, String phase, ThreadInfo thread, double ts)
+    private static void event(JsonGenerator g, FrameInfo frame, String phase, ProfileThread thread, double ts)
             throws IOException {
         g.writeStartObject();
         g.writeStringField("name", frame.label());

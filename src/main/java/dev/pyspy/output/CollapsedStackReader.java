@@ -170,7 +170,7 @@ public final class CollapsedStackReader {
         return FrameInfo.synthetic(label);
     }
 
-    private static ThreadInfo threadOf(String[] labels) {
+    private static ProfileThread threadOf(String[] labels) {
         int pid = 0;
         int i = 0;
         if (labels.length > 0) {
@@ -188,13 +188,13 @@ public final class CollapsedStackReader {
             Matcher t = THREAD_ROOT.matcher(labels[i]);
             if (t.matches()) {
                 try {
-                    return new ThreadInfo(pid, Long.parseLong(t.group(1)), t.group(2));
+                    return new ProfileThread(pid, Long.parseLong(t.group(1)), t.group(2));
                 } catch (NumberFormatException ignored) {
                     // too large for a thread id: not one of ours
                 }
             }
         }
-        return new ThreadInfo(pid, 0, "all");
+        return new ProfileThread(pid, 0, "all");
     }
 
     private static int lastWhitespace(String s) {

@@ -17,7 +17,7 @@ public record FrameInfo(String name, String filename, int line, int firstLine, S
         this(name, filename, line, firstLine, filename);
     }
 
-    // Written out: see ThreadInfo.
+    // Written out: see ProfileThread.
     @Override
     public boolean equals(Object o) {
         return o instanceof FrameInfo f && f.line == line && f.firstLine == firstLine && f.name.equals(name)

@@ -121,7 +121,7 @@ public final class GeckoWriter implements ProfileWriter {
     /** One thread's tables, built from the stacks its samples use. */
     private static void writeThread(Profile profile, int threadIndex, int[] samples, Strings strings, JsonGenerator g)
             throws IOException {
-        ThreadInfo thread = profile.threads().get(threadIndex);
+        ProfileThread thread = profile.threads().get(threadIndex);
         ThreadTables tables = new ThreadTables(profile, strings);
         int[] sampleStacks = new int[samples.length];
         for (int i = 0; i < samples.length; i++) {

@@ -130,7 +130,7 @@ public final class PprofWriter implements ProfileWriter {
         writeValueType(cos, PROFILE_SAMPLE_TYPE, cpuIdx, nanosIdx);
 
         // sample
-        List<ThreadInfo> threads = profile.threads();
+        List<ProfileThread> threads = profile.threads();
         long[] threadNameStr = new long[threads.size()];
         for (int t = 0; t < threads.size(); t++) {
             String name = threads.get(t).name();
@@ -164,7 +164,7 @@ public final class PprofWriter implements ProfileWriter {
             msg.out.writeInt64NoTag(v0);
             msg.out.writeInt64NoTag(v1);
             if (thread < threads.size()) {
-                ThreadInfo ti = threads.get(thread);
+                ProfileThread ti = threads.get(thread);
                 label.reset();
                 label.out.writeInt64(LABEL_KEY, threadIdIdx);
                 label.out.writeInt64(LABEL_NUM, ti.osThreadId());

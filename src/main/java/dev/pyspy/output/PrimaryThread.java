@@ -14,7 +14,7 @@ public final class PrimaryThread {
 
     /** The index into {@link Profile#threads()} of the thread to show first; 0 for a profile without threads. */
     public static int of(Profile profile) {
-        List<ThreadInfo> threads = profile.threads();
+        List<ProfileThread> threads = profile.threads();
         long[] samples = samplesPerThread(profile);
         int best = -1;
         for (int t = 0; t < threads.size(); t++) {

@@ -27,8 +27,8 @@ public final class Profile {
     private final List<int[]> stacks = new ArrayList<>();
     private final Map<StackKey, Integer> stackIds = new HashMap<>();
     private long[] stackCounts = new long[64];
-    private final List<ThreadInfo> threads = new ArrayList<>();
-    private final Map<ThreadInfo, Integer> threadIds = new HashMap<>();
+    private final List<ProfileThread> threads = new ArrayList<>();
+    private final Map<ProfileThread, Integer> threadIds = new HashMap<>();
 
     private long[] sampleTimes = new long[1024];
     private int[] sampleThreads = new int[1024];
@@ -78,7 +78,7 @@ public final class Profile {
         return id;
     }
 
-    public int threadIndex(ThreadInfo thread) {
+    public int threadIndex(ProfileThread thread) {
         Integer id = threadIds.get(thread);
         if (id == null) {
             id = threads.size();
@@ -183,7 +183,7 @@ public final class Profile {
         return stackCounts[stackId];
     }
 
-    public List<ThreadInfo> threads() {
+    public List<ProfileThread> threads() {
         return Collections.unmodifiableList(threads);
     }
 

@@ -39,7 +39,7 @@ public final class SpeedscopeWriter implements ProfileWriter {
 
     @Override
     public void write(Profile profile, OutputStream out) throws IOException {
-        List<ThreadInfo> threads = profile.threads();
+        List<ProfileThread> threads = profile.threads();
         // Samples of each thread, in recording order.
         int[][] byThread = samplesByThread(profile);
         double weight = profile.intervalSeconds();
@@ -68,7 +68,7 @@ public final class SpeedscopeWriter implements ProfileWriter {
         g.writeEndArray();
         g.writeEndObject();
 
-        boolean severalProcesses = threads.stream().mapToInt(ThreadInfo::pid).distinct().count() > 1;
+        boolean severalProcesses = threads.stream().mapToInt(ProfileThread::pid).distinct().count() > 1;
         g.writeArrayFieldStart("profiles");
         for (int t = 0; t < threads.size(); t++) {
             int[] samples = byThread[t];
@@ -101,7 +101,7 @@ public final class SpeedscopeWriter implements ProfileWriter {
     }
 
     /** py-spy's profile name, so that tools reading its speedscope files read ours. */
-    static String profileName(ThreadInfo thread, boolean withProcess) {
+    static String profileName(ProfileThread thread, boolean withProcess) {
         String name = "Thread " + thread.osThreadId() + " \"" + (thread.name() == null ? "" : thread.name()) + "\"";
         return withProcess ? "Process " + thread.pid() + " " + name : name;
     }

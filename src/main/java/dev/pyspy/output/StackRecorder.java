@@ -1,11 +1,11 @@
 package dev.pyspy.output;
 
 import dev.pyspy.python.CodeInfo;
-import dev.pyspy.python.ThreadSample;
+import dev.pyspy.python.RawThreadStack;
 import dev.pyspy.sampler.RecordOptions;
 import dev.pyspy.sampler.SampleConsumer;
 import dev.pyspy.sampler.SampledProcess;
-import dev.pyspy.sampler.SampledThread;
+import dev.pyspy.sampler.TrackedThread;
 import dev.pyspy.util.LongIntMap;
 
 import java.util.Arrays;
@@ -38,7 +38,7 @@ public final class StackRecorder implements SampleConsumer {
     }
 
     @Override
-    public void accept(long nanosSinceStart, SampledProcess process, SampledThread thread, ThreadSample t) {
+    public void accept(long nanosSinceStart, SampledProcess process, TrackedThread thread, RawThreadStack t) {
         if (thread.consumerIndex < 0) {
             thread.consumerIndex = addThread(process, thread);
         }
@@ -68,8 +68,8 @@ public final class StackRecorder implements SampleConsumer {
     }
 
     /** The thread's index in the profile, with room for it in the per-thread arrays. */
-    private int addThread(SampledProcess process, SampledThread thread) {
-        int index = profile.threadIndex(new ThreadInfo(process.pid(), thread.osThreadId, thread.name));
+    private int addThread(SampledProcess process, TrackedThread thread) {
+        int index = profile.threadIndex(new ProfileThread(process.pid(), thread.osThreadId, thread.name));
         if (index >= lastVersions.length) {
             int size = Math.max(index + 1, lastVersions.length * 2);
             lastVersions = Arrays.copyOf(lastVersions, size);

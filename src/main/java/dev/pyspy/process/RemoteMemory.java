@@ -16,7 +16,7 @@ import java.util.List;
  * <p><b>Thread confinement:</b> an instance reuses its native buffers across calls, so it must be
  * used by one thread at a time (create one per sampling thread).
  */
-public final class RemoteMemory implements Memory, AutoCloseable {
+public final class RemoteMemory implements ProcessMemory, AutoCloseable {
 
     private static final int IOVEC_SIZE = 16;
     private static final int INITIAL_BUFFER = 4096;

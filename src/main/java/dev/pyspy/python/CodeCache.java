@@ -1,7 +1,7 @@
 package dev.pyspy.python;
 
 import dev.pyspy.PyspyException;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
@@ -31,7 +31,7 @@ public final class CodeCache {
         long checkedPeriod;
     }
 
-    private final Memory memory;
+    private final ProcessMemory memory;
     private final PyObjects objects;
     private final ShortFilenames shortFilenames;
     private final long codeType;
@@ -51,7 +51,7 @@ public final class CodeCache {
      * @param codeType address of {@code PyCode_Type} in the target, or 0 when unknown (then the
      *                 type's name is checked once per type address)
      */
-    public CodeCache(Memory memory, Layout layout, PyObjects objects,
+    public CodeCache(ProcessMemory memory, Layout layout, PyObjects objects,
                      ShortFilenames shortFilenames, long codeType) throws PyspyException {
         this.memory = memory;
         this.objects = objects;

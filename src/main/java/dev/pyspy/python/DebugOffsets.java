@@ -2,7 +2,7 @@ package dev.pyspy.python;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
@@ -23,7 +23,7 @@ final class DebugOffsets {
     private DebugOffsets() {
     }
 
-    static boolean hasCookie(Memory memory, long runtime) {
+    static boolean hasCookie(ProcessMemory memory, long runtime) {
         if (runtime == 0) {
             return false;
         }
@@ -42,7 +42,7 @@ final class DebugOffsets {
     }
 
     /** PY_VERSION_HEX stored right after the cookie. */
-    static long versionHex(Memory memory, long runtime) throws MemoryReadException {
+    static long versionHex(ProcessMemory memory, long runtime) throws MemoryReadException {
         ByteBuffer buf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         memory.read(runtime + 8, buf, 8);
         return buf.getLong(0);
@@ -86,7 +86,7 @@ final class DebugOffsets {
     }
 
     /** Whether the target's debug offsets declare a free-threaded build. */
-    static boolean freeThreaded(Memory memory, long runtime, Layout struct) throws MemoryReadException {
+    static boolean freeThreaded(ProcessMemory memory, long runtime, Layout struct) throws MemoryReadException {
         if (!struct.has("free_threaded")) {
             return false;
         }
@@ -99,7 +99,7 @@ final class DebugOffsets {
      * Reads the target's debug offsets and returns them under the walker's logical keys, laid over
      * {@code base} (a generated table that supplies what the debug offsets do not describe, e.g. dicts).
      */
-    static Layout read(LayoutData data, Memory memory, long runtime, PythonVersion version, Layout base)
+    static Layout read(LayoutData data, ProcessMemory memory, long runtime, PythonVersion version, Layout base)
             throws PyspyException {
         Layout struct = data.debugOffsetsMap(version);
         LayoutData.DebugOffsetKeys keys = data.debugOffsetKeys();

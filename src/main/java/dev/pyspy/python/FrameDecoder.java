@@ -1,7 +1,7 @@
 package dev.pyspy.python;
 
 import dev.pyspy.PyspyException;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
@@ -14,7 +14,7 @@ import java.nio.ByteBuffer;
 interface FrameDecoder {
 
     /** The decoder for the frame model {@code layout} describes. */
-    static FrameDecoder forLayout(Layout layout, Memory memory, CodeCache codes) throws PyspyException {
+    static FrameDecoder forLayout(Layout layout, ProcessMemory memory, CodeCache codes) throws PyspyException {
         return layout.has("_PyInterpreterFrame.previous")
                 ? new InterpreterFrameDecoder(layout, memory, codes) : new FrameObjectDecoder(layout, codes);
     }
@@ -34,8 +34,8 @@ interface FrameDecoder {
      * Pushes the frame held at {@code base} in {@code b} (read from address {@code frame}) onto
      * {@code t}, if it holds Python code; returns the next (older) frame, 0 at the end of the chain.
      */
-    long decode(ThreadSample t, ByteBuffer b, int base, long frame, ThreadSlot slot) throws MemoryReadException;
+    long decode(RawThreadStack t, ByteBuffer b, int base, long frame, ThreadSlot slot) throws MemoryReadException;
 
     /** Called when a thread's chain has been followed to its end (or its decode reused). */
-    void endChain(ThreadSample t);
+    void endChain(RawThreadStack t);
 }

@@ -2,7 +2,7 @@ package dev.pyspy.python;
 
 import dev.pyspy.PyspyException;
 import dev.pyspy.model.LocalVariable;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
@@ -22,7 +22,7 @@ public final class FrameLocals {
     private static final int CO_FAST_LOCAL = 0x20;
     private static final int MAX_LOCALS = 4096;
 
-    private final Memory memory;
+    private final ProcessMemory memory;
     private final PyObjects objects;
     private final boolean interpreterFrames;
     private final int localsplus;
@@ -37,7 +37,7 @@ public final class FrameLocals {
     private final long tagMask;
     private final ByteBuffer word = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
 
-    public FrameLocals(Memory memory, Layout layout, PyObjects objects) throws PyspyException {
+    public FrameLocals(ProcessMemory memory, Layout layout, PyObjects objects) throws PyspyException {
         this.memory = memory;
         this.objects = objects;
         this.interpreterFrames = layout.has("_PyInterpreterFrame.localsplus");

@@ -37,7 +37,7 @@ final class FrameObjectDecoder implements FrameDecoder {
     }
 
     @Override
-    public long decode(ThreadSample t, ByteBuffer b, int base, long frame, ThreadSlot slot) throws MemoryReadException {
+    public long decode(RawThreadStack t, ByteBuffer b, int base, long frame, ThreadSlot slot) throws MemoryReadException {
         CodeInfo info = codes.get(b.getLong(base + code));
         if (info == null) {
             throw new MemoryReadException(String.format("frame 0x%x does not point at a code object", frame));
@@ -47,7 +47,7 @@ final class FrameObjectDecoder implements FrameDecoder {
     }
 
     @Override
-    public void endChain(ThreadSample t) {
+    public void endChain(RawThreadStack t) {
         // every frame object was pushed as an entry already
     }
 }

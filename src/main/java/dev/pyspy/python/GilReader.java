@@ -1,7 +1,7 @@
 package dev.pyspy.python;
 
 import dev.pyspy.PyspyException;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
@@ -16,7 +16,7 @@ import java.nio.ByteOrder;
 public final class GilReader {
     private enum Mode { NONE, POINTER, GIL_STRUCT }
 
-    private final Memory memory;
+    private final ProcessMemory memory;
     private final Mode mode;
     /** POINTER: where the holder is; GIL_STRUCT: where the pointer to the GIL struct is. */
     private final long address;
@@ -31,7 +31,7 @@ public final class GilReader {
     /** GIL_STRUCT: the struct's address as last read, 0 before; batched reads speculate it is unchanged. */
     private long lastStruct;
 
-    private GilReader(Memory memory, Mode mode, long address, int lockedOffset, int holderOffset) {
+    private GilReader(ProcessMemory memory, Mode mode, long address, int lockedOffset, int holderOffset) {
         this.memory = memory;
         this.mode = mode;
         this.address = address;
@@ -41,11 +41,11 @@ public final class GilReader {
         this.fieldsLength = Math.max(lockedOffset + 4, holderOffset + 8) - fieldsFrom;
     }
 
-    public static GilReader none(Memory memory) {
+    public static GilReader none(ProcessMemory memory) {
         return new GilReader(memory, Mode.NONE, 0, 0, 0);
     }
 
-    static GilReader create(Memory memory, Layout layout, PythonVersion version, PythonBinary binary,
+    static GilReader create(ProcessMemory memory, Layout layout, PythonVersion version, PythonBinary binary,
                             long runtime, long interp) throws PyspyException {
         if (version.freeThreaded()) {
             return none(memory);

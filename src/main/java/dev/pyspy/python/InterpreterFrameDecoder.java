@@ -1,7 +1,7 @@
 package dev.pyspy.python;
 
 import dev.pyspy.PyspyException;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
@@ -14,7 +14,7 @@ import java.util.Arrays;
  * {@code instr_ptr} relative to the bytecode it points into (the thread's own copy in free-threaded 3.14+).
  */
 final class InterpreterFrameDecoder implements FrameDecoder {
-    private final Memory memory;
+    private final ProcessMemory memory;
     private final CodeCache codes;
     private final int previous;
     private final int executable;
@@ -33,7 +33,7 @@ final class InterpreterFrameDecoder implements FrameDecoder {
     private final int[] decodedFieldWidths;
     private final ByteBuffer wordBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
 
-    InterpreterFrameDecoder(Layout layout, Memory memory, CodeCache codes) throws PyspyException {
+    InterpreterFrameDecoder(Layout layout, ProcessMemory memory, CodeCache codes) throws PyspyException {
         this.memory = memory;
         this.codes = codes;
         previous = layout.offset("_PyInterpreterFrame.previous");
@@ -77,7 +77,7 @@ final class InterpreterFrameDecoder implements FrameDecoder {
     }
 
     @Override
-    public long decode(ThreadSample t, ByteBuffer b, int base, long frame, ThreadSlot slot) throws MemoryReadException {
+    public long decode(RawThreadStack t, ByteBuffer b, int base, long frame, ThreadSlot slot) throws MemoryReadException {
         long older = b.getLong(base + previous);
         byte frameOwner = owner >= 0 ? b.get(base + owner) : -1;
         if (owner >= 0 && (frameOwner == ownedByCStack || frameOwner == ownedByInterpreter)) {
@@ -96,7 +96,7 @@ final class InterpreterFrameDecoder implements FrameDecoder {
     }
 
     @Override
-    public void endChain(ThreadSample t) {
+    public void endChain(RawThreadStack t) {
         if (isEntry < 0) {
             t.markLastAsEntry(); // the outermost frame was entered from C
         }

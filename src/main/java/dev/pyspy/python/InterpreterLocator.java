@@ -2,7 +2,7 @@ package dev.pyspy.python;
 
 import dev.pyspy.PyspyException;
 import dev.pyspy.process.ElfFile;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryMapping;
 import dev.pyspy.process.MemoryReadException;
 
@@ -20,7 +20,7 @@ final class InterpreterLocator {
     private static final String[] SCAN_SECTIONS = {".PyRuntime", ".data", ".bss"};
     private static final int MAX_SCAN_BYTES = 64 << 20;
 
-    private final Memory memory;
+    private final ProcessMemory memory;
     private final List<MemoryMapping> maps;
     private final int interpThreads;
     private final int tsInterp;
@@ -34,7 +34,7 @@ final class InterpreterLocator {
     record Found(long interpreter, long runtime) {
     }
 
-    InterpreterLocator(Memory memory, List<MemoryMapping> maps, Layout layout) throws PyspyException {
+    InterpreterLocator(ProcessMemory memory, List<MemoryMapping> maps, Layout layout) throws PyspyException {
         this.memory = memory;
         this.maps = maps;
         this.interpThreads = layout.offset("PyInterpreterState.tstate_head");

@@ -1,6 +1,6 @@
 package dev.pyspy.python;
 
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
@@ -21,12 +21,12 @@ public final class NativeThreadIds {
     private static final int GLIBC_X86_64_TID = 0x2d0;
     private static final int SCAN_BYTES = 2048;
 
-    private final Memory memory;
+    private final ProcessMemory memory;
     private final Map<Long, Long> cache = new HashMap<>();
     private final ByteBuffer buf = ByteBuffer.allocate(SCAN_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private int offset = -1;
 
-    public NativeThreadIds(Memory memory) {
+    public NativeThreadIds(ProcessMemory memory) {
         this.memory = memory;
     }
 

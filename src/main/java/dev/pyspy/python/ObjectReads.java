@@ -2,7 +2,7 @@ package dev.pyspy.python;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
@@ -23,11 +23,11 @@ final class ObjectReads {
     static final int MISSING = Integer.MIN_VALUE;
     private static final long MAX_ADDRESS = 1L << 57;
 
-    private final Memory memory;
+    private final ProcessMemory memory;
     private final Layout layout;
     private final ByteBuffer scratch = ByteBuffer.allocateDirect(4096).order(ByteOrder.LITTLE_ENDIAN);
 
-    ObjectReads(Memory memory, Layout layout) {
+    ObjectReads(ProcessMemory memory, Layout layout) {
         this.memory = memory;
         this.layout = layout;
     }

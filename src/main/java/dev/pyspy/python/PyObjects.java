@@ -1,7 +1,7 @@
 package dev.pyspy.python;
 
 import dev.pyspy.PyspyException;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 /**
@@ -10,7 +10,7 @@ import dev.pyspy.process.MemoryReadException;
  * concern has its reader ({@link PyTypes}, {@link PyText}, {@link PyInts}, {@link PyDicts},
  * {@link ReprWriter}), which resolves its offsets from the layout once; this is their one entry point.
  *
- * <p>Every read goes through {@link Memory}; nothing is written to or run in the target. Whatever
+ * <p>Every read goes through {@link ProcessMemory}; nothing is written to or run in the target. Whatever
  * looks inconsistent (a null or misaligned pointer, a length no real object has, an unknown string
  * kind, a digit out of range) fails with {@link MemoryReadException}: garbage never turns into a
  * nonsense value, a huge allocation or unbounded work.
@@ -47,7 +47,7 @@ public final class PyObjects {
      * keys needed only by some operations are checked when used (that operation then fails with a
      * {@link MemoryReadException} naming the key).
      */
-    public PyObjects(Memory memory, Layout layout, PythonVersion version) throws PyspyException {
+    public PyObjects(ProcessMemory memory, Layout layout, PythonVersion version) throws PyspyException {
         this.layout = layout;
         this.version = version;
         ObjectReads reads = new ObjectReads(memory, layout);

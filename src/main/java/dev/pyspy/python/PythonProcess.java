@@ -2,7 +2,7 @@ package dev.pyspy.python;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryMapping;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ProcMaps;
@@ -173,7 +173,7 @@ public final class PythonProcess {
      * The layout of {@code version}: its table, or (when the target carries {@code _Py_DebugOffsets})
      * the target's own offsets over its table or the newest older one of the same build.
      */
-    static Layout layoutFor(LayoutData data, PythonVersion version, Memory memory, long runtime, boolean debugOffsets)
+    static Layout layoutFor(LayoutData data, PythonVersion version, ProcessMemory memory, long runtime, boolean debugOffsets)
             throws PyspyException {
         Layout table = data.table(version);
         if (debugOffsets) {

@@ -1,6 +1,6 @@
 package dev.pyspy.python;
 
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
@@ -22,7 +22,7 @@ final class StackChunks {
     /** A thread's copy starts this small and grows to what its stack uses (thousands of threads are common). */
     private static final int INITIAL_COPY = 1 << 10;
 
-    private final Memory memory;
+    private final ProcessMemory memory;
     private final ByteBuffer header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
     private ByteBuffer copy = newCopy(INITIAL_COPY);
     /**
@@ -46,7 +46,7 @@ final class StackChunks {
     private int[] decodedBases = new int[16];
     private int decodedCount;
 
-    StackChunks(Memory memory, ByteBuffer piece) {
+    StackChunks(ProcessMemory memory, ByteBuffer piece) {
         this.memory = memory;
         this.piece = piece;
     }
@@ -126,7 +126,7 @@ final class StackChunks {
     }
 
     private void readInto(long address, int length) throws MemoryReadException {
-        // Memory.read fills a buffer from position 0; copy through a piece buffer into place.
+        // ProcessMemory.read fills a buffer from position 0; copy through a piece buffer into place.
         for (int done = 0; done < length; ) {
             int n = Math.min(piece.capacity(), length - done);
             memory.read(address + done, piece, n);

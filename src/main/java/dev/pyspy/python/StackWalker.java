@@ -1,7 +1,7 @@
 package dev.pyspy.python;
 
 import dev.pyspy.PyspyException;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
@@ -41,7 +41,7 @@ public final class StackWalker {
     private static final AtomicLong versions = new AtomicLong();
     private static final int MAX_INTERPRETERS = 1024;
 
-    private final Memory memory;
+    private final ProcessMemory memory;
     private final CodeCache codes;
     private final GilReader gil;
     private final long firstInterpreter;
@@ -86,7 +86,7 @@ public final class StackWalker {
     private long[] cachedStates = new long[16];
     private int cachedStatesCount;
 
-    public StackWalker(Memory memory, Layout layout, long firstInterpreter, CodeCache codes, GilReader gil)
+    public StackWalker(ProcessMemory memory, Layout layout, long firstInterpreter, CodeCache codes, GilReader gil)
             throws PyspyException {
         this.memory = memory;
         this.codes = codes;
@@ -128,7 +128,7 @@ public final class StackWalker {
      * each thread's frame pointer and data-stack chunk in one more, then frames outside the data
      * stacks one level at a time for all threads together.
      */
-    public void walk(StackSnapshot out) throws MemoryReadException {
+    public void walk(RawStacks out) throws MemoryReadException {
         out.reset();
         codes.beginWalk();
         copyBudget = MAX_COPY_PER_WALK;
@@ -155,7 +155,7 @@ public final class StackWalker {
             int n = out.threadCount() - first;
             readFramePointersAndChunks(out, first, n);
             for (int i = first; i < first + n; i++) {
-                ThreadSample t = out.thread(i);
+                RawThreadStack t = out.thread(i);
                 t.ownsGil = gilHolder != 0 && gilHolder == t.threadState;
             }
             decideReuse(out, first, n);
@@ -169,7 +169,7 @@ public final class StackWalker {
      * Phase 1: the interpreter's thread states; returns the next interpreter. Reads the GIL holder
      * into {@link #gilHolder} in the same call when it speculates.
      */
-    private long readThreadStates(long interp, StackSnapshot out) throws MemoryReadException {
+    private long readThreadStates(long interp, RawStacks out) throws MemoryReadException {
         int first = out.threadCount();
         int guess = cachedCount(interp);
         if (guess > 0) {
@@ -228,8 +228,8 @@ public final class StackWalker {
         return readPointer(interp + interpNext);
     }
 
-    private void adopt(StackSnapshot out, ByteBuffer b, long ts) {
-        ThreadSample t = out.next();
+    private void adopt(RawStacks out, ByteBuffer b, long ts) {
+        RawThreadStack t = out.next();
         t.threadState = ts;
         t.threadId = b.getLong(tsThreadId);
         t.nativeThreadId = tsNativeId >= 0 ? b.getLong(tsNativeId) : 0;
@@ -239,7 +239,7 @@ public final class StackWalker {
      * Phase 2: frame pointers behind the cframe (3.11-3.12), data-stack chunks and, speculatively,
      * the frames each thread's last walk read outside its chunks, in one call.
      */
-    private void readFramePointersAndChunks(StackSnapshot out, int first, int n) throws MemoryReadException {
+    private void readFramePointersAndChunks(RawStacks out, int first, int n) throws MemoryReadException {
         long budget = copyBudget;
         try {
             readFramePointersAndChunks(first, n, true);
@@ -318,9 +318,9 @@ public final class StackWalker {
      * Every other thread is decoded afresh (and its old decode forgotten first, so a failed walk
      * cannot leave a half-written one to reuse).
      */
-    private void decideReuse(StackSnapshot out, int first, int n) {
+    private void decideReuse(RawStacks out, int first, int n) {
         for (int i = first; i < first + n; i++) {
-            ThreadSample t = out.thread(i);
+            RawThreadStack t = out.thread(i);
             ThreadSlot slot = slots[i];
             boolean same = slot.lastSample == t
                     && slot.lastThreadState == t.threadState
@@ -350,7 +350,7 @@ public final class StackWalker {
     }
 
     /** After a fresh decode: remembers what it was computed from, for the next walk. */
-    private static void rememberDecode(ThreadSample t, ThreadSlot slot) {
+    private static void rememberDecode(RawThreadStack t, ThreadSlot slot) {
         slot.outside.endWalk();
         if (t.truncated || slot.readElsewhere) {
             slot.outside.forget();
@@ -369,7 +369,7 @@ public final class StackWalker {
      * place; the others (frame objects before 3.11, generator and C-stack frames after) are read
      * one level at a time for all threads in one call.
      */
-    private void walkFrames(StackSnapshot out, int first, int n) throws MemoryReadException {
+    private void walkFrames(RawStacks out, int first, int n) throws MemoryReadException {
         for (int i = first; i < first + n; i++) {
             slots[i].steps = 0;
         }
@@ -377,7 +377,7 @@ public final class StackWalker {
             int k = 0;
             ensureBatch(n);
             for (int i = first; i < first + n; i++) {
-                ThreadSample t = out.thread(i);
+                RawThreadStack t = out.thread(i);
                 ThreadSlot slot = slots[i];
                 long frame = slot.cursor;
                 while (frame != 0) {
@@ -415,7 +415,7 @@ public final class StackWalker {
             }
         }
         for (int i = first; i < first + n; i++) {
-            ThreadSample t = out.thread(i);
+            RawThreadStack t = out.thread(i);
             frames.endChain(t);
             if (!slots[i].reused) {
                 rememberDecode(t, slots[i]);
@@ -427,7 +427,7 @@ public final class StackWalker {
      * Decodes one frame held at {@code base} in {@code b}; returns the next (older) frame, 0 to stop
      * (also when the thread's or the walk's frame budget is spent: the stack is then cut).
      */
-    private long decode(ThreadSample t, ByteBuffer b, int base, long frame, ThreadSlot slot) throws MemoryReadException {
+    private long decode(RawThreadStack t, ByteBuffer b, int base, long frame, ThreadSlot slot) throws MemoryReadException {
         if (++slot.steps > MAX_DEPTH * 2 || t.depth >= MAX_DEPTH || --frameBudget < 0) {
             t.truncated = true;
             return 0;
@@ -441,7 +441,7 @@ public final class StackWalker {
         return interp == cachedInterp ? cachedStatesCount : 0;
     }
 
-    private void remember(long interp, StackSnapshot out, int first, int count) {
+    private void remember(long interp, RawStacks out, int first, int count) {
         if (interp != firstInterpreter) {
             return; // only the main interpreter's list is speculated on
         }

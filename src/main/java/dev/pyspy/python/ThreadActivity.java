@@ -13,7 +13,7 @@ public final class ThreadActivity {
     private ThreadActivity() {
     }
 
-    public static boolean isActive(char kernelState, ThreadSample t) {
+    public static boolean isActive(char kernelState, RawThreadStack t) {
         if (kernelState != 0 && kernelState != 'R') {
             return false;
         }

@@ -1,7 +1,7 @@
 package dev.pyspy.python;
 
 import dev.pyspy.PyspyException;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
@@ -25,7 +25,7 @@ public final class ThreadNames {
     private static final int MAX_THREADS = 100_000;
     private static final int READ_ATTEMPTS = 3;
 
-    private final Memory memory;
+    private final ProcessMemory memory;
     private final PyObjects objects;
     private final long modulesField;
     private final int mdDict;
@@ -33,7 +33,7 @@ public final class ThreadNames {
     private final Map<Long, String> namesByObject = new HashMap<>();
     private final ByteBuffer word = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
 
-    public ThreadNames(Memory memory, PyObjects objects, Layout layout, long interp) throws PyspyException {
+    public ThreadNames(ProcessMemory memory, PyObjects objects, Layout layout, long interp) throws PyspyException {
         this.memory = memory;
         this.objects = objects;
         this.modulesField = interp + layout.offset("PyInterpreterState.modules");

@@ -1,6 +1,6 @@
 package dev.pyspy.python;
 
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -32,7 +32,7 @@ final class ThreadSlot {
     boolean readElsewhere;
 
     /** The sample the slot's last complete decode filled, or null when there is nothing to reuse. */
-    ThreadSample lastSample;
+    RawThreadStack lastSample;
     long lastThreadState;
     long lastStart;
     int lastDepth;
@@ -47,7 +47,7 @@ final class ThreadSlot {
      * Makes the frame and chunk buffers when a thread in this slot is first walked (not when a thread
      * list, perhaps a corrupt one, is merely read).
      */
-    void allocateFrameBuffers(int frameSize, Memory memory, ByteBuffer chunkPiece, boolean dataStacks) {
+    void allocateFrameBuffers(int frameSize, ProcessMemory memory, ByteBuffer chunkPiece, boolean dataStacks) {
         if (frame == null) {
             frame = ByteBuffer.allocateDirect(frameSize).order(ByteOrder.LITTLE_ENDIAN);
             cframe = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);

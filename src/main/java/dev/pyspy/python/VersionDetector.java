@@ -1,7 +1,7 @@
 package dev.pyspy.python;
 
 import dev.pyspy.process.ElfFile;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
@@ -24,7 +24,7 @@ final class VersionDetector {
     private VersionDetector() {
     }
 
-    static PythonVersion detect(Memory memory, PythonBinary binary, long runtimeSymbol) {
+    static PythonVersion detect(ProcessMemory memory, PythonBinary binary, long runtimeSymbol) {
         PythonVersion v = fromPyVersionSymbol(memory, binary);
         if (v == null && DebugOffsets.hasCookie(memory, runtimeSymbol)) {
             try {
@@ -42,7 +42,7 @@ final class VersionDetector {
         return v;
     }
 
-    private static PythonVersion fromPyVersionSymbol(Memory memory, PythonBinary binary) {
+    private static PythonVersion fromPyVersionSymbol(ProcessMemory memory, PythonBinary binary) {
         long address = binary.symbolAddress("Py_Version");
         if (address == 0) {
             return null;
@@ -57,7 +57,7 @@ final class VersionDetector {
         }
     }
 
-    private static PythonVersion fromVersionString(Memory memory, PythonBinary binary) {
+    private static PythonVersion fromVersionString(ProcessMemory memory, PythonBinary binary) {
         for (String name : new String[]{".bss", ".data"}) {
             ElfFile.Section section = binary.elf().section(name).orElse(null);
             if (section == null || section.size() <= 0 || section.size() > MAX_SCAN_BYTES) {

@@ -7,8 +7,8 @@ import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.PythonProcess;
-import dev.pyspy.python.StackSnapshot;
-import dev.pyspy.python.ThreadStacks;
+import dev.pyspy.python.RawStacks;
+import dev.pyspy.python.ThreadStackReader;
 
 import java.util.HashMap;
 import java.util.List;
@@ -26,12 +26,12 @@ public final class DumpSession {
     }
 
     /** The stacks of every thread of {@code process}, in the interpreter's thread order. */
-    public static List<ThreadStack> read(PythonProcess process, ThreadStacks.Options options, boolean blocking)
+    public static List<ThreadStack> read(PythonProcess process, ThreadStackReader.Options options, boolean blocking)
             throws PyspyException {
         return blocking ? readPaused(process, options) : readWithRetries(process, options);
     }
 
-    private static List<ThreadStack> readPaused(PythonProcess process, ThreadStacks.Options options)
+    private static List<ThreadStack> readPaused(PythonProcess process, ThreadStackReader.Options options)
             throws PyspyException {
         Map<Long, Character> states = kernelStates(process.pid());
         try (ThreadPauser paused = ThreadPauser.pauseAll(process.pid())) {
@@ -41,7 +41,7 @@ public final class DumpSession {
         }
     }
 
-    private static List<ThreadStack> readWithRetries(PythonProcess process, ThreadStacks.Options options)
+    private static List<ThreadStack> readWithRetries(PythonProcess process, ThreadStackReader.Options options)
             throws PyspyException {
         MemoryReadException last = null;
         for (int attempt = 0; attempt < NONBLOCKING_ATTEMPTS; attempt++) {
@@ -55,11 +55,11 @@ public final class DumpSession {
     }
 
     private static List<ThreadStack> read(PythonProcess process, Map<Long, Character> states,
-                                          ThreadStacks.Options options) throws MemoryReadException {
-        StackSnapshot snapshot = new StackSnapshot();
+                                          ThreadStackReader.Options options) throws MemoryReadException {
+        RawStacks snapshot = new RawStacks();
         process.walker().walk(snapshot);
         Map<Long, String> names = process.threadNames().refresh();
-        return ThreadStacks.build(process, snapshot, states, names, options);
+        return ThreadStackReader.build(process, snapshot, states, names, options);
     }
 
     private static Map<Long, Character> kernelStates(int pid) throws PyspyException {

@@ -1,9 +1,9 @@
 package dev.pyspy.sampler;
 
-import dev.pyspy.python.ThreadSample;
+import dev.pyspy.python.RawThreadStack;
 
 /** Receives each kept thread sample on the sampler thread (a recording, the live top view). */
 public interface SampleConsumer {
 
-    void accept(long nanosSinceStart, SampledProcess process, SampledThread thread, ThreadSample sample);
+    void accept(long nanosSinceStart, SampledProcess process, TrackedThread thread, RawThreadStack sample);
 }

@@ -4,9 +4,9 @@ import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.PythonProcess;
-import dev.pyspy.python.StackSnapshot;
+import dev.pyspy.python.RawStacks;
 import dev.pyspy.python.ThreadActivity;
-import dev.pyspy.python.ThreadSample;
+import dev.pyspy.python.RawThreadStack;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -27,10 +27,10 @@ public final class SampledProcess implements AutoCloseable {
     private final PythonProcess python;
     private final ThreadPauser pauser;
     private final KernelThreadStates states;
-    private final StackSnapshot snapshot = new StackSnapshot();
-    private final Map<Long, SampledThread> threads = new HashMap<>();
+    private final RawStacks snapshot = new RawStacks();
+    private final Map<Long, TrackedThread> threads = new HashMap<>();
     private final String label;
-    private SampledThread[] slots = new SampledThread[16];
+    private TrackedThread[] slots = new TrackedThread[16];
     private long threadSetSignature = -1;
     private long lastRefresh;
     private int failedInARow;
@@ -111,8 +111,8 @@ public final class SampledProcess implements AutoCloseable {
         long gil = 0;
         long active = 0;
         for (int i = 0; i < n; i++) {
-            ThreadSample t = snapshot.thread(i);
-            SampledThread thread = slots[i];
+            RawThreadStack t = snapshot.thread(i);
+            TrackedThread thread = slots[i];
             boolean isActive = ThreadActivity.isActive(states.state(thread.osThreadId), t);
             // --gil keeps only the GIL holder where there is a GIL to hold (not in free-threaded builds)
             if ((!options.idle() && !isActive) || (options.gilOnly() && gilApplies && !t.ownsGil)) {
@@ -138,14 +138,14 @@ public final class SampledProcess implements AutoCloseable {
         long now = System.nanoTime();
         boolean changed = signature != threadSetSignature || now - lastRefresh > THREAD_REFRESH_NANOS;
         if (slots.length < n) {
-            slots = new SampledThread[Math.max(n, slots.length * 2)];
+            slots = new TrackedThread[Math.max(n, slots.length * 2)];
         }
         for (int i = 0; i < n; i++) {
-            ThreadSample t = snapshot.thread(i);
+            RawThreadStack t = snapshot.thread(i);
             // threads usually come in the same order as last time: skip the (boxing) map lookup then
-            SampledThread thread = slots[i] != null && slots[i].threadId == t.threadId ? slots[i] : threads.get(t.threadId);
+            TrackedThread thread = slots[i] != null && slots[i].threadId == t.threadId ? slots[i] : threads.get(t.threadId);
             if (thread == null) {
-                thread = new SampledThread(t.threadId);
+                thread = new TrackedThread(t.threadId);
                 threads.put(t.threadId, thread);
                 changed = true;
             }
@@ -166,10 +166,10 @@ public final class SampledProcess implements AutoCloseable {
         } catch (dev.pyspy.PyspyException e) {
             // the process is exiting: tids stay unknown
         }
-        long[] nativeIds = dev.pyspy.python.ThreadStacks.nativeIds(python, snapshot, tids);
-        Map<Long, SampledThread> alive = new HashMap<>();
+        long[] nativeIds = dev.pyspy.python.ThreadStackReader.nativeIds(python, snapshot, tids);
+        Map<Long, TrackedThread> alive = new HashMap<>();
         for (int i = 0; i < n; i++) {
-            SampledThread thread = slots[i];
+            TrackedThread thread = slots[i];
             thread.name = names.get(thread.threadId);
             if (nativeIds[i] != 0) {
                 thread.osThreadId = nativeIds[i];

@@ -3,10 +3,10 @@ package dev.pyspy.top;
 import dev.pyspy.util.LongIntMap;
 
 import dev.pyspy.python.CodeInfo;
-import dev.pyspy.python.ThreadSample;
+import dev.pyspy.python.RawThreadStack;
 import dev.pyspy.sampler.SampleConsumer;
 import dev.pyspy.sampler.SampledProcess;
-import dev.pyspy.sampler.SampledThread;
+import dev.pyspy.sampler.TrackedThread;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,7 +51,7 @@ public final class TopAggregator implements SampleConsumer {
     }
 
     @Override
-    public void accept(long nanosSinceStart, SampledProcess process, SampledThread thread, ThreadSample sample) {
+    public void accept(long nanosSinceStart, SampledProcess process, TrackedThread thread, RawThreadStack sample) {
         add(nanosSinceStart, process.index(), sample);
     }
 
@@ -59,7 +59,7 @@ public final class TopAggregator implements SampleConsumer {
      * Counts one thread's stack (innermost frame first) from the process with the given index,
      * taken at the sampling tick {@code tickNanos} (all stacks of one tick share it).
      */
-    public synchronized void add(long tickNanos, int processIndex, ThreadSample sample) {
+    public synchronized void add(long tickNanos, int processIndex, RawThreadStack sample) {
         int depth = sample.depth;
         if (depth == 0) {
             return;

@@ -99,8 +99,8 @@ class ChromeTraceWriterTest {
     @Test
     void chromeTraceStartsWithMainThreadAndSortsItFirst() throws IOException {
         Profile p = new Profile("t", 0.01, 0);
-        int worker = p.threadIndex(new ThreadInfo(7, 71, "worker-B"));
-        int main = p.threadIndex(new ThreadInfo(7, 7, "MainThread"));
+        int worker = p.threadIndex(new ProfileThread(7, 71, "worker-B"));
+        int main = p.threadIndex(new ProfileThread(7, 7, "MainThread"));
         int stack = TestProfiles.stack(p, TestProfiles.fn("f"));
         for (int i = 0; i < 3; i++) {
             p.addSample(i, worker, stack);

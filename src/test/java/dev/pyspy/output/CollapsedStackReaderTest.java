@@ -75,8 +75,8 @@ class CollapsedStackReaderTest {
             p = new CollapsedStackReader("raw", 0.01)
                     .read(new InputStreamReader(in, StandardCharsets.UTF_8), "pyspy-raw.txt");
         }
-        assertEquals(List.of(new ThreadInfo(31337, 140245, "MainThread"),
-                new ThreadInfo(31337, 140246, "Thread-1 (worker)")), p.threads());
+        assertEquals(List.of(new ProfileThread(31337, 140245, "MainThread"),
+                new ProfileThread(31337, 140246, "Thread-1 (worker)")), p.threads());
         assertEquals(12 + 30 + 25 + 8 + 3, p.sampleCount());
         long main = 0;
         for (int i = 0; i < p.sampleCount(); i++) {
@@ -93,7 +93,7 @@ class CollapsedStackReaderTest {
     @Test
     void linesWithoutThreadRootGoToOneThread() throws IOException {
         Profile p = read("a;b 2\nc 1\n");
-        assertEquals(List.of(new ThreadInfo(0, 0, "all")), p.threads());
+        assertEquals(List.of(new ProfileThread(0, 0, "all")), p.threads());
     }
 
     @Test

@@ -195,8 +195,8 @@ class GeckoWriterTest {
     @Test
     void withoutAMainThreadTheBusiestThreadComesFirst() throws IOException {
         Profile p = new Profile("t", 0.01, 0);
-        int idle = p.threadIndex(new ThreadInfo(1, 11, "worker-A"));
-        int busy = p.threadIndex(new ThreadInfo(1, 12, "worker-B"));
+        int idle = p.threadIndex(new ProfileThread(1, 11, "worker-A"));
+        int busy = p.threadIndex(new ProfileThread(1, 12, "worker-B"));
         int stack = TestProfiles.stack(p, TestProfiles.fn("f"));
         p.addSample(0, idle, stack);
         for (int i = 0; i < 3; i++) {

@@ -13,8 +13,8 @@ class ProfileTest {
         Profile p = new Profile("t", 0.01, 0, timeline);
         int a = p.frameId(new FrameInfo("a", "m.py", 1, 1));
         int b = p.frameId(new FrameInfo("b", "m.py", 2, 2));
-        int t0 = p.threadIndex(new ThreadInfo(1, 10, "main"));
-        int t1 = p.threadIndex(new ThreadInfo(1, 11, "worker"));
+        int t0 = p.threadIndex(new ProfileThread(1, 10, "main"));
+        int t1 = p.threadIndex(new ProfileThread(1, 11, "worker"));
         int ab = p.stackId(new int[]{a, b}, 2);
         int aOnly = p.stackId(new int[]{a, b}, 1);
         for (int i = 0; i < 1000; i++) {

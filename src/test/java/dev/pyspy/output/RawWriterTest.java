@@ -81,7 +81,7 @@ class RawWriterTest {
         assertEquals(a, b);
         assertEquals(text, raw(back));
         // The -t roots come back as threads.
-        assertEquals(List.of(new ThreadInfo(0, 1001, "MainThread"), new ThreadInfo(0, 1002, "worker")),
+        assertEquals(List.of(new ProfileThread(0, 1001, "MainThread"), new ProfileThread(0, 1002, "worker")),
                 back.threads());
         assertTrue(back.frames().contains(new FrameInfo("heavy_a", "heavy.py", 5, 0)));
     }

@@ -98,14 +98,14 @@ class SpeedscopeWriterTest {
     @Test
     void speedscopeOpensOnMainThreadElseTheBusiestThread() throws IOException {
         Profile p = new Profile("t", 0.01, 0);
-        int a = p.threadIndex(new ThreadInfo(1, 11, "worker-A"));
-        int b = p.threadIndex(new ThreadInfo(1, 12, "worker-B"));
+        int a = p.threadIndex(new ProfileThread(1, 11, "worker-A"));
+        int b = p.threadIndex(new ProfileThread(1, 12, "worker-B"));
         int stack = TestProfiles.stack(p, TestProfiles.fn("f"));
         p.addSample(0, a, stack);
         p.addSample(0, b, stack);
         p.addSample(1, b, stack);
         assertEquals(1, write(p).get("activeProfileIndex").asInt(), "worker-B has more samples");
-        int main = p.threadIndex(new ThreadInfo(1, 1, "MainThread"));
+        int main = p.threadIndex(new ProfileThread(1, 1, "MainThread"));
         p.addSample(2, main, stack);
         JsonNode root = write(p);
         assertEquals("thread (1): MainThread",
@@ -184,7 +184,7 @@ class SpeedscopeWriterTest {
             assertTrue(f.has("line"), f.toString());
         }
         assertEquals("Process 7 Thread 70 \"worker\"",
-                SpeedscopeWriter.profileName(new ThreadInfo(7, 70, "worker"), true));
-        assertEquals("Thread 70 \"\"", SpeedscopeWriter.profileName(new ThreadInfo(7, 70, null), false));
+                SpeedscopeWriter.profileName(new ProfileThread(7, 70, "worker"), true));
+        assertEquals("Thread 70 \"\"", SpeedscopeWriter.profileName(new ProfileThread(7, 70, null), false));
     }
 }

@@ -6,8 +6,8 @@ final class TestProfiles {
     static final double INTERVAL = 0.01;
     static final long START_MILLIS = 1_700_000_000_000L;
     static final int PID = 4242;
-    static final ThreadInfo MAIN = new ThreadInfo(PID, 1001, "MainThread");
-    static final ThreadInfo WORKER = new ThreadInfo(PID, 1002, "worker");
+    static final ProfileThread MAIN = new ProfileThread(PID, 1001, "MainThread");
+    static final ProfileThread WORKER = new ProfileThread(PID, 1002, "worker");
 
     static final FrameInfo MAIN_ROOT = FrameInfo.synthetic("thread (1001): MainThread");
     static final FrameInfo WORKER_ROOT = FrameInfo.synthetic("thread (1002): worker");

@@ -2,7 +2,7 @@ package dev.pyspy.python;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +26,7 @@ class DebugOffsetsTest {
     private static final PythonVersion V315 = PythonVersion.of(3, 15, 0);
 
     /** A target memory holding only the debug struct at RUNTIME. */
-    private static final class FakeTarget implements Memory {
+    private static final class FakeTarget implements ProcessMemory {
         final ByteBuffer struct;
 
         FakeTarget(int size) {

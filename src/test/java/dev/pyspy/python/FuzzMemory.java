@@ -1,6 +1,6 @@
 package dev.pyspy.python;
 
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
@@ -29,7 +29,7 @@ final class FuzzMemory {
     }
 
     /** Counts and limits reads; subclasses supply the bytes. */
-    abstract static class Counting implements Memory {
+    abstract static class Counting implements ProcessMemory {
         private final long maxReads;
         private final long maxBytes;
         long reads;
@@ -276,11 +276,11 @@ final class FuzzMemory {
     }
 
     /** Passes reads through to a real process and records every byte read into an {@link Image}. */
-    static final class Recording implements Memory {
-        private final Memory delegate;
+    static final class Recording implements ProcessMemory {
+        private final ProcessMemory delegate;
         final Image image = new Image();
 
-        Recording(Memory delegate) {
+        Recording(ProcessMemory delegate) {
             this.delegate = delegate;
         }
 

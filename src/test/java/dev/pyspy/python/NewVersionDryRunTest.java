@@ -110,14 +110,14 @@ class NewVersionDryRunTest {
             GilReader gil = GilReader.create(process.memory(), layout, v, process.binary(), runtime,
                     process.interpreter());
             StackWalker walker = new StackWalker(process.memory(), layout, process.interpreter(), codes, gil);
-            StackSnapshot snapshot = new StackSnapshot();
+            RawStacks snapshot = new RawStacks();
             walker.walk(snapshot);
             int compared = 0;
             for (JsonNode t : truth.get("threads")) {
                 if (t.get("active").asBoolean()) {
                     continue; // a spinning thread's line moves on
                 }
-                ThreadSample sample = sampleOf(snapshot, t.get("ident").asLong());
+                RawThreadStack sample = sampleOf(snapshot, t.get("ident").asLong());
                 assertNotNull(sample, "thread " + t.get("name").asText() + " not walked");
                 JsonNode frames = t.get("frames");
                 List<String> want = new ArrayList<>();
@@ -141,7 +141,7 @@ class NewVersionDryRunTest {
                 .orElse(null);
     }
 
-    private static ThreadSample sampleOf(StackSnapshot snapshot, long ident) {
+    private static RawThreadStack sampleOf(RawStacks snapshot, long ident) {
         for (int i = 0; i < snapshot.threadCount(); i++) {
             if (snapshot.thread(i).threadId == ident) {
                 return snapshot.thread(i);

@@ -1,6 +1,6 @@
 package dev.pyspy.python;
 
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 
 import java.io.IOException;
@@ -8,8 +8,8 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 
-/** Test-only {@link Memory} over {@code /proc/PID/mem} (needs ptrace rights: tests run as root). */
-final class ProcMemMemory implements Memory, AutoCloseable {
+/** Test-only {@link ProcessMemory} over {@code /proc/PID/mem} (needs ptrace rights: tests run as root). */
+final class ProcMemMemory implements ProcessMemory, AutoCloseable {
     private final RandomAccessFile file;
     private final FileChannel channel;
     private long calls;

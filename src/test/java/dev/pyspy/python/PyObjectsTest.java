@@ -2,7 +2,7 @@ package dev.pyspy.python;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -522,7 +522,7 @@ class PyObjectsTest {
     // ------------------------------------------------------------------------------------------
 
     /** Sparse fake address space: every read must fall inside one region. */
-    static final class FakeMemory implements Memory {
+    static final class FakeMemory implements ProcessMemory {
         private final TreeMap<Long, ByteBuffer> regions = new TreeMap<>();
         private long next = 0x10000;
         long calls;

@@ -1,7 +1,7 @@
 package dev.pyspy.python;
 
 import dev.pyspy.PyspyException;
-import dev.pyspy.process.Memory;
+import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
@@ -77,7 +77,7 @@ class StackWalkerFuzzTest {
 
     /** One walker and its readers over a memory, as PythonProcess builds them. */
     private record Pipeline(StackWalker walker, ThreadNames names) {
-        static Pipeline over(Memory memory, Layout layout, PythonVersion version, long interp, long codeType,
+        static Pipeline over(ProcessMemory memory, Layout layout, PythonVersion version, long interp, long codeType,
                              GilFactory gil) throws PyspyException {
             PyObjects objects = new PyObjects(memory, layout, version);
             CodeCache codes = new CodeCache(memory, layout, objects, new ShortFilenames(emptyRoot, emptyRoot), codeType);
@@ -87,7 +87,7 @@ class StackWalkerFuzzTest {
     }
 
     private interface GilFactory {
-        GilReader create(Memory memory) throws PyspyException;
+        GilReader create(ProcessMemory memory) throws PyspyException;
     }
 
     /** The result of fuzzing one image source: walks, how they ended, the most any walk read. */
@@ -160,7 +160,7 @@ class StackWalkerFuzzTest {
             // SIGSTOP (not ptrace: this JVM's process reaper would take the stops of a child it traces)
             FuzzMemory.Recording recording = new FuzzMemory.Recording(process.memory());
             Pipeline real = Pipeline.over(recording, layout, version, interp, codeType, gil);
-            StackSnapshot snapshot = new StackSnapshot();
+            RawStacks snapshot = new RawStacks();
             int threads;
             signal(target.pid(), "STOP");
             try {
@@ -180,7 +180,7 @@ class StackWalkerFuzzTest {
             // the unmutated image walks like the process did
             FuzzMemory.Mutated clean = new FuzzMemory.Mutated(image, MAX_READS, MAX_BYTES);
             Pipeline replay = Pipeline.over(clean, layout, version, interp, codeType, gil);
-            StackSnapshot again = new StackSnapshot();
+            RawStacks again = new RawStacks();
             replay.walker().walk(again);
             assertTrue(again.threadCount() == threads, "replaying the image finds the same threads");
 
@@ -219,7 +219,7 @@ class StackWalkerFuzzTest {
         new ProcessBuilder("kill", "-" + name, Integer.toString(pid)).inheritIO().start().waitFor();
     }
 
-    private static GilReader gilOrNone(Memory m, Layout layout, PythonVersion version, long runtime, long interp) {
+    private static GilReader gilOrNone(ProcessMemory m, Layout layout, PythonVersion version, long runtime, long interp) {
         try {
             if (layout.has("PyInterpreterState.gil") || layout.has("_PyRuntimeState.tstate_current")) {
                 return GilReader.create(m, layout, version, null, runtime, interp);
@@ -235,7 +235,7 @@ class StackWalkerFuzzTest {
 
     /** Two walks (the second takes the cached paths) and a name refresh; checks everything said above. */
     private static void walkTwice(Pipeline p, FuzzMemory.Counting memory, Tally tally, String what) {
-        StackSnapshot snapshot = new StackSnapshot();
+        RawStacks snapshot = new RawStacks();
         for (int round = 0; round < 2; round++) {
             memory.resetCounts();
             long allocatedBefore = THREADS.getCurrentThreadAllocatedBytes();
@@ -264,10 +264,10 @@ class StackWalkerFuzzTest {
     }
 
     /** Fails unless every thread's frames are complete and within limits; returns the frames seen. */
-    private static long checkWellFormed(StackSnapshot s, String what) {
+    private static long checkWellFormed(RawStacks s, String what) {
         long frames = 0;
         for (int i = 0; i < s.threadCount(); i++) {
-            ThreadSample t = s.thread(i);
+            RawThreadStack t = s.thread(i);
             if (t.depth < 0 || t.depth > StackWalker.MAX_DEPTH) {
                 throw new IllegalStateException("thread depth " + t.depth);
             }

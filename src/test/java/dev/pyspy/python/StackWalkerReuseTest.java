@@ -83,7 +83,7 @@ class StackWalkerReuseTest {
             int pid = target.pid();
             PythonProcess reusing = PythonProcess.attach(pid);
             PythonProcess fresh = PythonProcess.attach(pid);
-            StackSnapshot kept = new StackSnapshot();
+            RawStacks kept = new RawStacks();
             long reused = 0;
             long changedWhileFramePointerSame = 0;
             Set<String> innermost = new HashSet<>();
@@ -92,7 +92,7 @@ class StackWalkerReuseTest {
             List<String> lastStacks = new ArrayList<>();
             try (ThreadPauser pauser = ThreadPauser.attach(pid)) {
                 for (int w = 0; w < WALKS; w++) {
-                    StackSnapshot oracle = new StackSnapshot();
+                    RawStacks oracle = new RawStacks();
                     pauser.interrupt();
                     try {
                         reusing.walker().walk(kept);
@@ -102,7 +102,7 @@ class StackWalkerReuseTest {
                     }
                     assertEquals(oracle.threadCount(), kept.threadCount(), "threads in walk " + w);
                     for (int i = 0; i < kept.threadCount(); i++) {
-                        ThreadSample t = kept.thread(i);
+                        RawThreadStack t = kept.thread(i);
                         String stack = describe(t);
                         assertEquals(describe(oracle.thread(i)), stack, "thread " + i + " in walk " + w);
                         if (t.depth > 0) {
@@ -144,7 +144,7 @@ class StackWalkerReuseTest {
     }
 
     /** Everything a consumer sees of a stack: functions, files, lines, entry flags, frame addresses. */
-    private static String describe(ThreadSample t) {
+    private static String describe(RawThreadStack t) {
         StringBuilder sb = new StringBuilder().append(t.threadId).append(t.truncated ? " truncated" : "");
         for (int i = 0; i < t.depth; i++) {
             sb.append('\n').append(t.codes[i].name()).append(' ').append(t.codes[i].filename()).append(':')

@@ -25,9 +25,9 @@ class ThreadActivityTest {
 
     @Test
     void aWaitingFrameIsIdleEvenWhenTheKernelSaysTheThreadRuns() {
-        ThreadSample waiting = new ThreadSample();
+        RawThreadStack waiting = new RawThreadStack();
         waiting.push(code("Condition.wait", "/usr/lib/python3.12/threading.py"), 1, 0, false);
-        ThreadSample working = new ThreadSample();
+        RawThreadStack working = new RawThreadStack();
         working.push(code("compute", "app.py"), 1, 0, false);
         assertFalse(ThreadActivity.isActive('R', waiting), "py-spy's heuristic overrides the kernel's 'R'");
         assertFalse(ThreadActivity.isActive('S', working));

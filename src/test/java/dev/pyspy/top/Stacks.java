@@ -1,7 +1,7 @@
 package dev.pyspy.top;
 
 import dev.pyspy.python.CodeInfo;
-import dev.pyspy.python.ThreadSample;
+import dev.pyspy.python.RawThreadStack;
 
 /** Builds code objects and thread stacks for the aggregation tests. */
 final class Stacks {
@@ -15,13 +15,13 @@ final class Stacks {
     }
 
     /** A stack from frames given outermost first, as (code, line) pairs: {@code stack(main, 10, work, 20)}. */
-    static ThreadSample stack(Object... codeLinePairs) {
-        ThreadSample t = new ThreadSample();
+    static RawThreadStack stack(Object... codeLinePairs) {
+        RawThreadStack t = new RawThreadStack();
         int n = codeLinePairs.length / 2;
         t.codes = new CodeInfo[Math.max(n, 1)];
         t.lines = new int[Math.max(n, 1)];
         for (int i = 0; i < n; i++) {
-            // ThreadSample holds the innermost frame first
+            // RawThreadStack holds the innermost frame first
             t.codes[n - 1 - i] = (CodeInfo) codeLinePairs[2 * i];
             t.lines[n - 1 - i] = (Integer) codeLinePairs[2 * i + 1];
         }

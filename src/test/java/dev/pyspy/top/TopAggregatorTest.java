@@ -1,7 +1,7 @@
 package dev.pyspy.top;
 
 import dev.pyspy.python.CodeInfo;
-import dev.pyspy.python.ThreadSample;
+import dev.pyspy.python.RawThreadStack;
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
@@ -157,7 +157,7 @@ class TopAggregatorTest {
     @Test
     void emptyStacksAreNotCounted() {
         TopAggregator a = new TopAggregator(false);
-        a.add(1, 0, new ThreadSample());
+        a.add(1, 0, new RawThreadStack());
         TopSnapshot s = a.snapshot();
         assertTrue(s.functions().isEmpty());
         assertEquals(0, s.ticks());
@@ -167,7 +167,7 @@ class TopAggregatorTest {
     void framesSeenBeforeAllocateNothing() {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         TopAggregator a = new TopAggregator(false);
-        ThreadSample deep = stack(MODULE, 2, MAIN, 12, WORK, 21, REC, 31, REC, 31, REC, 32, LEAF, 6);
+        RawThreadStack deep = stack(MODULE, 2, MAIN, 12, WORK, 21, REC, 31, REC, 31, REC, 32, LEAF, 6);
         for (int i = 0; i < 20_000; i++) {
             a.add(i, 0, deep); // warm up: interning and JIT
         }
@@ -186,8 +186,8 @@ class TopAggregatorTest {
         int n = 200_000;
         AtomicBoolean done = new AtomicBoolean();
         Thread sampler = new Thread(() -> {
-            ThreadSample s1 = stack(MAIN, 12, WORK, 21);
-            ThreadSample s2 = stack(MAIN, 12, LEAF, 6);
+            RawThreadStack s1 = stack(MAIN, 12, WORK, 21);
+            RawThreadStack s2 = stack(MAIN, 12, LEAF, 6);
             for (int i = 0; i < n; i++) {
                 a.add(i, 0, i % 2 == 0 ? s1 : s2);
             }

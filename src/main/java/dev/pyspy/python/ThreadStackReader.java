@@ -10,21 +10,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** Turns a raw {@link StackSnapshot} into the user-facing {@link ThreadStack} model (dump, JSON). */
-public final class ThreadStacks {
+/** Turns a raw {@link RawStacks} into the user-facing {@link ThreadStack} model (dump, JSON). */
+public final class ThreadStackReader {
 
     /** What to show: locals (and how long a repr may be), whole paths or short ones. */
     public record Options(boolean locals, int maxReprLength, boolean fullFilenames) {
     }
 
-    private ThreadStacks() {
+    private ThreadStackReader() {
     }
 
     /**
      * @param kernelStates tid → state char read before the process was paused
      * @param names        thread ident → threading name
      */
-    public static List<ThreadStack> build(PythonProcess process, StackSnapshot snapshot,
+    public static List<ThreadStack> build(PythonProcess process, RawStacks snapshot,
                                           Map<Long, Character> kernelStates, Map<Long, String> names,
                                           Options options) throws MemoryReadException {
         int n = snapshot.threadCount();
@@ -33,7 +33,7 @@ public final class ThreadStacks {
         boolean shims = hasShimFrames(process.layout());
         List<ThreadStack> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            ThreadSample t = snapshot.thread(i);
+            RawThreadStack t = snapshot.thread(i);
             Character state = tids[i] == 0 ? null : kernelStates.get(tids[i]);
             boolean active = ThreadActivity.isActive(state == null ? 0 : state, t);
             List<Frame> frames = new ArrayList<>(t.depth);
@@ -71,7 +71,7 @@ public final class ThreadStacks {
      * mapped from pthread ids. A target in its own PID namespace records the tids it sees there:
      * those are mapped to ours through {@code NSpid}.
      */
-    public static long[] nativeIds(PythonProcess process, StackSnapshot snapshot, Set<Long> tids) {
+    public static long[] nativeIds(PythonProcess process, RawStacks snapshot, Set<Long> tids) {
         Map<Long, Long> hostTids = dev.pyspy.process.PidNamespace.hostTids(process.pid());
         long[] ids = targetIds(process, snapshot, hostTids == null ? tids : hostTids.keySet());
         if (hostTids != null) {
@@ -83,13 +83,13 @@ public final class ThreadStacks {
     }
 
     /** Tids as the target sees them; {@code tids} are its threads' tids in its namespace. */
-    private static long[] targetIds(PythonProcess process, StackSnapshot snapshot, Set<Long> tids) {
+    private static long[] targetIds(PythonProcess process, RawStacks snapshot, Set<Long> tids) {
         int n = snapshot.threadCount();
         long[] out = new long[n];
         long[] pthreads = new long[n];
         boolean missing = false;
         for (int i = 0; i < n; i++) {
-            ThreadSample t = snapshot.thread(i);
+            RawThreadStack t = snapshot.thread(i);
             out[i] = t.nativeThreadId;
             pthreads[i] = t.threadId;
             missing |= out[i] == 0;

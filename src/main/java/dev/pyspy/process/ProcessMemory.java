@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
  * Read-only access to another address space. Implementations never write to it.
  * All multi-byte values are little-endian (x86_64 / aarch64 targets).
  */
-public interface Memory {
+public interface ProcessMemory {
 
     /**
      * Copies {@code length} bytes at {@code address} into {@code dst} starting at its position 0;

@@ -6,7 +6,7 @@ import java.util.Arrays;
  * One thread's raw stack from one walk, innermost frame first. Reused between samples so the
  * sampling loop allocates nothing per frame.
  */
-public final class ThreadSample {
+public final class RawThreadStack {
     public long threadState;
     public long threadId;
     /** Kernel tid when the interpreter records it (3.11+) or it was mapped from the pthread id; else 0. */

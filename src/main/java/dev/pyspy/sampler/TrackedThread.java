@@ -1,7 +1,7 @@
 package dev.pyspy.sampler;
 
 /** What the sampler remembers about one Python thread between samples. */
-public final class SampledThread {
+public final class TrackedThread {
     public final long threadId;
     public long osThreadId;
     public String name;
@@ -11,7 +11,7 @@ public final class SampledThread {
      */
     public int consumerIndex = -1;
 
-    SampledThread(long threadId) {
+    TrackedThread(long threadId) {
         this.threadId = threadId;
     }
 }

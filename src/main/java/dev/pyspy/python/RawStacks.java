@@ -4,15 +4,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Every thread's raw stack from one walk; the thread objects are reused by the next walk. */
-public final class StackSnapshot {
-    private final List<ThreadSample> pool = new ArrayList<>();
+public final class RawStacks {
+    private final List<RawThreadStack> pool = new ArrayList<>();
     private int count;
 
-    ThreadSample next() {
+    RawThreadStack next() {
         if (count == pool.size()) {
-            pool.add(new ThreadSample());
+            pool.add(new RawThreadStack());
         }
-        ThreadSample t = pool.get(count++);
+        RawThreadStack t = pool.get(count++);
         t.clear();
         return t;
     }
@@ -31,7 +31,7 @@ public final class StackSnapshot {
         return count;
     }
 
-    public ThreadSample thread(int i) {
+    public RawThreadStack thread(int i) {
         return pool.get(i);
     }
 }
