@@ -77,12 +77,28 @@ def frames_of(frame):
     return out
 
 
+def settled_frames(me, active_names):
+    """Every thread's frames once the parked ones are seen resting: the main thread in its park, and
+    two looks 0.2 s apart agreeing (a thread may still be between event.set() and its sleep, the
+    main thread still in Thread.start, however loaded the machine)."""
+    previous = None
+    while True:
+        frames = sys._current_frames()
+        parked = dict((t.ident, frames_of(frames[t.ident])) for t in threading.enumerate()
+                      if t is not me and t.ident in frames and t.name not in active_names)
+        main = [t.ident for t in threading.enumerate() if t.name == "MainThread"]
+        main_parked = bool(main) and main[0] in parked and parked[main[0]][0]["name"] == "park_forever"
+        if main_parked and parked == previous:
+            return frames
+        previous = parked
+        time.sleep(0.2)
+
+
 def report(path, active_names):
     for event in ready:
         event.wait()
-    time.sleep(0.5)  # let every thread get from event.set() into its sleep
     me = threading.current_thread()
-    frames = sys._current_frames()
+    frames = settled_frames(me, active_names)
     threads = []
     for t in threading.enumerate():
         if t is me or t.ident not in frames:
