@@ -130,6 +130,21 @@ class PprofWriterTest {
         return d;
     }
 
+    /** Runs {@code go tool pprof ARGS} in {@code workDir} with its home and caches in {@code dir}; its output, once it succeeded. */
+    private static String pprof(String go, Path dir, Path workDir, String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of(go, "tool", "pprof"));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true);
+        pb.environment().put("HOME", dir.toString()); // pprof may want a writable home
+        pb.environment().put("GOCACHE", dir.resolve("gocache").toString());
+        pb.environment().put("PPROF_TMPDIR", dir.toString());
+        Process proc = pb.start();
+        String output = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(proc.waitFor(120, TimeUnit.SECONDS), "go tool pprof finished");
+        assertEquals(0, proc.exitValue(), output);
+        return output;
+    }
+
     private static long[] valueType(byte[] b) throws IOException {
         Map<Integer, List<Long>> f = fields(b);
         return new long[] {f.getOrDefault(1, List.of(0L)).get(0), f.getOrDefault(2, List.of(0L)).get(0)};
@@ -272,15 +287,7 @@ class PprofWriterTest {
         assumeTrue(go != null, "go not installed");
         Path file = dir.resolve("profile.pprof");
         Files.write(file, write(TestProfiles.heavy()));
-        ProcessBuilder pb = new ProcessBuilder(go, "tool", "pprof", "-top", "-nodecount=50", file.toString());
-        pb.redirectErrorStream(true);
-        pb.environment().put("HOME", dir.toString()); // pprof may want a writable home
-        pb.environment().put("GOCACHE", dir.resolve("gocache").toString());
-        pb.environment().put("PPROF_TMPDIR", dir.toString());
-        Process proc = pb.start();
-        String output = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(proc.waitFor(120, TimeUnit.SECONDS), "go tool pprof finished");
-        assertEquals(0, proc.exitValue(), output);
+        String output = pprof(go, dir, dir, "-top", "-nodecount=50", file.toString());
         assertTrue(output.contains("heavy_a"), output);
         assertTrue(output.contains("heavy_b"), output);
         assertTrue(output.contains("Type: cpu"), output);
@@ -312,15 +319,7 @@ class PprofWriterTest {
         Path file = dir.resolve("profile.pprof");
         Files.write(file, write(p));
         Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
-        ProcessBuilder pb = new ProcessBuilder(go, "tool", "pprof", "-list", "work", file.toString())
-                .directory(elsewhere.toFile()).redirectErrorStream(true);
-        pb.environment().put("HOME", dir.toString());
-        pb.environment().put("GOCACHE", dir.resolve("gocache").toString());
-        pb.environment().put("PPROF_TMPDIR", dir.toString());
-        Process proc = pb.start();
-        String output = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(proc.waitFor(120, TimeUnit.SECONDS), "go tool pprof finished");
-        assertEquals(0, proc.exitValue(), output);
+        String output = pprof(go, dir, elsewhere, "-list", "work", file.toString());
         assertTrue(output.lines().anyMatch(l -> l.contains("70ms") && l.contains("total += sum(range(1000))  # the hot line")),
                 output);
     }
