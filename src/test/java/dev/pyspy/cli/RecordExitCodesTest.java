@@ -26,6 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RecordExitCodesTest {
     private static final int WAIT_SECONDS = 90;
+    /** CPU time the sampled program spins, once pyspy samples, before it is interrupted: 0.3 s. */
+    private static final long SPIN_TICKS = 30;
     private static Path scripts;
 
     @BeforeAll
@@ -71,6 +73,7 @@ class RecordExitCodesTest {
         Process pyspy = new ProcessBuilder(PyspyCli.command(launch(out).toArray(new String[0])))
                 .redirectOutput(scripts.resolve("sigint-launch.out").toFile()).redirectError(err.toFile()).start();
         awaitSampling(pyspy, err);
+        awaitSpinning(pyspy, launchedSpinner(pyspy));
         PyspyCli.signal(pyspy.pid(), "INT");
         assertTrue(pyspy.waitFor(WAIT_SECONDS, TimeUnit.SECONDS), "pyspy ended after SIGINT");
         assertEquals(0, pyspy.exitValue(), Files.readString(err));
@@ -89,6 +92,7 @@ class RecordExitCodesTest {
                     out.toString(), "-p", Integer.toString(target.pid()))))
                     .redirectOutput(scripts.resolve("ignored.out").toFile()).redirectError(err.toFile()).start();
             awaitSampling(pyspy, err);
+            awaitSpinning(pyspy, target.pid());
             PyspyCli.signal(pyspy.pid(), "INT");
             assertTrue(pyspy.waitFor(WAIT_SECONDS, TimeUnit.SECONDS), "pyspy ended after SIGINT: " + Files.readString(err));
             assertEquals(0, pyspy.exitValue(), Files.readString(err));
@@ -160,6 +164,45 @@ class RecordExitCodesTest {
 
     private static void awaitSampling(Process pyspy, Path err) throws IOException, InterruptedException {
         awaitText(pyspy, err, "Sampling process");
+    }
+
+    /** The spin_target.py program pyspy launched (the shell it started execs it). */
+    private static long launchedSpinner(Process pyspy) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (true) {
+            for (ProcessHandle p : pyspy.toHandle().descendants().toList()) {
+                Path cmdline = Path.of("/proc", Long.toString(p.pid()), "cmdline");
+                try {
+                    if (Files.readString(cmdline).contains("spin_target.py")) {
+                        return p.pid();
+                    }
+                } catch (IOException e) {
+                    // gone, or between images
+                }
+            }
+            assertTrue(pyspy.isAlive() && System.nanoTime() < deadline, "no spin_target.py under pyspy");
+            Thread.sleep(20);
+        }
+    }
+
+    /**
+     * Waits until the sampled program has spun (CPU time, not wall time: the machine may be busy)
+     * well past its start-up, so that pyspy's ticks since found it in busy_loop.
+     */
+    private static void awaitSpinning(Process pyspy, long pid) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        long start = cpuTicks(pid);
+        while (cpuTicks(pid) < start + SPIN_TICKS) {
+            assertTrue(pyspy.isAlive() && System.nanoTime() < deadline, "the program did not spin");
+            Thread.sleep(20);
+        }
+    }
+
+    /** utime + stime from /proc/PID/stat, in clock ticks (1/100 s). */
+    private static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     private static void awaitText(Process pyspy, Path file, String text) throws IOException, InterruptedException {
