@@ -112,6 +112,8 @@ public final class ThreadPauser implements AutoCloseable {
     private long stopTimeoutNanos = DEFAULT_STOP_TIMEOUT_NANOS;
     private boolean attached;
     private boolean exited;
+    /** A traced thread was found gone since the task directory was last listed. */
+    private boolean threadsGone;
     /** Between interrupt() and resume(): stopped threads are being sampled and stay stopped. */
     private boolean paused;
     private int[] stopped = new int[0];
@@ -234,6 +236,7 @@ public final class ThreadPauser implements AutoCloseable {
                 if (!alive) {
                     it.remove();
                     forgetFiles(t.tid);
+                    threadsGone = true;
                 }
             }
             long deadline = System.nanoTime() + stopTimeoutNanos;
@@ -241,7 +244,13 @@ public final class ThreadPauser implements AutoCloseable {
                 awaitStops(deadline);
                 // A thread started before its creator stopped is traced by nobody yet. The task
                 // directory's link count (threads + 2) is one system call; listing it, many.
-                if (exited || taskCount() == tracees.size() || seizeNew(true) == 0) {
+                // A thread gone since the last look leaves room in the count for a new one unseen: list
+                // the directory then too.
+                if (exited || (taskCount() == tracees.size() && !threadsGone)) {
+                    break;
+                }
+                threadsGone = false;
+                if (seizeNew(true) == 0) {
                     break;
                 }
             }
@@ -677,6 +686,7 @@ public final class ThreadPauser implements AutoCloseable {
             if (s == 0) {
                 it.remove();
                 forgetFiles(t.tid);
+                threadsGone = true;
             } else if (s == 'Z' || s == 'X') {
                 t.state = State.ZOMBIE;
             }
@@ -796,7 +806,9 @@ public final class ThreadPauser implements AutoCloseable {
     }
 
     private void forget(int tid) {
-        tracees.remove(tid);
+        if (tracees.remove(tid) != null) {
+            threadsGone = true;
+        }
         forgetFiles(tid);
     }
 
