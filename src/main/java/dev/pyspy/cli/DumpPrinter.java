@@ -35,7 +35,8 @@ final class DumpPrinter {
             out.println("Thread " + id + " (" + status + ")" + (t.threadName() == null ? "" : ": \"" + t.threadName() + "\""));
             for (Frame f : t.frames()) {
                 String file = f.shortFilename() != null ? f.shortFilename() : f.filename();
-                out.println("    " + f.name() + " (" + file + (f.line() > 0 ? ":" + f.line() : "") + ")");
+                out.println("    " + f.name() + (file == null ? "" // not Python code: a cut's marker
+                        : " (" + file + (f.line() > 0 ? ":" + f.line() : "") + ")"));
                 printLocals(out, f.locals());
             }
         }

@@ -102,7 +102,8 @@ public final class StackRecorder implements SampleConsumer {
         if (id < 0) {
             String file = options.fullFilenames() ? code.filename() : code.shortFilename();
             String name = options.plainNames() ? FrameInfo.plainName(code.name()) : code.name();
-            id = profile.frameId(new FrameInfo(name, file, shownLine, code.firstLine(), code.filename()));
+            id = profile.frameId(code.filename() == null ? FrameInfo.synthetic(code.name()) // a cut's marker
+                    : new FrameInfo(name, file, shownLine, code.firstLine(), code.filename()));
             frameIds.put(key, id);
         }
         return id;

@@ -6,29 +6,48 @@ import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Decoded code objects by address: a code object is read (header, name, file, line table) the first
  * time a frame points at it, which makes later samples cheap. A code object can be freed and another
- * made at its address (functions made by exec, modules' code after import): an entry used in a new
- * period of {@link #PERIOD_SHIFT} (about a second, see {@link #beginWalk}) has its header read again
- * and is decoded afresh if it changed. So a stale name lasts at most about a second, and a code
- * object costs at most one read a second, only while fresh stacks keep pointing at it.
+ * made at its address (functions made by exec, modules' code after import), so an entry is used only
+ * after its header was seen unchanged in the same walk: the headers of the code objects used in the
+ * last {@link #RECENT_WALKS} walks are read as probes in a batched read the walk makes anyway
+ * ({@link #addProbes}); an entry not probed is read again when used (one read). A header that
+ * changed gets the entry decoded afresh.
  */
 public final class CodeCache {
     private static final int MAX_ENTRIES = 1 << 18;
-    /** Periods of 2^30 ns (1.07 s): how long an entry is trusted without looking at the object again. */
-    private static final int PERIOD_SHIFT = 30;
+    /** Code objects used within this many walks are probed in the next one. */
+    private static final int RECENT_WALKS = 16;
+    /** Probes per walk: beyond them, entries are checked one read each when used. */
+    private static final int MAX_PROBES = 512;
 
     /** What is known at one address: the decoded code object (null: not one), and the header it came from. */
     private static final class Entry {
+        final long address;
         CodeInfo info;
         long type;
         long namePointer;
         long filePointer;
         long tablePointer;
         int firstLine;
-        long checkedPeriod;
+        /** The walk in which the header was last seen unchanged (or decoded). */
+        long checkedWalk = -1;
+        long usedWalk = -1;
+        /** The walk in which its probe found the header changed (then the probe is the header to decode). */
+        long changedWalk = -1;
+        boolean recent;
+        /** Where its probe lands, made when it is first probed. */
+        ByteBuffer probe;
+
+        Entry(long address) {
+            this.address = address;
+        }
     }
 
     private final ProcessMemory memory;
@@ -42,10 +61,17 @@ public final class CodeCache {
     private final int firstLine;
     private final int lineTable;
     private final CodeInfo.LineFormat lineFormat;
+    /** Bytes of a header that identify the object: up to the last field compared. */
+    private final int identitySize;
     private final ByteBuffer buf;
     private final AddressMap<Entry> byAddress = new AddressMap<>();
     private int nextId;
-    private long period;
+    /** Markers of stacks cut in the middle, by frames left out (few distinct counts: recursions this deep are rare). */
+    private final Map<Integer, CodeInfo> omittedMarkers = new HashMap<>();
+    private long walk;
+    /** Entries used in the last {@link #RECENT_WALKS} walks (the first {@link #MAX_PROBES} are probed). */
+    private final List<Entry> recent = new ArrayList<>();
+    private int probeCount;
 
     /**
      * @param codeType address of {@code PyCode_Type} in the target, or 0 when unknown (then the
@@ -63,15 +89,81 @@ public final class CodeCache {
         this.filename = layout.offset("PyCodeObject.co_filename");
         this.firstLine = layout.offset("PyCodeObject.co_firstlineno");
         this.lineTable = layout.offset("PyCodeObject.co_linetable");
-        int fieldsEnd = Math.max(Math.max(name, filename), Math.max(firstLine, lineTable)) + 8;
+        int fieldsEnd = Math.max(Math.max(Math.max(name, filename), Math.max(firstLine, lineTable)), obType) + 8;
+        this.identitySize = fieldsEnd;
         this.size = Math.max(fieldsEnd, Math.min(layout.offsetOr("sizeof.PyCodeObject", fieldsEnd), 512));
         this.buf = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
         this.lineFormat = layout.lineFormat();
     }
 
-    /** Called once per walk: starts a new trust period when about a second has passed. */
+    /** Called once per walk, first: picks the entries to probe (those used lately). */
     public void beginWalk() {
-        period = System.nanoTime() >>> PERIOD_SHIFT;
+        walk++;
+        int kept = 0;
+        for (Entry e : recent) {
+            if (e.usedWalk >= walk - RECENT_WALKS && byAddress.get(e.address) == e) {
+                recent.set(kept++, e);
+            } else {
+                e.recent = false;
+            }
+        }
+        recent.subList(kept, recent.size()).clear();
+        probeCount = 0;
+    }
+
+    /**
+     * Adds a read of each recently used code object's header to a batch, from index {@code k};
+     * returns the next free index. {@link #checkProbes} must follow the batch's read.
+     */
+    int addProbes(long[] addresses, ByteBuffer[] buffers, int[] lengths, int k) {
+        probeCount = Math.min(recent.size(), MAX_PROBES);
+        for (int i = 0; i < probeCount; i++) {
+            Entry e = recent.get(i);
+            if (e.probe == null) {
+                e.probe = ByteBuffer.allocateDirect(identitySize).order(ByteOrder.LITTLE_ENDIAN);
+            }
+            addresses[k] = e.address;
+            buffers[k] = e.probe;
+            lengths[k] = identitySize;
+            k++;
+        }
+        return k;
+    }
+
+    /** Probes {@link #addProbes} would add now. */
+    int probeCount() {
+        return Math.min(recent.size(), MAX_PROBES);
+    }
+
+    /** The probed batch was not read (a probed object's memory is gone): the entries are read when used. */
+    void dropProbes() {
+        probeCount = 0;
+    }
+
+    /** After the probed batch was read: entries whose header is unchanged may be used this walk. */
+    void checkProbes() {
+        for (int i = 0; i < probeCount; i++) {
+            Entry e = recent.get(i);
+            if (sameHeader(e, e.probe)) {
+                e.checkedWalk = walk;
+            } else {
+                e.changedWalk = walk;
+            }
+        }
+        probeCount = 0;
+    }
+
+    /**
+     * Whether {@code info}, used by a decode being reused, is still what its address holds (its
+     * header was probed unchanged this walk); counts it as used.
+     */
+    boolean stillValid(CodeInfo info) {
+        Entry e = byAddress.get(info.address());
+        if (e == null || e.info != info || e.checkedWalk != walk) {
+            return false;
+        }
+        markUsed(e);
+        return true;
     }
 
     /** The code object at {@code address}, or null when the address holds something else. */
@@ -81,39 +173,63 @@ public final class CodeCache {
             if (byAddress.size() >= MAX_ENTRIES) {
                 byAddress.clear(); // a program that keeps making code objects must not grow us forever
             }
-            e = new Entry();
+            e = new Entry(address);
             memory.read(address, buf, size);
-            decode(address, e);
+            decode(address, e, buf);
             byAddress.put(address, e);
-        } else if (e.checkedPeriod != period) {
-            memory.read(address, buf, size);
-            if (!sameHeader(e)) {
-                decode(address, e);
+        } else if (e.checkedWalk != walk) {
+            ByteBuffer header = e.changedWalk == walk ? e.probe : buf;
+            if (header == buf) {
+                memory.read(address, buf, size);
+            }
+            if (!sameHeader(e, header)) {
+                decode(address, e, header);
             }
         }
-        e.checkedPeriod = period;
+        e.checkedWalk = walk;
+        markUsed(e);
         return e.info;
+    }
+
+    private void markUsed(Entry e) {
+        e.usedWalk = walk;
+        if (!e.recent) {
+            e.recent = true;
+            recent.add(e);
+        }
+    }
+
+    /**
+     * The frame standing for {@code count} frames left out of a stack too deep to keep whole: not
+     * Python code, so it has no file (outputs show its name alone).
+     */
+    public CodeInfo omittedMarker(int count) {
+        if (omittedMarkers.size() >= 1024) {
+            omittedMarkers.clear();
+        }
+        return omittedMarkers.computeIfAbsent(count, n -> new CodeInfo(nextId++, 0,
+                "<" + n + " frames omitted>", null, null, 0, new byte[0], lineFormat));
     }
 
     public int size() {
         return byAddress.size();
     }
 
-    private boolean sameHeader(Entry e) {
-        return buf.getLong(obType) == e.type && buf.getLong(name) == e.namePointer && buf.getLong(filename) == e.filePointer
-                && buf.getLong(lineTable) == e.tablePointer && buf.getInt(firstLine) == e.firstLine;
+    private boolean sameHeader(Entry e, ByteBuffer b) {
+        return b.getLong(obType) == e.type && b.getLong(name) == e.namePointer && b.getLong(filename) == e.filePointer
+                && b.getLong(lineTable) == e.tablePointer && b.getInt(firstLine) == e.firstLine;
     }
 
     /**
-     * Decodes the header just read into {@link #buf} (and what it points to) into {@code e}; if a
+     * Decodes the header just read into {@code header} (and what it points to) into {@code e}; if a
      * read fails, {@code e} is left as it was.
      */
-    private void decode(long address, Entry e) throws MemoryReadException {
-        long type = buf.getLong(obType);
-        long namePointer = buf.getLong(name);
-        long filePointer = buf.getLong(filename);
-        long tablePointer = buf.getLong(lineTable);
-        int line = buf.getInt(firstLine);
+    private void decode(long address, Entry e, ByteBuffer header) throws MemoryReadException {
+        long type = header.getLong(obType);
+        long namePointer = header.getLong(name);
+        long filePointer = header.getLong(filename);
+        long tablePointer = header.getLong(lineTable);
+        int line = header.getInt(firstLine);
         CodeInfo info = null; // not a code object (3.13+ frames may execute other things)
         if (codeType != 0 ? type == codeType : "code".equals(objects.typeName(address))) {
             // names are the program's to choose (any length, any code points): made printable once here

@@ -36,6 +36,6 @@ interface FrameDecoder {
      */
     long decode(RawThreadStack t, ByteBuffer b, int base, long frame, ThreadSlot slot) throws MemoryReadException;
 
-    /** Called when a thread's chain has been followed to its end (or its decode reused). */
+    /** Called when a thread's chain has been followed to its end. */
     void endChain(RawThreadStack t);
 }

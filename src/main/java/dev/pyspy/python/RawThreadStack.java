@@ -5,15 +5,26 @@ import java.util.Arrays;
 /**
  * One thread's raw stack from one walk, innermost frame first. Reused between samples so the
  * sampling loop allocates nothing per frame.
+ *
+ * <p>A stack deeper than {@link #MAX_FRAMES} keeps both ends: its innermost {@link #KEPT_INNER} frames
+ * (where the time is spent), a marker frame standing for the ones left out, and its outermost
+ * {@link #KEPT_OUTER} (so every stack still starts at its root). While the chain is followed the
+ * outermost frames seen so far wait in a ring after the innermost ones; {@link #cutMiddle} puts them
+ * in order behind the marker.
  */
 public final class RawThreadStack {
+    /** Frames kept of one stack, the marker included. */
+    public static final int MAX_FRAMES = 16_384;
+    static final int KEPT_OUTER = 1_024;
+    static final int KEPT_INNER = MAX_FRAMES - 1 - KEPT_OUTER;
+
     public long threadState;
     public long threadId;
     /** Kernel tid when the interpreter records it (3.11+) or it was mapped from the pthread id; else 0. */
     public long nativeThreadId;
     public boolean ownsGil;
     public int depth;
-    /** True when the walk stopped at the depth limit. */
+    /** True when the walk stopped before the end of the chain (a chain too long or cyclic to be real). */
     public boolean truncated;
     /**
      * Names this decode of the stack: two samples of a thread with the same non-zero version hold
@@ -25,9 +36,14 @@ public final class RawThreadStack {
     public int[] lines = new int[32];
     public long[] frameAddresses = new long[32];
     public boolean[] entries = new boolean[32];
+    /** Frames pushed by this walk, kept or not. */
+    private int pushed;
+    /** Where the last pushed frame went. */
+    private int lastIndex;
 
     void clear() {
         depth = 0;
+        pushed = 0;
         truncated = false;
         stackVersion = 0;
         ownsGil = false;
@@ -35,24 +51,84 @@ public final class RawThreadStack {
     }
 
     void push(CodeInfo code, int line, long frameAddress, boolean entry) {
-        if (depth == codes.length) {
-            int n = depth * 2;
-            codes = Arrays.copyOf(codes, n);
-            lines = Arrays.copyOf(lines, n);
-            frameAddresses = Arrays.copyOf(frameAddresses, n);
-            entries = Arrays.copyOf(entries, n);
+        int i;
+        if (pushed < KEPT_INNER + KEPT_OUTER) {
+            i = pushed;
+            if (i == codes.length) {
+                int n = Math.min(i * 2, MAX_FRAMES);
+                codes = Arrays.copyOf(codes, n);
+                lines = Arrays.copyOf(lines, n);
+                frameAddresses = Arrays.copyOf(frameAddresses, n);
+                entries = Arrays.copyOf(entries, n);
+            }
+            depth = i + 1;
+        } else {
+            i = ringIndex(pushed); // overwrites the innermost of the outer frames kept so far
         }
-        codes[depth] = code;
-        lines[depth] = line;
-        frameAddresses[depth] = frameAddress;
-        entries[depth] = entry;
-        depth++;
+        codes[i] = code;
+        lines[i] = line;
+        frameAddresses[i] = frameAddress;
+        entries[i] = entry;
+        lastIndex = i;
+        pushed++;
+    }
+
+    /** Frames pushed but not kept: the cut {@link #cutMiddle} marks. */
+    int omitted() {
+        return Math.max(0, pushed - (KEPT_INNER + KEPT_OUTER));
+    }
+
+    /**
+     * Once the chain is done, if frames were left out: puts the outermost frames kept in order and
+     * {@code marker} (a frame standing for the {@link #omitted} ones) between them and the innermost.
+     */
+    void cutMiddle(CodeInfo marker) {
+        if (omitted() == 0) {
+            return;
+        }
+        int end = KEPT_INNER + KEPT_OUTER;
+        int oldest = ringIndex(pushed); // the ring's innermost frame: next to be overwritten
+        reverse(KEPT_INNER, oldest);
+        reverse(oldest, end);
+        reverse(KEPT_INNER, end);
+        System.arraycopy(codes, KEPT_INNER, codes, KEPT_INNER + 1, KEPT_OUTER);
+        System.arraycopy(lines, KEPT_INNER, lines, KEPT_INNER + 1, KEPT_OUTER);
+        System.arraycopy(frameAddresses, KEPT_INNER, frameAddresses, KEPT_INNER + 1, KEPT_OUTER);
+        System.arraycopy(entries, KEPT_INNER, entries, KEPT_INNER + 1, KEPT_OUTER);
+        codes[KEPT_INNER] = marker;
+        lines[KEPT_INNER] = 0;
+        frameAddresses[KEPT_INNER] = 0;
+        entries[KEPT_INNER] = false;
+        depth = MAX_FRAMES;
+    }
+
+    /** Where the frame pushed as number {@code n} (past the innermost ones kept) goes in the ring. */
+    private static int ringIndex(int n) {
+        return KEPT_INNER + (n - KEPT_INNER) % KEPT_OUTER;
+    }
+
+    /** Reverses frames {@code [from, to)}. */
+    private void reverse(int from, int to) {
+        for (int i = from, j = to - 1; i < j; i++, j--) {
+            CodeInfo c = codes[i];
+            codes[i] = codes[j];
+            codes[j] = c;
+            int l = lines[i];
+            lines[i] = lines[j];
+            lines[j] = l;
+            long a = frameAddresses[i];
+            frameAddresses[i] = frameAddresses[j];
+            frameAddresses[j] = a;
+            boolean e = entries[i];
+            entries[i] = entries[j];
+            entries[j] = e;
+        }
     }
 
     /** Marks the most recently pushed frame as the first Python frame of a call from C. */
     void markLastAsEntry() {
-        if (depth > 0) {
-            entries[depth - 1] = true;
+        if (pushed > 0) {
+            entries[lastIndex] = true;
         }
     }
 }

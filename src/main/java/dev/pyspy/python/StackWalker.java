@@ -7,6 +7,7 @@ import dev.pyspy.process.MemoryReadException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -18,8 +19,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * 3.11-3.12 and directly on 3.13+).
  */
 public final class StackWalker {
-    /** Deeper stacks are cut here (and flagged) so a corrupt or cyclic chain cannot hang us. */
-    public static final int MAX_DEPTH = 16_384;
+    /**
+     * Frames followed per thread: a deeper chain is cut here (and flagged) so a corrupt one cannot
+     * hang us. Real stacks this deep keep their root and innermost frames ({@link RawThreadStack}).
+     */
+    static final int MAX_STEPS = 1 << 20;
     /**
      * Data-stack bytes copied per walk, all threads together: what thread states claim is not
      * trusted to bound memory (thousands of threads, or garbage read from a changing process).
@@ -28,7 +32,7 @@ public final class StackWalker {
     static final long MAX_COPY_PER_WALK = 64L << 20;
     /**
      * Frames decoded per walk, all threads together: a cycle in many threads' chains must not cost
-     * threads x {@link #MAX_DEPTH}. Threads still unwalked when it runs out are cut (truncated).
+     * threads x {@link #MAX_STEPS}. Threads still unwalked when it runs out are cut (truncated).
      */
     static final int MAX_FRAMES_PER_WALK = 1 << 21;
     /**
@@ -72,6 +76,7 @@ public final class StackWalker {
     private int frameBudget;
     private final ByteBuffer chunkPiece = StackChunks.newPieceBuffer();
     private int outsideBudget;
+    private final IdentityHashMap<CodeInfo, CodeInfo> distinctCodes = new IdentityHashMap<>();
     /** The GIL holder this walk, -1 until read. */
     private long gilHolder;
 
@@ -244,14 +249,16 @@ public final class StackWalker {
         try {
             readFramePointersAndChunks(first, n, true);
         } catch (MemoryReadException e) {
-            int probes = 0;
+            int probes = first == 0 ? codes.probeCount() : 0;
             for (int i = first; i < first + n; i++) {
                 probes += slots[i].outside.probeCount();
             }
             if (probes == 0) {
                 throw e;
             }
-            // a speculative address may be gone (a finished generator, an exited thread): without them
+            // a speculative address may be gone (a finished generator, an exited thread, a freed
+            // code object): without them
+            codes.dropProbes();
             for (int i = first; i < first + n; i++) {
                 slots[i].outside.forget();
             }
@@ -266,8 +273,12 @@ public final class StackWalker {
             slots[i].allocateFrameBuffers(frameSize, memory, chunkPiece, dataStacks);
             probes += probe ? slots[i].outside.probeCount() : 0;
         }
+        boolean probeCodes = probe && first == 0; // once per walk, with the first interpreter's threads
         int k = 0;
-        ensureBatch(2 * n + probes);
+        ensureBatch(2 * n + probes + (probeCodes ? codes.probeCount() : 0));
+        if (probeCodes) {
+            k = codes.addProbes(batchAddresses, batchBuffers, batchLengths, k);
+        }
         for (int i = first; i < first + n; i++) {
             ThreadSlot slot = slots[i];
             ByteBuffer b = slot.threadState;
@@ -296,6 +307,9 @@ public final class StackWalker {
         }
         if (k > 0) {
             memory.readAll(batchAddresses, batchBuffers, batchLengths, k);
+        }
+        if (probeCodes) {
+            codes.checkProbes();
         }
         for (int i = first; i < first + n; i++) {
             ThreadSlot slot = slots[i];
@@ -329,7 +343,8 @@ public final class StackWalker {
                     && slot.outside.probeCount() <= outsideBudget
                     && (!dataStacks || slot.chunks.sameFramesAsPrevious(frames.decodedFieldOffsets(),
                             frames.decodedFieldWidths()))
-                    && slot.outside.unchanged();
+                    && slot.outside.unchanged()
+                    && codesStillValid(slot);
             slot.reused = same;
             if (same) {
                 t.depth = slot.lastDepth;
@@ -349,8 +364,38 @@ public final class StackWalker {
         }
     }
 
+    /** Whether every code object the slot's last decode named still is what its address holds. */
+    private boolean codesStillValid(ThreadSlot slot) {
+        for (int i = 0; i < slot.lastCodeCount; i++) {
+            if (!codes.stillValid(slot.lastCodes[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Keeps the code objects of the decode in {@code t} (each once, cut markers aside) in the slot. */
+    private void rememberCodes(RawThreadStack t, ThreadSlot slot) {
+        distinctCodes.clear();
+        int count = 0;
+        for (int i = 0; i < t.depth; i++) {
+            CodeInfo code = t.codes[i];
+            if (code.filename() == null || (i > 0 && code == t.codes[i - 1]) || distinctCodes.put(code, code) != null) {
+                continue;
+            }
+            if (count == slot.lastCodes.length) {
+                slot.lastCodes = Arrays.copyOf(slot.lastCodes, Math.max(8, count * 2));
+            }
+            slot.lastCodes[count++] = code;
+        }
+        if (count < slot.lastCodeCount) {
+            Arrays.fill(slot.lastCodes, count, slot.lastCodeCount, null);
+        }
+        slot.lastCodeCount = count;
+    }
+
     /** After a fresh decode: remembers what it was computed from, for the next walk. */
-    private static void rememberDecode(RawThreadStack t, ThreadSlot slot) {
+    private void rememberDecode(RawThreadStack t, ThreadSlot slot) {
         slot.outside.endWalk();
         if (t.truncated || slot.readElsewhere) {
             slot.outside.forget();
@@ -362,6 +407,7 @@ public final class StackWalker {
         slot.lastDepth = t.depth;
         slot.lastSteps = slot.steps;
         slot.lastVersion = t.stackVersion;
+        rememberCodes(t, slot);
     }
 
     /**
@@ -371,7 +417,7 @@ public final class StackWalker {
      */
     private void walkFrames(RawStacks out, int first, int n) throws MemoryReadException {
         for (int i = first; i < first + n; i++) {
-            slots[i].steps = 0;
+            slots[i].startChain();
         }
         while (true) {
             int k = 0;
@@ -416,8 +462,12 @@ public final class StackWalker {
         }
         for (int i = first; i < first + n; i++) {
             RawThreadStack t = out.thread(i);
-            frames.endChain(t);
             if (!slots[i].reused) {
+                frames.endChain(t);
+                int omitted = t.omitted();
+                if (omitted > 0) {
+                    t.cutMiddle(codes.omittedMarker(omitted));
+                }
                 rememberDecode(t, slots[i]);
             }
         }
@@ -428,7 +478,7 @@ public final class StackWalker {
      * (also when the thread's or the walk's frame budget is spent: the stack is then cut).
      */
     private long decode(RawThreadStack t, ByteBuffer b, int base, long frame, ThreadSlot slot) throws MemoryReadException {
-        if (++slot.steps > MAX_DEPTH * 2 || t.depth >= MAX_DEPTH || --frameBudget < 0) {
+        if (++slot.steps > MAX_STEPS || --frameBudget < 0 || slot.seenBefore(frame)) {
             t.truncated = true;
             return 0;
         }

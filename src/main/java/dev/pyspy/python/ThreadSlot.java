@@ -26,6 +26,10 @@ final class ThreadSlot {
     long cursor;
     /** Frames followed this walk (shims included). */
     int steps;
+    /** Brent's cycle detection on the chain: a frame saved at each power of two steps. */
+    private long savedFrame;
+    private int savedPower;
+    private int sinceSaved;
     /** This walk reused the last decode. */
     boolean reused;
     /** This decode read memory other than its frames (thread-local bytecode): not reusable. */
@@ -38,9 +42,35 @@ final class ThreadSlot {
     int lastDepth;
     int lastSteps;
     long lastVersion;
+    /** The code objects of the last decode, each once: reusing it needs each still valid. */
+    CodeInfo[] lastCodes = new CodeInfo[0];
+    int lastCodeCount;
 
     ThreadSlot(int threadStateSize) {
         threadState = ByteBuffer.allocateDirect(threadStateSize).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    void startChain() {
+        steps = 0;
+        savedFrame = 0;
+        savedPower = 1;
+        sinceSaved = 0;
+    }
+
+    /**
+     * Whether the chain, followed to {@code frame}, has come back to a frame it passed: a cycle
+     * (memory read while it changed) is spotted within twice its length.
+     */
+    boolean seenBefore(long frame) {
+        if (frame == savedFrame) {
+            return true;
+        }
+        if (++sinceSaved == savedPower) {
+            savedFrame = frame;
+            savedPower <<= 1;
+            sinceSaved = 0;
+        }
+        return false;
     }
 
     /**

@@ -39,7 +39,7 @@ public final class ThreadStackReader {
             List<Frame> frames = new ArrayList<>(t.depth);
             for (int f = 0; f < t.depth; f++) {
                 CodeInfo code = t.codes[f];
-                List<LocalVariable> vars = locals == null ? List.of()
+                List<LocalVariable> vars = locals == null || code.filename() == null ? List.of() // a cut's marker
                         : locals.read(t.frameAddresses[f], code.address(), options.maxReprLength());
                 String shown = options.fullFilenames() ? code.filename() : code.shortFilename();
                 boolean shimEntry = f == t.depth - 1 || (shims && t.entries[f]);

@@ -12,8 +12,11 @@ package dev.pyspy.top;
  */
 public record FrameRow(String name, String file, int line, long ownNow, long totalNow, long ownAll, long totalAll) {
 
-    /** {@code name (file:line)}, or {@code name (file)} for a per-function row. */
+    /** {@code name (file:line)}, or {@code name (file)} for a per-function row; the name alone without a file. */
     public String label() {
+        if (file.isEmpty()) {
+            return name;
+        }
         return line > 0 ? name + " (" + file + ":" + line + ")" : name + " (" + file + ")";
     }
 }

@@ -153,7 +153,8 @@ public final class TopAggregator implements SampleConsumer {
             slotLine = Arrays.copyOf(slotLine, slotCount * 2);
             slotFunction = Arrays.copyOf(slotFunction, slotCount * 2);
         }
-        String file = fullFilenames ? code.filename() : code.shortFilename();
+        // a cut's marker (no file) is shown by its name alone
+        String file = code.filename() == null ? "" : fullFilenames ? code.filename() : code.shortFilename();
         slotLine[slotCount] = counter(new Label(code.name(), file, Math.max(line, 0)), lineCounters, lineList);
         slotFunction[slotCount] = counter(new Label(code.name(), file, 0), functionCounters, functionList);
         return slotCount++;

@@ -278,8 +278,8 @@ class RecordIntegrationTest {
 
     /**
      * A code object freed while recorded and another made at its address (functions made by exec,
-     * a module's code after import) must not keep the first one's name: the code cache looks at
-     * the object again at least every second or so. Launched by pyspy, so it sees the first
+     * a module's code after import) must not keep the first one's name: the code cache checks
+     * the object's header in every walk that uses it. Launched by pyspy, so it sees the first
      * function; skipped where the target's allocator did not give the address back.
      */
     @ParameterizedTest(name = "{0}")

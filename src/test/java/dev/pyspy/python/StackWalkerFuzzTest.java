@@ -268,7 +268,7 @@ class StackWalkerFuzzTest {
         long frames = 0;
         for (int i = 0; i < s.threadCount(); i++) {
             RawThreadStack t = s.thread(i);
-            if (t.depth < 0 || t.depth > StackWalker.MAX_DEPTH) {
+            if (t.depth < 0 || t.depth > RawThreadStack.MAX_FRAMES) {
                 throw new IllegalStateException("thread depth " + t.depth);
             }
             frames += t.depth;
