@@ -108,7 +108,7 @@ class SpeedscopeWriterTest {
         int main = p.threadIndex(new ProfileThread(1, 1, "MainThread"));
         p.addSample(2, main, stack);
         JsonNode root = write(p);
-        assertEquals("thread (1): MainThread",
+        assertEquals("Thread 1 \"MainThread\"",
                 root.get("profiles").get(root.get("activeProfileIndex").asInt()).get("name").asText());
     }
 
