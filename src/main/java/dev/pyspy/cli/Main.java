@@ -23,13 +23,15 @@ import java.util.concurrent.Callable;
                 CompletionsCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
-                "0:success",
+                "0:success (record, top: the profile was written, whatever ended it)",
                 "1:reading the target or writing output failed",
                 "2:invalid command line",
                 "3:no such process",
                 "4:permission denied",
                 "5:not a Python process",
-                "6:unsupported Python version"})
+                "6:unsupported Python version",
+                "129:SIGHUP ended pyspy (the output is still written)",
+                "N:launch mode: the program's own non-zero exit code"})
 public final class Main implements Callable<Integer> {
     private static boolean verbose;
     private static String commandLine = "pyspy";
