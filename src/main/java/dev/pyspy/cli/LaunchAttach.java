@@ -4,13 +4,11 @@ import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 import dev.pyspy.process.ChildProcess;
 import dev.pyspy.process.MemoryMapping;
-import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ProcMaps;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.PythonBinary;
 import dev.pyspy.python.PythonProcess;
-import dev.pyspy.python.RawStacks;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,8 +25,8 @@ import java.util.concurrent.locks.LockSupport;
  * released by the kernel should pyspy die) while pyspy inspects it: that is the slow,
  * once-per-binary part (ELF, symbols, version, layout). Then the program runs while pyspy looks for
  * its interpreter every millisecond, a few reads each time; once found, the program is held again
- * while the rest of attaching and a first walk are done, and stays held until sampling starts
- * ({@link Attached#release()}). Nothing is written to the program and no code is run in it.
+ * while the rest of attaching is done, and stays held until the sampler has taken its first sample
+ * ({@link Attached#release()}, called by {@link SamplingRun#start}). Nothing is written to the program and no code is run in it.
  *
  * <p>Attaching never ends the program: while a Python binary is loaded pyspy keeps looking as long
  * as the program runs (saying so after a second); it gives up, leaving the program running, when no
@@ -163,7 +161,7 @@ final class LaunchAttach {
         }
     }
 
-    /** Holds the program while the interpreter found is opened and walked once; null if it exited meanwhile. */
+    /** Holds the program while the interpreter found is opened; null if it exited meanwhile. */
     private Attached open() throws PyspyException {
         ThreadPauser hold = hold();
         if (hold == null) {
@@ -172,8 +170,7 @@ final class LaunchAttach {
         try {
             LOG.debug("{} ms: interpreter found", millis());
             PythonProcess python = image.open();
-            warmUp(python);
-            LOG.debug("{} ms: attached; the program is held until sampling starts", millis());
+            LOG.debug("{} ms: attached; the program is held until its first sample", millis());
             return new Attached(python, hold);
         } catch (PyspyException e) {
             hold.close();
@@ -181,16 +178,6 @@ final class LaunchAttach {
         } catch (RuntimeException e) {
             hold.close();
             throw e;
-        }
-    }
-
-    /** A first walk while the program is held, so that the first samples do not pay for loading and decoding. */
-    private static void warmUp(PythonProcess python) {
-        try {
-            python.walker().walk(new RawStacks());
-            python.threadNames().refresh();
-        } catch (MemoryReadException e) {
-            // the sampler's first walk decides what a failure means
         }
     }
 

@@ -131,8 +131,7 @@ public final class RecordCommand implements Callable<Integer> {
             if (noGil != null) {
                 err.println("pyspy> " + noGil);
             }
-            t.release();
-            run.start();
+            run.start(t);
             // once Control-C is handled (run.start)
             err.printf(Locale.ROOT, "pyspy> Sampling process %d times a second%s%s. Press Control-C to exit.%n",
                     sampling.rate, duration == null ? "" : " for " + seconds(duration) + " seconds",

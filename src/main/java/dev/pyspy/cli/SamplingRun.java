@@ -11,17 +11,25 @@ import java.util.concurrent.TimeUnit;
  * as it would at the end of the recording. Other ways the JVM is told to exit (SIGHUP) go through
  * the shutdown hook, which stops sampling and waits until the output is written, so an interrupted
  * recording still produces a complete file.
+ *
+ * <p>A launched program is held stopped until the sampler thread has taken its first sample (so the
+ * sampling path is loaded and warm before the program's first line runs); then the thread that
+ * opened the target, which holds it, lets it go ({@link #start}), and the sampler goes on.
  */
 final class SamplingRun {
     private static final long OUTPUT_GRACE_SECONDS = 60;
 
     private final Sampler sampler;
     private final CountDownLatch outputWritten = new CountDownLatch(1);
+    /** Counted down by the sampler's first sample of a held target, or by its end, whichever comes first. */
+    private final CountDownLatch firstSample = new CountDownLatch(1);
+    private final CountDownLatch released = new CountDownLatch(1);
     private final Thread thread;
     private final Thread hook;
     private volatile Sampler.End end;
     private volatile Throwable failure;
     private volatile boolean interrupted;
+    private volatile boolean held;
 
     SamplingRun(Sampler sampler) {
         this.sampler = sampler;
@@ -29,10 +37,44 @@ final class SamplingRun {
         this.hook = new Thread(this::onShutdown, "pyspy-shutdown");
     }
 
-    void start() {
-        Runtime.getRuntime().addShutdownHook(hook);
-        StopSignals.install(this::onStopSignal);
-        thread.start();
+    /**
+     * Starts sampling. A held target is let go here, on the calling thread (its ptrace tracer),
+     * once the sampler has sampled it, or has ended, or failed to start: it is never left stopped.
+     */
+    void start(Target target) {
+        held = target.held();
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+            StopSignals.install(this::onStopSignal);
+            thread.start();
+            if (held) {
+                awaitUninterruptibly(firstSample);
+            }
+        } finally {
+            target.release();
+            released.countDown();
+        }
+    }
+
+    /** On the sampler thread, after the held target's first sample: waits until it runs. */
+    private void handOver() {
+        firstSample.countDown();
+        awaitUninterruptibly(released);
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interruptedWhileWaiting = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interruptedWhileWaiting = true;
+            }
+        }
+        if (interruptedWhileWaiting) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void onStopSignal() {
@@ -42,9 +84,11 @@ final class SamplingRun {
 
     private void runSampler() {
         try {
-            end = sampler.run();
+            end = sampler.run(held ? this::handOver : null);
         } catch (Throwable t) {
             failure = t;
+        } finally {
+            firstSample.countDown();
         }
     }
 

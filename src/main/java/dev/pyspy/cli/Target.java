@@ -67,6 +67,11 @@ final class Target implements AutoCloseable {
         }
     }
 
+    /** True while a launched program is held stopped, as it is from when pyspy found its interpreter. */
+    boolean held() {
+        return held != null;
+    }
+
     /**
      * Waits while the tree's root lives for a Python process to appear in it; a launched root
      * ({@code child}) that exits first is reported with its exit code.
@@ -99,8 +104,8 @@ final class Target implements AutoCloseable {
     }
 
     /**
-     * Lets a launched program, held since pyspy found its interpreter, run: call just before
-     * sampling starts, on the thread that opened the target.
+     * Lets a launched program, held since pyspy found its interpreter, run: called by
+     * {@link SamplingRun#start} once its first sample is taken, on the thread that opened the target.
      */
     void release() {
         if (held != null) {

@@ -79,8 +79,7 @@ public final class TopCommand implements Callable<Integer> {
         TopModel model = new TopModel(aggregator, sampler.stats(), info);
         long delayNanos = (long) (delay * 1e9);
         SamplingRun run = new SamplingRun(sampler);
-        t.release();
-        run.start();
+        run.start(t);
         TopExit exit;
         try {
             exit = screen != null ? screen.run(model, run::running, delayNanos, t.launched())

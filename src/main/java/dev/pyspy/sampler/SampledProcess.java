@@ -25,7 +25,9 @@ public final class SampledProcess implements AutoCloseable {
 
     private final int index;
     private final PythonProcess python;
-    private final ThreadPauser pauser;
+    private ThreadPauser pauser;
+    /** Held stopped by whoever launched it (see {@link #held}): not paused, and its threads' states say 't'. */
+    private boolean held;
     private final KernelThreadStates states;
     private final RawStacks snapshot = new RawStacks();
     private final Map<Long, TrackedThread> threads = new HashMap<>();
@@ -42,6 +44,22 @@ public final class SampledProcess implements AutoCloseable {
         this.states = new KernelThreadStates(python.pid());
         states.refreshTasks(); // so that the first sample knows its threads' states too
         this.label = "process " + python.pid() + ":\"" + String.join(" ", python.cmdline()) + "\"";
+    }
+
+    /**
+     * A process held stopped by another thread until {@link #released}: sampled as it stands, and
+     * each of its threads counts as about to run (a held thread's kernel state is 't').
+     */
+    static SampledProcess held(int index, PythonProcess python) {
+        SampledProcess p = new SampledProcess(index, python, null);
+        p.held = true;
+        return p;
+    }
+
+    /** The process runs now; {@code pauser} (null in nonblocking mode) pauses it for each next sample. */
+    void released(ThreadPauser pauser) {
+        this.pauser = pauser;
+        held = false;
     }
 
     public int pid() {
@@ -113,7 +131,7 @@ public final class SampledProcess implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             RawThreadStack t = snapshot.thread(i);
             TrackedThread thread = slots[i];
-            boolean isActive = ThreadActivity.isActive(states.state(thread.osThreadId), t);
+            boolean isActive = ThreadActivity.isActive(held ? 0 : states.state(thread.osThreadId), t);
             // --gil keeps only the GIL holder where there is a GIL to hold (not in free-threaded builds)
             if ((!options.idle() && !isActive) || (options.gilOnly() && gilApplies && !t.ownsGil)) {
                 continue;

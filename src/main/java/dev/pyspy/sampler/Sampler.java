@@ -66,6 +66,16 @@ public final class Sampler {
     }
 
     /**
+     * Lets go of targets held stopped when sampling starts (a launched program, held since before
+     * its first line): called on the sampler thread once the first sample has been taken from them
+     * as they stand, so that whatever sampling loads and compiles is ready before they run; returns
+     * once they run.
+     */
+    public interface HeldTargets {
+        void release();
+    }
+
+    /**
      * Samples {@code targets}; with {@code options.subprocesses()}, also every Python process that is
      * or comes to be in the tree of {@code rootPid}, which need not be Python itself (a shell, a
      * supervisor).
@@ -95,15 +105,22 @@ public final class Sampler {
         }
     }
 
-    /** Runs until stopped, the duration ends or every target exited. Call on the sampler thread. */
-    public End run() throws PyspyException {
+    /**
+     * Runs until stopped, the duration ends or every target exited. Call on the sampler thread.
+     *
+     * @param held the targets' release when they are held stopped (their first sample is taken
+     *             without pausing them), else null
+     */
+    public End run(HeldTargets held) throws PyspyException {
         samplerThread = Thread.currentThread();
         LibC.preciseSleeps();
         stats.startNanos = System.nanoTime();
         Thread watcherThread = null;
         try {
             for (PythonProcess p : initial) {
-                if (tree == null) {
+                if (held != null) {
+                    processes.add(SampledProcess.held(nextIndex++, p));
+                } else if (tree == null) {
                     add(p);
                 } else {
                     addFromTree(p); // it may have exited already: the rest of the tree is still sampled
@@ -114,7 +131,7 @@ public final class Sampler {
                 watcherThread.setDaemon(true);
                 watcherThread.start();
             }
-            return loop();
+            return loop(held);
         } finally {
             if (watcherThread != null) {
                 watcher.stop();
@@ -127,10 +144,10 @@ public final class Sampler {
         }
     }
 
-    private End loop() {
+    private End loop(HeldTargets held) throws PyspyException {
         long cpuStart = cpu.getCurrentThreadCpuTime();
         try {
-            return sample();
+            return sample(held);
         } finally {
             stats.samplerCpuNanos = cpu.getCurrentThreadCpuTime() - cpuStart;
             log.debug("{} samples, {} reads per sample, {} us sampler CPU per sample, {} us paused per sample",
@@ -140,7 +157,7 @@ public final class Sampler {
         }
     }
 
-    private End sample() {
+    private End sample(HeldTargets held) throws PyspyException {
         long start = stats.startNanos;
         SamplingSchedule schedule = new SamplingSchedule(start, options.intervalNanos());
         while (true) {
@@ -181,6 +198,12 @@ public final class Sampler {
             stats.samples++;
             stats.threads = threads;
             stats.processes = processes.size();
+            if (held != null) {
+                release(held);
+                held = null;
+                // the released targets' next sample is one interval after they start running
+                schedule = new SamplingSchedule(System.nanoTime(), options.intervalNanos());
+            }
             if (processes.isEmpty() && (tree == null || !tree.alive())) {
                 return End.TARGET_EXITED;
             }
@@ -225,10 +248,32 @@ public final class Sampler {
     }
 
     private void add(PythonProcess p) throws PyspyException {
-        ThreadPauser pauser = options.blocking() ? ThreadPauser.attach(p.pid()) : null;
+        processes.add(new SampledProcess(nextIndex++, p, pauser(p.pid())));
+    }
+
+    /** Lets the held targets run and from now on pauses them for each sample (blocking mode). */
+    private void release(HeldTargets held) throws PyspyException {
+        held.release();
+        for (int i = 0; i < processes.size(); i++) {
+            SampledProcess p = processes.get(i);
+            try {
+                p.released(pauser(p.pid()));
+            } catch (PyspyException e) {
+                if (!PythonProcess.isGone(p.pid())) {
+                    throw e;
+                }
+                log.debug("process {} exited", p.pid()); // as soon as it was let go
+                p.close();
+                processes.remove(i--);
+            }
+        }
+    }
+
+    private ThreadPauser pauser(int pid) throws PyspyException {
+        ThreadPauser pauser = options.blocking() ? ThreadPauser.attach(pid) : null;
         if (pauser != null) {
             pauser.leaveBlockedThreadsRunning();
         }
-        processes.add(new SampledProcess(nextIndex++, p, pauser));
+        return pauser;
     }
 }
