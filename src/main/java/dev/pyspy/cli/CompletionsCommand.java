@@ -69,7 +69,8 @@ public final class CompletionsCommand implements Callable<Integer> {
                     out.append(name.startsWith("--") ? " -l " + name.substring(2) : " -s " + name.substring(1));
                 }
                 if (o.arity().max() > 0) {
-                    out.append(" -r").append(argumentsOf(o));
+                    // -x (a value, no files) unless the value is a file: fish offers files to -r options
+                    out.append(o.paramLabel().equals("FILE") ? " -r -F" : " -x").append(argumentsOf(o));
                 }
                 out.append(" -d ").append(quote(o.description().length > 0 ? o.description()[0] : "")).append('\n');
             }
@@ -80,7 +81,7 @@ public final class CompletionsCommand implements Callable<Integer> {
         return out.toString();
     }
 
-    /** What fish offers for an option's value: processes for a pid, the choices of an enum, else files. */
+    /** What fish offers for an option's value: processes for a pid, the formats; files are offered by -F. */
     private static String argumentsOf(OptionSpec o) {
         if (o.paramLabel().equals("PID")) {
             return " -a " + quote("(__fish_complete_pids)");
@@ -88,7 +89,7 @@ public final class CompletionsCommand implements Callable<Integer> {
         if (o.paramLabel().equals("FORMAT")) {
             return " -a " + quote(Arrays.stream(OutputFormat.values()).map(OutputFormat::formatName).collect(Collectors.joining(" ")));
         }
-        return o.paramLabel().equals("FILE") ? " -F" : "";
+        return "";
     }
 
     private static String firstLine(CommandSpec spec) {

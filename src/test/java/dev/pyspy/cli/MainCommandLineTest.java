@@ -59,7 +59,7 @@ class MainCommandLineTest {
             assertTrue(fish.contains("complete -c pyspy -n __fish_use_subcommand -a " + sub + " -d "), sub);
             assertTrue(zsh.contains(sub), sub);
         }
-        assertTrue(fish.contains("complete -c pyspy -n '__fish_seen_subcommand_from dump' -s p -l pid -r -a '(__fish_complete_pids)'"), fish);
+        assertTrue(fish.contains("complete -c pyspy -n '__fish_seen_subcommand_from dump' -s p -l pid -x -a '(__fish_complete_pids)'"), fish);
     }
 
     @Test
