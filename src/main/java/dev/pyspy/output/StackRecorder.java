@@ -9,6 +9,7 @@ import dev.pyspy.sampler.TrackedThread;
 import dev.pyspy.util.LongIntMap;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Turns samples into a {@link Profile} (the recording's consumer of samples, as
@@ -25,8 +26,12 @@ public final class StackRecorder implements SampleConsumer {
     private int[] lastStacks = new int[16];
     /** Per profile thread: its {@code thread (TID): name} root frame id, -1 without {@code --threads}. */
     private int[] threadRootFrames = new int[16];
-    /** Per sampled process (by index): its {@code process PID:"cmdline"} root frame id, -1 until made. */
-    private int[] processRootFrames = new int[0];
+    private static final int[] NO_FRAMES = new int[0];
+    /**
+     * Per sampled process (by index): the ids of its {@code process PID:"cmdline"} root frames (the
+     * processes above it in the tree, then its own); null until made.
+     */
+    private int[][] processRootFrames = new int[0][];
 
     public StackRecorder(Profile profile, RecordOptions options) {
         this.profile = profile;
@@ -47,13 +52,14 @@ public final class StackRecorder implements SampleConsumer {
             profile.addSample(nanosSinceStart, index, lastStacks[index]);
             return;
         }
-        int needed = t.depth + 2;
+        int[] processFrames = options.subprocesses() ? processRootFrames(process) : NO_FRAMES;
+        int needed = t.depth + 1 + processFrames.length;
         if (stack.length < needed) {
             stack = Arrays.copyOf(stack, Math.max(needed, stack.length * 2));
         }
         int n = 0;
-        if (options.subprocesses()) {
-            stack[n++] = processRootFrame(process);
+        for (int f : processFrames) {
+            stack[n++] = f;
         }
         if (threadRootFrames[index] >= 0) {
             stack[n++] = threadRootFrames[index];
@@ -81,15 +87,20 @@ public final class StackRecorder implements SampleConsumer {
         return index;
     }
 
-    private int processRootFrame(SampledProcess process) {
+    /** The process's root frames: the processes above it in the tree, then its own. */
+    private int[] processRootFrames(SampledProcess process) {
         int p = process.index();
         if (p >= processRootFrames.length) {
-            int old = processRootFrames.length;
-            processRootFrames = Arrays.copyOf(processRootFrames, Math.max(p + 1, old * 2));
-            Arrays.fill(processRootFrames, old, processRootFrames.length, -1);
+            processRootFrames = Arrays.copyOf(processRootFrames, Math.max(p + 1, processRootFrames.length * 2));
         }
-        if (processRootFrames[p] < 0) {
-            processRootFrames[p] = profile.frameId(FrameInfo.synthetic(process.label()));
+        if (processRootFrames[p] == null) {
+            List<String> above = process.ancestorLabels();
+            int[] ids = new int[above.size() + 1];
+            for (int i = 0; i < above.size(); i++) {
+                ids[i] = profile.frameId(FrameInfo.synthetic(above.get(i)));
+            }
+            ids[above.size()] = profile.frameId(FrameInfo.synthetic(process.label()));
+            processRootFrames[p] = ids;
         }
         return processRootFrames[p];
     }

@@ -10,6 +10,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -72,6 +73,28 @@ public final class ProcessTree {
         for (int child : children.getOrDefault(pid, List.of())) {
             addSubtree(child, children, out, seen);
         }
+    }
+
+    /**
+     * The processes of the tree above {@code pid}, as of the last scan: the root first, down to
+     * {@code pid}'s parent. Empty for the root, or for a pid the scan did not place in the tree.
+     */
+    public synchronized List<Integer> ancestors(int pid) {
+        if (!parents.containsKey(pid)) {
+            members(); // a process found before any scan (the first one) or since the last
+        }
+        List<Integer> up = new ArrayList<>();
+        Set<Integer> seen = new HashSet<>();
+        for (int p = pid; p != root; ) {
+            Integer parent = parents.get(p);
+            if (parent == null || !seen.add(parent)) {
+                return List.of(); // not (or no longer) under the root
+            }
+            up.add(parent);
+            p = parent;
+        }
+        Collections.reverse(up);
+        return up;
     }
 
     /** The parent of {@code pid} as of the last scan, 0 when unknown. */

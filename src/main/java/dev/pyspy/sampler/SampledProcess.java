@@ -9,6 +9,7 @@ import dev.pyspy.python.ThreadActivity;
 import dev.pyspy.python.RawThreadStack;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -35,6 +36,7 @@ public final class SampledProcess implements AutoCloseable {
     private final RawStacks snapshot = new RawStacks();
     private final Map<Long, TrackedThread> threads = new HashMap<>();
     private final String label;
+    private List<String> ancestorLabels = List.of();
     private TrackedThread[] slots = new TrackedThread[16];
     private long threadSetSignature = -1;
     private long lastRefresh;
@@ -46,7 +48,12 @@ public final class SampledProcess implements AutoCloseable {
         this.pauser = pauser;
         this.states = new KernelThreadStates(python.pid());
         states.refreshTasks(); // so that the first sample knows its threads' states too
-        this.label = "process " + python.pid() + ":\"" + String.join(" ", python.cmdline()) + "\"";
+        this.label = label(python.pid(), python.cmdline());
+    }
+
+    /** py-spy's root frame for a process: {@code process PID:"cmdline"}. */
+    static String label(int pid, List<String> cmdline) {
+        return "process " + pid + ":\"" + String.join(" ", cmdline) + "\"";
     }
 
     /**
@@ -114,6 +121,18 @@ public final class SampledProcess implements AutoCloseable {
     /** The {@code process PID:"cmdline"} root frame label. */
     public String label() {
         return label;
+    }
+
+    /**
+     * The labels of the processes above this one in the sampled tree (with {@code --subprocesses}),
+     * its root first: a child's stacks hang under its parents' frames, as py-spy's do.
+     */
+    public List<String> ancestorLabels() {
+        return ancestorLabels;
+    }
+
+    void placeUnder(List<String> ancestorLabels) {
+        this.ancestorLabels = List.copyOf(ancestorLabels);
     }
 
     /** Takes one sample and hands each kept thread to {@code consumer}. */

@@ -3,13 +3,16 @@ package dev.pyspy.sampler;
 import dev.pyspy.PyspyException;
 import dev.pyspy.process.LibC;
 import dev.pyspy.process.MemoryReadException;
+import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.PythonProcess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -41,6 +44,8 @@ public final class Sampler {
     private final List<SampledProcess> processes = new ArrayList<>();
     private final List<PythonProcess> initial;
     private final ProcessTree tree;
+    /** Labels of the processes above sampled ones (--subprocesses), by pid. */
+    private final Map<Integer, String> ancestorLabels = new HashMap<>();
     private final ProcessWatcher watcher;
     private final LagListener lagListener;
     private final PauseListener pauseListener;
@@ -242,8 +247,22 @@ public final class Sampler {
     private void addFromTree(PythonProcess p) {
         try {
             add(p);
+            List<String> above = new ArrayList<>();
+            for (int pid : tree.ancestors(p.pid())) {
+                above.add(ancestorLabels.computeIfAbsent(pid, Sampler::processLabel));
+            }
+            processes.get(processes.size() - 1).placeUnder(above);
         } catch (PyspyException e) {
             log.debug("cannot sample process {}: {}", p.pid(), e.getMessage());
+        }
+    }
+
+    /** A process above a sampled one: its label as it was when first seen (it may be gone later). */
+    private static String processLabel(int pid) {
+        try {
+            return SampledProcess.label(pid, ProcFs.cmdline(pid));
+        } catch (PyspyException e) {
+            return SampledProcess.label(pid, List.of());
         }
     }
 

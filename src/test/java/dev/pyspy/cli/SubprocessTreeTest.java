@@ -31,7 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SubprocessTreeTest {
     private static final long WAIT_SECONDS = 120;
-    private static final Pattern PROCESS_ROOT = Pattern.compile("^process (\\d+):");
+    /** The innermost process root frame: the process that was sampled. */
+    private static final Pattern CHILD_ROOT = Pattern.compile("^(?:process \\d+:\"[^\"]*\";)*process (\\d+):\"[^\"]*\"(?:;(?!process )| \\d+$)");
+    private static final Pattern UNDER_THE_SHELL = Pattern.compile(
+            "^process \\d+:\"bash [^\"]*tree_script\\.sh [^\"]*\";process \\d+:\"[^\"]*tree_child\\.py child_(one|two) ");
 
     private Path dir;
     private Interpreter python;
@@ -61,6 +64,9 @@ class SubprocessTreeTest {
         Process pyspy = startPyspy("record", "-s", "-r", "200", "-f", "raw", "-o", out.toString(), "-p",
                 Long.toString(bash.pid()));
         assertBothChildrenRecorded(pyspy, out);
+        for (String line : Files.readAllLines(out)) {
+            assertTrue(line.startsWith("process " + bash.pid() + ":\"bash "), "rooted at the shell given: " + line);
+        }
     }
 
     @Test
@@ -131,7 +137,7 @@ class SubprocessTreeTest {
         assertTrue(seconds <= 6 * 1.1, "-d 6 took " + seconds + " s\n" + Files.readString(err));
         Set<String> sampled = new HashSet<>();
         for (String line : Files.readAllLines(out)) {
-            Matcher m = PROCESS_ROOT.matcher(line);
+            Matcher m = CHILD_ROOT.matcher(line);
             if (m.find() && line.contains(";storm_child (")) {
                 sampled.add(m.group(1));
             }
@@ -157,10 +163,12 @@ class SubprocessTreeTest {
         Map<String, Set<String>> pidsByFunction = new HashMap<>();
         Map<String, Long> samplesByFunction = new HashMap<>();
         for (String line : Files.readAllLines(out)) {
-            Matcher m = PROCESS_ROOT.matcher(line);
+            Matcher m = CHILD_ROOT.matcher(line);
             assertTrue(m.find(), "every stack starts with its process: " + line);
             for (String f : List.of("child_one", "child_two")) {
                 if (line.contains(";" + f + " (")) {
+                    // as py-spy: the processes above the child in the tree, then the child
+                    assertTrue(UNDER_THE_SHELL.matcher(line).find(), "the child's stacks hang under the shell's: " + line);
                     pidsByFunction.computeIfAbsent(f, k -> new HashSet<>()).add(m.group(1));
                     samplesByFunction.merge(f, Long.parseLong(line.substring(line.lastIndexOf(' ') + 1)), Long::sum);
                 }
