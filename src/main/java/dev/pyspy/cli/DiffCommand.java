@@ -49,6 +49,9 @@ public final class DiffCommand implements Callable<Integer> {
     ForceOption force;
 
     @Mixin
+    PlainNamesOption plainNames;
+
+    @Mixin
     CommonOptions common;
 
     @Override
@@ -64,8 +67,8 @@ public final class DiffCommand implements Callable<Integer> {
         Path out = output != null ? output : RenderCommand.defaultOutput(after, f, "-diff");
         OutputFileChoice.refuseOverwrite(out, output != null, force.force);
         AtomicFileOutput.ensureWritable(out);
-        Profile b = RenderCommand.readInput(before, 0.01, false);
-        Profile a = RenderCommand.readInput(after, 0.01, false);
+        Profile b = RenderCommand.readInput(before, 0.01, false, plainNames.plainNames);
+        Profile a = RenderCommand.readInput(after, 0.01, false, plainNames.plainNames);
         String title = "Differential flame graph: " + RenderCommand.inputName(before) + " \u2192 "
                 + RenderCommand.inputName(after);
         FlameGraphOptions options = flame.options(f, title);

@@ -63,9 +63,8 @@ public final class RecordCommand implements Callable<Integer> {
     @Option(names = {"--full-filenames"}, description = "Show full paths instead of paths from the top-level package.")
     boolean fullFilenames;
 
-    @Option(names = {"--plain-names"},
-            description = "Label functions by their plain name (run), as py-spy does, not the qualified name of 3.11+ (Thread.run).")
-    boolean plainNames;
+    @Mixin
+    PlainNamesOption plainNames;
 
     @Option(names = {"--flame"}, description = "Flame graph with the root at the bottom (default: icicle, root on top).")
     boolean flame;
@@ -101,7 +100,7 @@ public final class RecordCommand implements Callable<Integer> {
                 .byFunction(function)
                 .lineNumbers(!noLineNumbers)
                 .fullFilenames(fullFilenames)
-                .plainNames(plainNames)
+                .plainNames(plainNames.plainNames)
                 .build();
         // before anything is attached or launched: the output (or the current directory, where the
         // default name goes) must be writable

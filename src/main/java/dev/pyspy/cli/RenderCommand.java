@@ -57,6 +57,9 @@ public final class RenderCommand implements Callable<Integer> {
     @Mixin
     ForceOption force;
 
+    @Mixin
+    PlainNamesOption plainNames;
+
     @Option(names = {"-r", "--rate"}, paramLabel = "RATE",
             description = "Samples a second the input was recorded at, for formats with a time axis (default: ${DEFAULT-VALUE}).")
     int rate = 100;
@@ -78,7 +81,7 @@ public final class RenderCommand implements Callable<Integer> {
             OutputFileChoice.refuseOverwrite(out, output != null, force.force);
             AtomicFileOutput.ensureWritable(out);
         }
-        Profile profile = readInput(input, 1.0 / rate, f.needsTimeline());
+        Profile profile = readInput(input, 1.0 / rate, f.needsTimeline(), plainNames.plainNames);
         String title = flame.title != null ? flame.title : inputName(input);
         ProfileWriter writer = f.writer(flame.options(f, title), table.options(), SourceFiles.LOCAL);
         try {
@@ -119,9 +122,10 @@ public final class RenderCommand implements Callable<Integer> {
      * Reads a collapsed-stack file; every problem with it is a usage error (exit code 2) with a one-line
      * message: missing or unreadable file, not UTF-8 text, a malformed line, or no samples at all.
      */
-    static Profile readInput(String input, double intervalSeconds, boolean keepTimeline) throws PyspyException {
+    static Profile readInput(String input, double intervalSeconds, boolean keepTimeline, boolean plainNames)
+            throws PyspyException {
         String name = inputName(input);
-        CollapsedStackReader reader = new CollapsedStackReader(name, intervalSeconds, keepTimeline);
+        CollapsedStackReader reader = new CollapsedStackReader(name, intervalSeconds, keepTimeline).plainNames(plainNames);
         Profile profile;
         try {
             if (input.equals("-")) {

@@ -38,6 +38,7 @@ public final class CollapsedStackReader {
     private final String title;
     private final double intervalSeconds;
     private final boolean keepTimeline;
+    private boolean plainNames;
 
     /**
      * @param title           title of the profile read
@@ -58,6 +59,15 @@ public final class CollapsedStackReader {
         }
         this.title = title;
         this.intervalSeconds = intervalSeconds;
+    }
+
+    /**
+     * Labels functions by their plain names ({@code Thread.run} read as {@code run}), so that a pyspy
+     * profile of 3.11+ and a py-spy one of the same program name the same functions alike.
+     */
+    public CollapsedStackReader plainNames(boolean plain) {
+        this.plainNames = plain;
+        return this;
     }
 
     /** Reads {@code file} (UTF-8), titled with the file name, at py-spy's default 100 samples a second. */
@@ -122,7 +132,11 @@ public final class CollapsedStackReader {
                 labels[i] = label;
                 Integer id = frameIds.get(label);
                 if (id == null) {
-                    id = profile.frameId(parseFrame(label));
+                    FrameInfo frame = parseFrame(label);
+                    if (plainNames && !frame.isSynthetic()) {
+                        frame = frame.withName(FrameInfo.plainName(frame.name()));
+                    }
+                    id = profile.frameId(frame);
                     frameIds.put(label, id);
                 }
                 ids[i] = id;

@@ -42,6 +42,10 @@ public record FrameInfo(String name, String filename, int line, int firstLine, S
         return qualified.substring(qualified.lastIndexOf('.') + 1);
     }
 
+    public FrameInfo withName(String newName) {
+        return new FrameInfo(newName, filename, line, firstLine, path);
+    }
+
     public boolean isSynthetic() {
         return filename == null;
     }

@@ -160,6 +160,23 @@ class RenderAndDiffCommandTest {
     }
 
     @Test
+    void plainNamesLetAPyspyProfileOf311AndAPySpyOneCompare(@TempDir Path dir) throws Exception {
+        Path pyspy = dir.resolve("pyspy.txt");
+        Files.writeString(pyspy, "<module> (app.py:9);Worker.run (app.py:5);f.<locals>.<listcomp> (app.py:2) 30\n");
+        Path pySpy = dir.resolve("py-spy.txt");
+        Files.writeString(pySpy, "<module> (app.py:9);run (app.py:5);<listcomp> (app.py:2) 10\n");
+        Path plain = dir.resolve("plain.txt");
+        assertEquals(0, PyspyCli.run("render", "--plain-names", "-f", "raw", "-o", plain.toString(), pyspy.toString()).exitCode());
+        assertEquals("<module> (app.py:9);run (app.py:5);<listcomp> (app.py:2) 30", Files.readString(plain).strip());
+
+        Path out = dir.resolve("d.svg");
+        assertEquals(0, PyspyCli.run("diff", "--plain-names", "-o", out.toString(), pySpy.toString(), pyspy.toString()).exitCode());
+        var frames = FlameGraphWriterTest.frames(FlameGraphWriterTest.parse(Files.readAllBytes(out))).keySet();
+        assertTrue(frames.stream().anyMatch(f -> f.startsWith("<listcomp> (app.py:2) (before: 10 samples")), frames.toString());
+        assertTrue(frames.stream().noneMatch(f -> f.contains("Worker.run")), "one set of names: " + frames);
+    }
+
+    @Test
     void theOutputEndingPicksTheFormatAndAContradictingFormatIsAUsageError(@TempDir Path dir) throws Exception {
         Path in = resource(dir, "heavy.txt");
         Map<String, String> starts = Map.of("a.svg", "<?xml", "a.html", "<!DOCTYPE html>", "a.json", "{\"$schema\"");
