@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.testing.Interpreters;
@@ -40,6 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * names, idle/active from the kernel, and the host's tids.
  */
 @Timeout(300)
+@NeedsRoot
 class ContainerTargetTest {
     /**
      * Runs in the new namespaces (as PID 1's parent): mounts the host's /usr, the interpreter build

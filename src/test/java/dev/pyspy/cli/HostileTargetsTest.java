@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.testing.Interpreters.Interpreter;
@@ -29,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Java stack trace or a frame that is not one.
  */
 @Timeout(300)
+@NeedsRoot
 class HostileTargetsTest {
     private static final Pattern SUMMARY = Pattern.compile("Samples: (\\d+) Errors: (\\d+)");
     private static final ObjectMapper JSON = new ObjectMapper();

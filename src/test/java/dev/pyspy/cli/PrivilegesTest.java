@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.process.LibC;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetHealth;
@@ -37,6 +38,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * kind of pyspy run. (Running without ptrace permission: {@link AttachErrorsTest}.)
  */
 @Timeout(300)
+@NeedsRoot
 class PrivilegesTest {
     /** ptrace requests pyspy may make: none of them changes the tracee's memory or registers. */
     private static final Set<String> ALLOWED_PTRACE = Set.of("PTRACE_SEIZE", "PTRACE_INTERRUPT", "PTRACE_DETACH");

@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetProcess;
@@ -32,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link TargetNeverLeftStoppedTest#targetExitingWhilePausedEndsTheRecordingWithACompleteProfile()}.)
  */
 @Timeout(300)
+@NeedsRoot
 class ProfileNeverLostTest {
     private static Path scripts;
 

@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.testing.Interpreters;
@@ -37,6 +38,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
  * differs on purpose (README, "Differences from py-spy") the case says so. The process-tree cases
  * ({@code test_subprocesses}, {@code test_delayed_subprocess}) live with the {@code -s} tests.
  */
+@NeedsRoot
 class PySpyIntegrationParityTest {
     private static final List<String> SCRIPTS = List.of("longsleep.py", "busyloop.py", "thread_names.py",
             "recursive.py", "unicode_poo.py", "cyrillic.py", "local_vars.py", "waiting_threads.py");

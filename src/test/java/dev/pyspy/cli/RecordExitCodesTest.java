@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetProcess;
@@ -24,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * profile is written, except that a launched program that exits by itself gives its own code; and
  * a launched program is never ended because attaching to it failed.
  */
+@NeedsRoot
 class RecordExitCodesTest {
     private static final int WAIT_SECONDS = 90;
     /** CPU time the sampled program spins, once pyspy samples, before it is interrupted: 0.3 s. */

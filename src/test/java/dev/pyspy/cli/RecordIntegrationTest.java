@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.testing.Interpreters;
@@ -30,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** {@code pyspy record} end to end, against real interpreters. */
+@NeedsRoot
 class RecordIntegrationTest {
     private static final Pattern COLLAPSED_LINE = Pattern.compile("^(.+) (\\d+)$");
     private static Path scripts;

@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetProcess;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code mvn test -Dtest=SoakTest -Dpyspy.soak.seconds=600} (or {@code scripts/soak}).
  */
 @Timeout(value = 30, unit = TimeUnit.MINUTES)
+@NeedsRoot
 class SoakTest {
     static final int DEFAULT_SECONDS = 30;
     private static final int SECONDS = Integer.getInteger("pyspy.soak.seconds", DEFAULT_SECONDS);

@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetProcess;
@@ -29,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * after 0.5 s and another once the test says so): record, top and dump see both children, each
  * once, including the one started after sampling began.
  */
+@NeedsRoot
 class SubprocessTreeTest {
     private static final long WAIT_SECONDS = 120;
     private static final Pattern PROCESS_ROOT = Pattern.compile("^process (\\d+):");

@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetHealth;
@@ -26,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * state, and every thread (a worker's counter, the main thread's) keeps making progress.
  */
 @Timeout(300)
+@NeedsRoot
 class TargetNeverLeftStoppedTest {
     /** Enough threads that a pause takes a while, so signals often land inside one. */
     private static final String THREADS = "32";

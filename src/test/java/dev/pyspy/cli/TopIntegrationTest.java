@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@code pyspy top} end to end: the live view driven through tmux (keys in, screen out), and the
  * plain snapshots it prints when stdout is not a terminal.
  */
+@NeedsRoot
 class TopIntegrationTest {
     /** A program whose columns disagree: leaf_a has the most own time, outer (and its callers) the most total. */
     private static final String TOP_TARGET = """

@@ -1,5 +1,6 @@
 package dev.pyspy.output;
 
+import dev.pyspy.testing.NeedsRoot;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -67,6 +68,7 @@ class AtomicFileOutputTest {
 
     /** Root replacing a user's private file: the new content, but still the user's file, still private. */
     @Test
+    @NeedsRoot
     void recordingOverAUsersFileKeepsItsOwnerGroupAndMode(@TempDir Path dir) throws Exception {
         assumeTrue(LibC.geteuid() == 0, "needs root");
         Path out = dir.resolve("prof.txt");
@@ -87,6 +89,7 @@ class AtomicFileOutputTest {
     }
 
     @Test
+    @NeedsRoot
     void aUserIsToldBeforehandThatReplacingAnotherUsersFileWouldMakeItTheirs(@TempDir Path dir) throws Exception {
         assumeTrue(LibC.geteuid() == 0, "needs root, to run pyspy as another user");
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) not installed");
@@ -106,6 +109,7 @@ class AtomicFileOutputTest {
     }
 
     @Test
+    @NeedsRoot
     void aNewFileMadeUnderSudoBelongsToTheUserWhoRanSudo(@TempDir Path dir) throws Exception {
         assumeTrue(LibC.geteuid() == 0, "needs root");
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) not installed");

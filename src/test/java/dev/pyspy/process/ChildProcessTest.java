@@ -1,5 +1,6 @@
 package dev.pyspy.process;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.PyspyException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -85,6 +86,7 @@ class ChildProcessTest {
     }
 
     @Test
+    @NeedsRoot
     void runsAsAnotherUserThroughSetpriv() throws Exception {
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
         try (ChildProcess c = ChildProcess.start(List.of(Targets.PYTHON, "-c",
@@ -107,6 +109,7 @@ class ChildProcessTest {
     }
 
     @Test
+    @NeedsRoot
     void waitForExitCanRunOnAnotherThreadWhileTheChildIsTraced() throws Exception {
         // The tracer (this thread) reaps the traced child; the waiting thread gets the status anyway.
         try (ChildProcess c = python("import time\nfor _ in range(30): time.sleep(0.01)\nraise SystemExit(3)")) {

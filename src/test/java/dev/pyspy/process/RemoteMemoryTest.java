@@ -1,5 +1,6 @@
 package dev.pyspy.process;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 import org.junit.jupiter.api.AfterAll;
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@NeedsRoot
 class RemoteMemoryTest {
 
     /** bytes(range(256)) * 256: 64 KiB whose byte at offset i is i % 256. */

@@ -1,5 +1,6 @@
 package dev.pyspy.process;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 import org.junit.jupiter.api.AfterEach;
@@ -28,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(180)
+@NeedsRoot
 class ThreadPauserTest {
 
     /** Three spinning threads plus a spinning main thread. */

@@ -1,5 +1,6 @@
 package dev.pyspy.python;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.PyspyException;
 import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
@@ -41,6 +42,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * mutated walks per interpreter, {@code -Dpyspy.fuzz.random=N} random images per table.
  */
 @Timeout(900)
+@NeedsRoot
 class StackWalkerFuzzTest {
     private static final long SEED = Long.getLong("pyspy.fuzz.seed", 0x5eed_2026L);
     private static final int ITERATIONS = Integer.getInteger("pyspy.fuzz.iterations", 1500);
