@@ -11,9 +11,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Every CPython interpreter on this machine: pyenv's builds and pythonX.Y on PATH (Debian's own),
@@ -69,6 +72,17 @@ public final class Interpreters {
 
         public boolean freeThreaded() {
             return majorMinor.endsWith("t");
+        }
+
+        /** Major * 100 + minor: 311 for "3.11" and "3.11t". */
+        public int version() {
+            String[] mm = majorMinor.replace("t", "").split("\\.");
+            return Integer.parseInt(mm[0]) * 100 + Integer.parseInt(mm[1]);
+        }
+
+        /** Runs on the host: a plain Python 3 (not in a tree, not free-threaded). */
+        public boolean isHostPython3() {
+            return root == null && !isPython2() && !freeThreaded();
         }
 
         /** 3.11+ code objects carry co_qualname, which pyspy shows ("Worker.method"). */
@@ -144,6 +158,25 @@ public final class Interpreters {
     }
 
     private Interpreters() {
+    }
+
+    /**
+     * The newest plain Python 3 on the host, for tests of the process layer that need some
+     * interpreter, whichever; the test is skipped (an assumption fails) when there is none.
+     */
+    public static Interpreter hostPython3() {
+        return newest("a Python 3 interpreter on the host", Interpreter::isHostPython3);
+    }
+
+    /**
+     * The newest interpreter that {@code test} accepts; when none does, the test is skipped (an
+     * assumption fails) saying that {@code what} is missing.
+     */
+    public static Interpreter newest(String what, Predicate<Interpreter> test) {
+        Interpreter found = all().stream().filter(test)
+                .max(Comparator.comparingInt(Interpreter::version)).orElse(null);
+        assumeTrue(found != null, "no " + what + " on this machine");
+        return found;
     }
 
     /** Host interpreters, then provisioned ones. */
