@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Collapsed;
 import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -179,7 +180,7 @@ class ContainerTargetTest {
             assertEquals(0, rec.exitCode(), rec.toString());
             Pattern root = Pattern.compile("^thread \\((\\d+)\\): ([^;]*);");
             boolean spinner = false;
-            for (String stack : RecordIntegrationTest.readCollapsed(out).keySet()) {
+            for (String stack : Collapsed.read(out).keySet()) {
                 Matcher m = root.matcher(stack);
                 assertTrue(m.find(), stack);
                 assertTrue(hostTids.contains(Long.parseLong(m.group(1))), "host tid in " + stack);

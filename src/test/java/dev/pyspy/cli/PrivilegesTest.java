@@ -1,5 +1,7 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.Collapsed;
 import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.process.LibC;
 import dev.pyspy.testing.PyspyCli;
@@ -78,7 +80,7 @@ class PrivilegesTest {
         assertEquals("65534 65534 65534 65534", m.group(1) + " " + m.group(2) + " " + m.group(3) + " " + m.group(4),
                 "real and effective uid and gid are the invoking user's");
         assertFalse(List.of(m.group(5).split(",\\s*")).contains("0"), "not in root's group: " + m.group(5));
-        assertTrue(RecordIntegrationTest.samplesContaining(RecordIntegrationTest.readCollapsed(out), "<module>") > 20,
+        assertTrue(Collapsed.samplesContaining(Collapsed.read(out), "<module>") > 20,
                 "the program was profiled: " + Files.readString(out));
 
         // without sudo's variables (or with SUDO_UID=0) the program runs as pyspy does
@@ -140,7 +142,7 @@ class PrivilegesTest {
     @Test
     void aTargetsMemoryIsTheSameAfterEveryKindOfRun() throws Exception {
         Path scripts = TargetProcess.scripts("progress_target.py");
-        try (TargetProcess target = TargetProcess.start(RecordIntegrationTest.newestPython3(),
+        try (TargetProcess target = TargetProcess.start(Interpreters.hostPython3(),
                 scripts.resolve("progress_target.py"), "4")) {
             target.truth(30);
             int pid = target.pid();

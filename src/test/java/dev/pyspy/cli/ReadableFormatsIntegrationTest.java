@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -35,7 +36,7 @@ class ReadableFormatsIntegrationTest {
 
     @Test
     void tableOwnAndTotalColumnsMatchTheWorkloadsOwnSplit() throws Exception {
-        Interpreter python = RecordIntegrationTest.newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         Path script = python.stage(scripts.resolve("ratio_target.py"));
         Path truth = script.resolveSibling("ratio-" + System.nanoTime() + ".json");
         Path out = scripts.resolve("table-" + System.nanoTime() + ".txt");
@@ -67,7 +68,7 @@ class ReadableFormatsIntegrationTest {
      */
     @Test
     void geckoSpeedscopeAndSvgOfAThreadedProgram() throws Exception {
-        Interpreter python = RecordIntegrationTest.newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("threads_spin_target.py"), "2")) {
             target.truth(30);
             Path dir = Files.createTempDirectory(scripts, "gecko");
@@ -126,7 +127,7 @@ class ReadableFormatsIntegrationTest {
 
     @Test
     void recordWritesTheFormatTheOutputEndingNamesAndSaysHowToOpenIt() throws Exception {
-        Interpreter python = RecordIntegrationTest.newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
             target.truth(30);
             Path html = Files.createTempDirectory(scripts, "html").resolve("out.html");

@@ -1,5 +1,7 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.Collapsed;
 import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
@@ -38,7 +40,7 @@ class RecordExitCodesTest {
     }
 
     private static List<String> launch(Path out, String... pyspyArgs) {
-        Interpreter python = RecordIntegrationTest.newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         List<String> args = new ArrayList<>(List.of("record", "-f", "raw", "-o", out.toString()));
         args.addAll(List.of(pyspyArgs));
         args.add("--");
@@ -49,7 +51,7 @@ class RecordExitCodesTest {
 
     @Test
     void aLaunchedProgramThatExitsWithZeroGivesZero() throws Exception {
-        Interpreter python = RecordIntegrationTest.newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         Path out = scripts.resolve("zero-" + System.nanoTime() + ".txt");
         List<String> args = new ArrayList<>(List.of("record", "-f", "raw", "-o", out.toString(), "--"));
         args.addAll(python.command("-c", "import time; time.sleep(0.5)"));
@@ -64,7 +66,7 @@ class RecordExitCodesTest {
         PyspyCli.Result r = PyspyCli.run(launch(out, "-d", "1").toArray(new String[0]));
         assertEquals(0, r.exitCode(), r.toString());
         assertTrue(r.stderr().contains("for 1 seconds"), r.stderr());
-        assertTrue(RecordIntegrationTest.samplesContaining(RecordIntegrationTest.readCollapsed(out), "busy_loop (") > 0,
+        assertTrue(Collapsed.samplesContaining(Collapsed.read(out), "busy_loop (") > 0,
                 Files.readString(out));
     }
 
@@ -85,7 +87,7 @@ class RecordExitCodesTest {
     /** A background job of a script starts with SIGINT ignored (POSIX); kill -INT must still end it. */
     @Test
     void sigintEndsARecordingStartedWithSigintIgnored() throws Exception {
-        try (TargetProcess target = TargetProcess.start(RecordIntegrationTest.newestPython3(),
+        try (TargetProcess target = TargetProcess.start(Interpreters.hostPython3(),
                 scripts.resolve("spin_target.py"))) {
             target.truth(30);
             Path out = scripts.resolve("ignored-" + System.nanoTime() + ".txt");
@@ -105,7 +107,7 @@ class RecordExitCodesTest {
 
     @Test
     void sigintEndsTopStartedWithSigintIgnored() throws Exception {
-        try (TargetProcess target = TargetProcess.start(RecordIntegrationTest.newestPython3(),
+        try (TargetProcess target = TargetProcess.start(Interpreters.hostPython3(),
                 scripts.resolve("spin_target.py"))) {
             target.truth(30);
             Path out = scripts.resolve("top-ignored-" + System.nanoTime() + ".out");
@@ -145,7 +147,7 @@ class RecordExitCodesTest {
 
     @Test
     void hexadecimalPidsAreAccepted() throws Exception {
-        try (TargetProcess target = TargetProcess.start(RecordIntegrationTest.newestPython3(),
+        try (TargetProcess target = TargetProcess.start(Interpreters.hostPython3(),
                 scripts.resolve("sleep_target.py"), "60")) {
             target.truth(30);
             PyspyCli.Result r = PyspyCli.run("dump", "-p", "0x" + Integer.toHexString(target.pid()));

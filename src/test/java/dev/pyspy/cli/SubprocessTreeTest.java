@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
@@ -42,7 +43,7 @@ class SubprocessTreeTest {
     @BeforeEach
     void copyScripts() throws IOException {
         dir = TargetProcess.scripts("tree_script.sh", "tree_child.py", "fork_storm_target.py");
-        python = RecordIntegrationTest.newestPython3();
+        python = Interpreters.hostPython3();
     }
 
     @AfterEach

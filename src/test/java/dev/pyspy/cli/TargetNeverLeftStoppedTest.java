@@ -1,5 +1,7 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.Collapsed;
 import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
@@ -39,21 +41,7 @@ class TargetNeverLeftStoppedTest {
     }
 
     static Interpreter python() {
-        return RecordIntegrationTest.newestPython3();
-    }
-
-    /** Waits until pyspy says it samples (it has attached), failing if it exits first. */
-    static void awaitSampling(Process pyspy, Path stderr) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.exists(stderr) || !Files.readString(stderr).contains("Sampling process")) {
-            if (!pyspy.isAlive()) {
-                throw new AssertionError("pyspy exited with " + pyspy.exitValue() + ": " + Files.readString(stderr));
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("pyspy did not start sampling: " + Files.readString(stderr));
-            }
-            Thread.sleep(20);
-        }
+        return Interpreters.hostPython3();
     }
 
     @ParameterizedTest(name = "SIG{0}")
@@ -66,7 +54,7 @@ class TargetNeverLeftStoppedTest {
                 Path err = scripts.resolve("sig" + signal + "-" + round + ".err");
                 Process pyspy = PyspyCli.start(scripts.resolve("sig.out"), err,
                         "record", "-r", "1000", "-f", "raw", "-o", out.toString(), "-p", Integer.toString(target.pid()));
-                awaitSampling(pyspy, err);
+                PyspyCli.awaitSampling(pyspy, err);
                 Thread.sleep(300 + ThreadLocalRandom.current().nextInt(700));
                 PyspyCli.signal(pyspy.pid(), signal);
                 assertTrue(pyspy.waitFor(60, TimeUnit.SECONDS), "pyspy ended after SIG" + signal);
@@ -76,7 +64,7 @@ class TargetNeverLeftStoppedTest {
                 } else {
                     String stderr = Files.readString(err);
                     assertTrue(stderr.contains("Stopped sampling (interrupted)"), stderr);
-                    long samples = RecordIntegrationTest.readCollapsed(out).values().stream().mapToLong(Long::longValue).sum();
+                    long samples = Collapsed.read(out).values().stream().mapToLong(Long::longValue).sum();
                     assertTrue(samples > 0, "the profile has the samples taken before SIG" + signal);
                     assertFalse(stderr.contains("Exception") || stderr.contains("\tat "), stderr);
                 }
@@ -96,7 +84,7 @@ class TargetNeverLeftStoppedTest {
             assertEquals(1, r.stderr().lines().filter(l -> l.startsWith("pyspy:")).count(), r.stderr());
             assertFalse(r.stderr().contains("\tat "), "no Java stack trace: " + r.stderr());
             TargetHealth.assertEveryThreadProgresses(target.pid(), target.truthPath());
-            long samples = RecordIntegrationTest.readCollapsed(out).values().stream().mapToLong(Long::longValue).sum();
+            long samples = Collapsed.read(out).values().stream().mapToLong(Long::longValue).sum();
             assertTrue(samples >= 300, "the samples taken before the error are written: " + samples);
         }
     }
@@ -132,7 +120,7 @@ class TargetNeverLeftStoppedTest {
             assertFalse(r.stderr().contains("Exception"), r.stderr());
             assertTrue(target.process().waitFor(10, TimeUnit.SECONDS), "the target exited");
             assertEquals(0, target.process().exitValue(), "the target exited by itself, normally");
-            long samples = RecordIntegrationTest.readCollapsed(out).values().stream().mapToLong(Long::longValue).sum();
+            long samples = Collapsed.read(out).values().stream().mapToLong(Long::longValue).sum();
             assertTrue(samples > 100, "samples up to the exit are written: " + samples);
         }
     }

@@ -161,11 +161,14 @@ public final class Interpreters {
     }
 
     /**
-     * The newest plain Python 3 on the host, for tests of the process layer that need some
-     * interpreter, whichever; the test is skipped (an assumption fails) when there is none.
+     * The suite's Python 3 for tests that need one, whichever: a plain one on the host (not in a
+     * tree, not free-threaded), the last that {@link #host()} finds, so the system's own (found on
+     * PATH after pyenv's) where there is one. The test is skipped (an assumption fails) if none.
      */
     public static Interpreter hostPython3() {
-        return newest("a Python 3 interpreter on the host", Interpreter::isHostPython3);
+        List<Interpreter> found = host().stream().filter(Interpreter::isHostPython3).toList();
+        assumeTrue(!found.isEmpty(), "no Python 3 interpreter on this machine");
+        return found.get(found.size() - 1);
     }
 
     /**
