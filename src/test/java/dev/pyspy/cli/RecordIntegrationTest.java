@@ -187,9 +187,10 @@ class RecordIntegrationTest {
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
             target.truth(30);
             Path out = scripts.resolve("sigint-" + System.nanoTime() + ".svg");
-            Process pyspy = PyspyCli.start(scripts.resolve("sigint.out"), scripts.resolve("sigint.err"),
+            Process pyspy = PyspyCli.startInstrumented(List.of(PyspyCli.STATS), scripts.resolve("sigint.out"),
+                    scripts.resolve("sigint.err"),
                     "record", "-r", PyspyCli.RATE, "-o", out.toString(), "-p", Integer.toString(target.pid()));
-            Thread.sleep(3000);
+            PyspyCli.awaitSamples(pyspy, scripts.resolve("sigint.err"), 1000);
             PyspyCli.signal(pyspy.pid(), "INT");
             assertTrue(pyspy.waitFor(30, TimeUnit.SECONDS), "pyspy ended after SIGINT");
             var doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(out.toFile());
@@ -311,13 +312,16 @@ class RecordIntegrationTest {
         Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
             target.truth(30);
-            Process pyspy = PyspyCli.start(scripts.resolve("kill.out"), scripts.resolve("kill.err"),
-                    "record", "-r", "1000", "-f", "raw", "-o", scripts.resolve("kill.txt").toString(),
-                    "-p", Integer.toString(target.pid()));
-            Thread.sleep(2500);
+            Process pyspy = PyspyCli.startInstrumented(List.of(PyspyCli.STATS), scripts.resolve("kill.out"),
+                    scripts.resolve("kill.err"), "record", "-r", "1000", "-f", "raw", "-o",
+                    scripts.resolve("kill.txt").toString(), "-p", Integer.toString(target.pid()));
+            PyspyCli.awaitSamples(pyspy, scripts.resolve("kill.err"), 1000);
             pyspy.destroyForcibly();
             assertTrue(pyspy.waitFor(10, TimeUnit.SECONDS));
-            Thread.sleep(200);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (isStopped(target.pid()) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
             for (int i = 0; i < 5; i++) {
                 assertFalse(isStopped(target.pid()), "target left stopped after pyspy was killed");
                 Thread.sleep(100);

@@ -102,9 +102,11 @@ class TargetNeverLeftStoppedTest {
         assertFalse(r.stderr().contains("\tat "), r.stderr());
         assertTrue(Files.exists(out), "profile written");
         int pid = new com.fasterxml.jackson.databind.ObjectMapper().readTree(truth.toFile()).get("pid").asInt();
-        Thread.sleep(200);
-        assertFalse(Files.exists(Path.of("/proc/" + pid)) && TargetProcess.state(pid) != 'Z',
-                "the launched program was ended, not left behind");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (running(pid) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertFalse(running(pid), "the launched program was ended, not left behind");
     }
 
     @Test
@@ -139,6 +141,15 @@ class TargetNeverLeftStoppedTest {
                 assertTrue(dump.waitFor(60, TimeUnit.SECONDS), "dump ended");
                 TargetHealth.assertEveryThreadProgresses(target.pid(), target.truthPath());
             }
+        }
+    }
+
+    /** Whether the process exists and is not a zombie. */
+    private static boolean running(int pid) {
+        try {
+            return TargetProcess.state(pid) != 'Z';
+        } catch (java.io.IOException gone) {
+            return false;
         }
     }
 }

@@ -132,6 +132,37 @@ public final class PyspyCli {
         }
     }
 
+    /** How a pyspy started with the instrumentation {@link #STATS} reports its progress on stderr. */
+    private static final java.util.regex.Pattern STATS_SAMPLES = java.util.regex.Pattern.compile("pyspy-test-stats .*samples=(\\d+)");
+
+    /** The instrumentation under which {@code record} reports its sampling passes (see InstrumentedMain). */
+    public static final String STATS = "stats-every-seconds=0.2";
+
+    /**
+     * Waits until a {@code record} started instrumented with {@link #STATS} reports at least
+     * {@code samples} sampling passes, failing if it exits first.
+     */
+    public static void awaitSamples(Process pyspy, Path stderr, long samples) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            String text = Files.exists(stderr) ? Files.readString(stderr) : "";
+            long taken = 0;
+            for (java.util.regex.Matcher m = STATS_SAMPLES.matcher(text); m.find(); ) {
+                taken = Long.parseLong(m.group(1));
+            }
+            if (taken >= samples) {
+                return;
+            }
+            if (!pyspy.isAlive()) {
+                throw new AssertionError("pyspy exited with " + pyspy.exitValue() + " after " + taken + " samples: " + text);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("pyspy took " + taken + " samples of " + samples + " within 60 s: " + text);
+            }
+            Thread.sleep(20);
+        }
+    }
+
     public static void signal(long pid, String signal) throws IOException, InterruptedException {
         new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
     }
