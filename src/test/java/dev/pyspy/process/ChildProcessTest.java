@@ -10,7 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,28 +91,13 @@ class ChildProcessTest {
     @NeedsRoot
     void runsAsAnotherUserThroughSetpriv() throws Exception {
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
-        Interpreter python = Interpreters.newest("Python 3 that any user can run",
-                i -> i.isHostPython3() && everyoneMayExecute(i.path()));
+        Interpreter python = Interpreters.python3AnyUserMayRun();
         try (ChildProcess c = ChildProcess.start(List.of(python.path().toString(), "-c",
                 "import os; print(os.getuid(), os.getgid())"), Map.of(), new ChildProcess.RunAs(65534, 65534),
                 dir.resolve("out.log"))) {
             assertEquals(0, c.waitForExit(), () -> readQuietly(dir.resolve("out.log")));
         }
         assertEquals("65534 65534\n", Files.readString(dir.resolve("out.log")));
-    }
-
-    /** Whether other users may run {@code exe}: it and every directory above it are executable by all. */
-    private static boolean everyoneMayExecute(Path exe) {
-        try {
-            for (Path p = exe.toRealPath(); p != null; p = p.getParent()) {
-                if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
-                    return false;
-                }
-            }
-            return true;
-        } catch (java.io.IOException e) {
-            return false;
-        }
     }
 
     @Test

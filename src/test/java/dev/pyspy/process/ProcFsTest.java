@@ -104,23 +104,9 @@ class ProcFsTest {
         assertTrue(Files.exists(ProcFs.rootPath(SELF, java)), java);
     }
 
-    /** A host interpreter whose executable itself holds the runtime (a static build, as Debian's). */
-    private static Interpreter staticPython() {
-        return Interpreters.newest("statically linked Python 3 (the executable exports _PyRuntime)",
-                i -> i.isHostPython3() && exportsPyRuntime(i.path()));
-    }
-
-    private static boolean exportsPyRuntime(Path exe) {
-        try {
-            return ElfFile.open(exe).dynamicSymbol("_PyRuntime").isPresent();
-        } catch (Exception e) {
-            return false;
-        }
-    }
-
     @Test
     void deletedExecutableAndDeletedMappedFileAreStillOpenable() throws Exception {
-        Interpreter python = staticPython();
+        Interpreter python = Interpreters.staticPython3();
         Path dir = TargetProcess.scripts("deleted_mapping.py");
         Path exe = dir.resolve("python-copy");
         Files.copy(python.path(), exe, StandardCopyOption.COPY_ATTRIBUTES);

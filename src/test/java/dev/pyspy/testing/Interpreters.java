@@ -1,9 +1,13 @@
 package dev.pyspy.testing;
 
+import dev.pyspy.PyspyException;
+import dev.pyspy.process.ElfFile;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -166,9 +170,55 @@ public final class Interpreters {
      * PATH after pyenv's) where there is one. The test is skipped (an assumption fails) if none.
      */
     public static Interpreter hostPython3() {
-        List<Interpreter> found = host().stream().filter(Interpreter::isHostPython3).toList();
-        assumeTrue(!found.isEmpty(), "no Python 3 interpreter on this machine");
+        return lastOnHost("Python 3 interpreter", Interpreter::isHostPython3);
+    }
+
+    /**
+     * As {@link #hostPython3()}, one that any user may run (pyenv's live under /root): for
+     * programs started as another user. The test is skipped if there is none.
+     */
+    public static Interpreter python3AnyUserMayRun() {
+        return lastOnHost("Python 3 interpreter that any user may run",
+                i -> i.isHostPython3() && everyoneMayExecute(i.path()));
+    }
+
+    private static Interpreter lastOnHost(String what, Predicate<Interpreter> test) {
+        List<Interpreter> found = host().stream().filter(test).toList();
+        assumeTrue(!found.isEmpty(), "no " + what + " on this machine");
         return found.get(found.size() - 1);
+    }
+
+    /** Whether other users may run {@code exe}: it and every directory above it are executable by all. */
+    private static boolean everyoneMayExecute(Path exe) {
+        try {
+            for (Path p = exe.toRealPath(); p != null; p = p.getParent()) {
+                if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A static build of Python 3.11+ on the host (Debian's {@code /usr/bin/python3.11}): the
+     * executable itself holds the runtime and exports {@code _PyRuntime} and {@code Py_Version},
+     * so a copy of it runs anywhere. The test is skipped if there is none.
+     */
+    public static Interpreter staticPython3() {
+        return newest("static build of Python 3.11+ (the executable exports _PyRuntime and Py_Version)",
+                i -> i.isHostPython3() && i.version() >= 311 && exportsRuntime(i.path()));
+    }
+
+    private static boolean exportsRuntime(Path executable) {
+        try {
+            ElfFile elf = ElfFile.open(executable);
+            return elf.dynamicSymbol("_PyRuntime").isPresent() && elf.dynamicSymbol("Py_Version").isPresent();
+        } catch (PyspyException e) {
+            return false;
+        }
     }
 
     /**
