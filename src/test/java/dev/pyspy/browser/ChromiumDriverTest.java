@@ -40,7 +40,11 @@ class ChromiumDriverTest {
         Page page = chromium.newPage();
         page.navigate(file.toUri().toString());
         page.waitFor("true", 1);
-        Thread.sleep(200);
+        // the error thrown by the timer arrives by itself, after the page loaded
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (page.errors().stream().noneMatch(e -> e.contains("undefinedFunction")) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
         assertEquals("ran", page.evalString("document.getElementById('p').textContent"));
         assertTrue(page.errors().stream().anyMatch(e -> e.contains("bad thing")), page.errors().toString());
         assertTrue(page.errors().stream().anyMatch(e -> e.contains("undefinedFunction")), page.errors().toString());

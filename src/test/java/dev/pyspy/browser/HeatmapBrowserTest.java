@@ -1,5 +1,6 @@
 package dev.pyspy.browser;
 
+import dev.pyspy.testing.NeedsRoot;
 import static dev.pyspy.browser.BrowserTestSupport.js;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** {@code --format heatmap} of a real recording, looked at in headless Chromium. */
+@NeedsRoot
 class HeatmapBrowserTest extends ChromiumPageTest {
     static Path heatmap;
     static int hotLine;

@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
@@ -19,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Bad targets get one clear line on stderr and their documented exit code. */
+@NeedsRoot
 class AttachErrorsTest {
 
     private static void assertOneLineError(PyspyCli.Result r, int code, String mentions) {
@@ -101,7 +103,8 @@ class AttachErrorsTest {
                 + "print(pid); sys.stdout.flush(); time.sleep(60)").start();
         try {
             String pid = new java.io.BufferedReader(new java.io.InputStreamReader(parent.getInputStream())).readLine().strip();
-            for (int i = 0; i < 100 && TargetProcess.state(Long.parseLong(pid)) != 'Z'; i++) {
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (TargetProcess.state(Long.parseLong(pid)) != 'Z' && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
             assertEquals('Z', TargetProcess.state(Long.parseLong(pid)));
@@ -114,16 +117,16 @@ class AttachErrorsTest {
     }
 
     /**
-     * A Python whose version pyspy does not support: a copy of Debian's python3.11 whose
+     * A Python whose version pyspy does not support: a copy of a static Python (Debian's) whose
      * {@code Py_Version} (only informational to the interpreter, pyspy's first source of the
      * version) says 3.5.5.
      */
     @Test
     void aPythonOfAnUnsupportedVersionExitsWith6() throws Exception {
-        Path debian = Path.of("/usr/bin/python3.11");
-        assumeTrue(Files.isExecutable(debian), "Debian's python3.11 is not installed");
+        Interpreter python = Interpreters.staticPython3();
+        Path debian = python.path();
         Path dir = Files.createTempDirectory("pyspy-unsupported");
-        Path copy = dir.resolve("python3.11");
+        Path copy = dir.resolve(debian.getFileName().toString());
         Files.copy(debian, copy);
         dev.pyspy.process.ElfFile elf = dev.pyspy.process.ElfFile.open(copy);
         dev.pyspy.process.ElfFile.Symbol sym = elf.symbol("Py_Version").orElseThrow();
@@ -134,7 +137,7 @@ class AttachErrorsTest {
             file.write(hex, offset);
         }
         Path scripts = TargetProcess.scripts("sleep_target.py");
-        try (TargetProcess target = TargetProcess.start(new Interpreter("3.11", copy, List.of()),
+        try (TargetProcess target = TargetProcess.start(new Interpreter(python.majorMinor(), copy, List.of()),
                 scripts.resolve("sleep_target.py"), "60")) {
             target.truth(30);
             for (String[] cmd : ATTACHING) {
@@ -162,7 +165,7 @@ class AttachErrorsTest {
     @Test
     void withoutPtracePermissionTheErrorSaysWhatToChange() throws Exception {
         assumeTrue(new File("/usr/bin/setpriv").canExecute(), "setpriv (util-linux) not installed");
-        Interpreter python = Interpreters.host().get(Interpreters.host().size() - 1);
+        Interpreter python = Interpreters.hostPython3();
         Path scripts = TargetProcess.scripts("sleep_target.py");
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("sleep_target.py"), "60")) {
             target.truth(30);
@@ -185,13 +188,13 @@ class AttachErrorsTest {
 
     @Test
     void aProcessWhoseExecutableWasDeletedCanStillBeDumped() throws Exception {
-        Path debian = Path.of("/usr/bin/python3.11");
-        assumeTrue(Files.isExecutable(debian), "Debian's static python3.11 is not installed");
+        Interpreter python = Interpreters.staticPython3();
+        Path debian = python.path();
         Path dir = Files.createTempDirectory("pyspy-deleted");
-        Path copy = dir.resolve("python3.11");
+        Path copy = dir.resolve(debian.getFileName().toString());
         Files.copy(debian, copy);
         Path scripts = TargetProcess.scripts("stacks_target.py", "unicode_target.py");
-        try (TargetProcess target = TargetProcess.start(new Interpreter("3.11", copy, List.of()),
+        try (TargetProcess target = TargetProcess.start(new Interpreter(python.majorMinor(), copy, List.of()),
                 scripts.resolve("stacks_target.py"))) {
             target.truth(30);
             Files.delete(copy);

@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.testing.Interpreters;
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * a module's frame is at a def line (calling nothing) or at its calling line, calling the function
  * that line calls.
  */
+@NeedsRoot
 class CodeChurnLabelsTest {
     private static final Pattern LABEL = Pattern.compile("(.*) \\((gen_\\d+\\.py):(\\d+)\\)");
     private static Path scripts;

@@ -1,5 +1,7 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Collapsed;
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.testing.Interpreters;
@@ -40,6 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * names, idle/active from the kernel, and the host's tids.
  */
 @Timeout(300)
+@NeedsRoot
 class ContainerTargetTest {
     /**
      * Runs in the new namespaces (as PID 1's parent): mounts the host's /usr, the interpreter build
@@ -177,7 +180,7 @@ class ContainerTargetTest {
             assertEquals(0, rec.exitCode(), rec.toString());
             Pattern root = Pattern.compile("^thread \\((\\d+)\\): ([^;]*);");
             boolean spinner = false;
-            for (String stack : RecordIntegrationTest.readCollapsed(out).keySet()) {
+            for (String stack : Collapsed.read(out).keySet()) {
                 Matcher m = root.matcher(stack);
                 assertTrue(m.find(), stack);
                 assertTrue(hostTids.contains(Long.parseLong(m.group(1))), "host tid in " + stack);

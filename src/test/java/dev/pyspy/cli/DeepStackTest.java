@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.python.RawThreadStack;
@@ -26,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and its innermost frames, with one {@code <N frames omitted>} frame where the middle was cut. The
  * target counts its own frames, so N is known exactly.
  */
+@NeedsRoot
 class DeepStackTest {
     private static final int DEPTH = 20_000;
     private static Path scripts;

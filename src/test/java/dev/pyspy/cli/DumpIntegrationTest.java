@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.testing.Interpreters;
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code pyspy dump} against every interpreter on the machine: the target writes its own stacks
  * (sys._current_frames) and parks; the dump must equal that truth exactly.
  */
+@NeedsRoot
 class DumpIntegrationTest {
     private static final Set<String> EXERCISED = ConcurrentHashMap.newKeySet();
     private static Path scripts;

@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.testing.Interpreters;
@@ -25,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * nobody is reported as holding a GIL, and {@code --gil} says it does not apply. Runs on every
  * free-threaded interpreter present (scripts/provision-pythons builds 3.13t static and shared).
  */
+@NeedsRoot
 class FreeThreadedIntegrationTest {
     private static final Pattern SAMPLES = Pattern.compile("Passes: (\\d+)");
     private static Path scripts;

@@ -1,5 +1,9 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.ProfileFiles;
+import dev.pyspy.testing.Collapsed;
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.testing.Interpreters.Interpreter;
@@ -29,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Java stack trace or a frame that is not one.
  */
 @Timeout(300)
+@NeedsRoot
 class HostileTargetsTest {
     private static final Pattern SUMMARY = Pattern.compile("Samples: (\\d+) Errors: (\\d+)");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -40,7 +45,7 @@ class HostileTargetsTest {
     }
 
     static Interpreter python() {
-        return RecordIntegrationTest.newestPython3();
+        return Interpreters.hostPython3();
     }
 
     /** Exit 0, no Java exception text; returns {samples, errors} of the summary line. */
@@ -150,7 +155,7 @@ class HostileTargetsTest {
             Path err = scripts.resolve("killed.err");
             Process pyspy = PyspyCli.start(scripts.resolve("killed.out"), err, "record", "-r", "1000", "-f", "raw",
                     "-o", out.toString(), "-p", Integer.toString(target.pid()));
-            TargetNeverLeftStoppedTest.awaitSampling(pyspy, err);
+            PyspyCli.awaitSampling(pyspy, err);
             Thread.sleep(1000 + ThreadLocalRandom.current().nextInt(500));
             target.process().destroyForcibly(); // SIGKILL, most likely in the middle of a pause
             assertTrue(pyspy.waitFor(60, TimeUnit.SECONDS), "pyspy ended");
@@ -158,7 +163,7 @@ class HostileTargetsTest {
             assertEquals(0, pyspy.exitValue(), stderr);
             assertTrue(stderr.contains("Stopped sampling because the process exited"), stderr);
             assertNoJavaTrace(stderr);
-            assertFalse(RecordIntegrationTest.readCollapsed(out).isEmpty(), "the samples taken are written");
+            assertFalse(Collapsed.read(out).isEmpty(), "the samples taken are written");
         }
     }
 
@@ -199,7 +204,7 @@ class HostileTargetsTest {
             long[] s = assertCleanRecording(PyspyCli.run(smallHeap, Map.of(), 120, "record", "-r", PyspyCli.RATE,
                     "-i", "-t", "-d", "3", "-f", "raw", "-o", out.toString(), "-p", pid));
             assertTrue(s[0] >= 3, "samples: " + s[0]);
-            long threadsSeen = RecordIntegrationTest.readCollapsed(out).keySet().stream()
+            long threadsSeen = Collapsed.read(out).keySet().stream()
                     .filter(k -> k.contains("): parked-")).count();
             assertEquals(2000, threadsSeen, "every parked thread recorded");
         }
@@ -231,7 +236,7 @@ class HostileTargetsTest {
             assertCleanRecording(PyspyCli.run(120, "record", "-r", PyspyCli.RATE, "-i", "-d", "2", "-f", "raw", "-o",
                     out.toString(), "-p", pid));
             int deepest = 0;
-            for (String stack : RecordIntegrationTest.readCollapsed(out).keySet()) {
+            for (String stack : Collapsed.read(out).keySet()) {
                 deepest = Math.max(deepest, stack.split(";").length);
             }
             assertTrue(deepest > 10000, "recorded depth " + deepest);
@@ -278,7 +283,7 @@ class HostileTargetsTest {
                 Path file = scripts.resolve("names-" + f[0] + "." + f[1]);
                 assertCleanRecording(PyspyCli.run(120, "record", "-r", PyspyCli.RATE, "-i", "-t", "-d", "1", "-f", f[0],
                         "-o", file.toString(), "-p", pid));
-                ProfileNeverLostTest.assertComplete(file);
+                ProfileFiles.assertComplete(file);
                 if (f[0].equals("raw")) {
                     String raw = Files.readString(file);
                     assertTrue(raw.contains(";bad_\\xff\\xfe_name (bad_\\xc3.py:3);"), "raw names escaped");

@@ -1,5 +1,8 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.Collapsed;
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.process.LibC;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetHealth;
@@ -37,6 +40,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * kind of pyspy run. (Running without ptrace permission: {@link AttachErrorsTest}.)
  */
 @Timeout(300)
+@NeedsRoot
 class PrivilegesTest {
     /** ptrace requests pyspy may make: none of them changes the tracee's memory or registers. */
     private static final Set<String> ALLOWED_PTRACE = Set.of("PTRACE_SEIZE", "PTRACE_INTERRUPT", "PTRACE_DETACH");
@@ -55,9 +59,7 @@ class PrivilegesTest {
     void aProgramLaunchedUnderSudoRunsAsTheUserWhoInvokedSudo() throws Exception {
         assumeTrue(LibC.geteuid() == 0, "needs root");
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) not installed");
-        // an interpreter the unprivileged user can run (pyenv's live under /root)
-        Path python = Path.of("/usr/bin/python3");
-        assumeTrue(Files.isExecutable(python), "no /usr/bin/python3");
+        Path python = Interpreters.python3AnyUserMayRun().path();
         Path dir = Files.createTempDirectory("pyspy-sudo");
         Path out = dir.resolve("sudo.txt");
         String program = "import os, time\n"
@@ -76,7 +78,7 @@ class PrivilegesTest {
         assertEquals("65534 65534 65534 65534", m.group(1) + " " + m.group(2) + " " + m.group(3) + " " + m.group(4),
                 "real and effective uid and gid are the invoking user's");
         assertFalse(List.of(m.group(5).split(",\\s*")).contains("0"), "not in root's group: " + m.group(5));
-        assertTrue(RecordIntegrationTest.samplesContaining(RecordIntegrationTest.readCollapsed(out), "<module>") > 20,
+        assertTrue(Collapsed.samplesContaining(Collapsed.read(out), "<module>") > 20,
                 "the program was profiled: " + Files.readString(out));
 
         // without sudo's variables (or with SUDO_UID=0) the program runs as pyspy does
@@ -138,7 +140,7 @@ class PrivilegesTest {
     @Test
     void aTargetsMemoryIsTheSameAfterEveryKindOfRun() throws Exception {
         Path scripts = TargetProcess.scripts("progress_target.py");
-        try (TargetProcess target = TargetProcess.start(RecordIntegrationTest.newestPython3(),
+        try (TargetProcess target = TargetProcess.start(Interpreters.hostPython3(),
                 scripts.resolve("progress_target.py"), "4")) {
             target.truth(30);
             int pid = target.pid();
@@ -174,7 +176,8 @@ class PrivilegesTest {
     }
 
     private static void awaitState(int pid, char state) throws Exception {
-        for (int i = 0; i < 200 && TargetProcess.state(pid) != state; i++) {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (TargetProcess.state(pid) != state && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
         assertEquals(state, TargetProcess.state(pid));

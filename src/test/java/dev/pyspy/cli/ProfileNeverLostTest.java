@@ -1,14 +1,14 @@
 package dev.pyspy.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.ProfileFiles;
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetProcess;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import javax.xml.parsers.DocumentBuilderFactory;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -32,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link TargetNeverLeftStoppedTest#targetExitingWhilePausedEndsTheRecordingWithACompleteProfile()}.)
  */
 @Timeout(300)
+@NeedsRoot
 class ProfileNeverLostTest {
     private static Path scripts;
 
@@ -40,30 +40,9 @@ class ProfileNeverLostTest {
         scripts = TargetProcess.scripts("progress_target.py");
     }
 
-    /** Fails unless {@code file} is a whole profile of the format its extension names. */
-    static void assertComplete(Path file) throws Exception {
-        String name = file.getFileName().toString();
-        byte[] bytes = Files.readAllBytes(file);
-        assertTrue(bytes.length > 0, name + " is empty");
-        if (name.endsWith(".svg")) {
-            var doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(file.toFile());
-            assertEquals("svg", doc.getDocumentElement().getNodeName());
-        } else if (name.endsWith(".html")) {
-            assertTrue(new String(bytes).strip().endsWith("</html>"), name + " ends with </html>");
-        } else if (name.endsWith(".json")) {
-            new ObjectMapper().readTree(bytes); // fails on a cut JSON document
-        } else if (name.endsWith(".pprof")) {
-            try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(bytes))) {
-                assertTrue(in.readAllBytes().length > 0); // a cut gzip stream fails with EOFException
-            }
-        } else {
-            assertFalse(RecordIntegrationTest.readCollapsed(file).isEmpty(), name + " has samples");
-        }
-    }
-
     @Test
     void theDurationEndingWritesACompleteProfileInEveryFormat() throws Exception {
-        try (TargetProcess target = TargetProcess.start(RecordIntegrationTest.newestPython3(),
+        try (TargetProcess target = TargetProcess.start(Interpreters.hostPython3(),
                 scripts.resolve("progress_target.py"), "4")) {
             target.truth(30);
             // all at once (a target can be paused by one tracer only, hence --nonblocking)
@@ -80,7 +59,7 @@ class ProfileNeverLostTest {
                     PyspyCli.Result r = e.getValue().get();
                     assertEquals(0, r.exitCode(), r.toString());
                     assertTrue(r.stderr().contains("duration reached"), r.stderr());
-                    assertComplete(e.getKey());
+                    ProfileFiles.assertComplete(e.getKey());
                 }
             } finally {
                 pool.shutdownNow();
@@ -90,7 +69,7 @@ class ProfileNeverLostTest {
 
     @Test
     void killedWhileWritingTheOutputLeavesThePreviousFileUntouched() throws Exception {
-        try (TargetProcess target = TargetProcess.start(RecordIntegrationTest.newestPython3(),
+        try (TargetProcess target = TargetProcess.start(Interpreters.hostPython3(),
                 scripts.resolve("progress_target.py"), "16")) {
             target.truth(30);
             Path dir = Files.createTempDirectory(scripts, "atomic");
@@ -111,7 +90,7 @@ class ProfileNeverLostTest {
             PyspyCli.Result r = PyspyCli.run("record", "-r", PyspyCli.RATE, "-t", "-i", "-d", "1", "-o", out.toString(),
                     "-p", Integer.toString(target.pid()));
             assertEquals(0, r.exitCode(), r.toString());
-            assertComplete(out);
+            ProfileFiles.assertComplete(out);
             assertTrue(Files.readString(out).contains("worker-"), "the new profile replaced the old one");
         }
     }
@@ -147,7 +126,7 @@ class ProfileNeverLostTest {
     void anUnwritableOutputIsRefusedBeforeTheProgramIsLaunched() throws Exception {
         Path marker = scripts.resolve("launched-" + System.nanoTime());
         Path regularFile = Files.writeString(scripts.resolve("a-file"), "x");
-        List<String> program = RecordIntegrationTest.newestPython3().command("-c",
+        List<String> program = Interpreters.hostPython3().command("-c",
                 "open('" + marker + "', 'w').close()");
         String[][] outputs = {
                 {"-o", "/proc/pyspy-out.svg"},                           // a directory that takes no files
@@ -180,7 +159,7 @@ class ProfileNeverLostTest {
 
     @Test
     void aSigtermWhileWritingStillFinishesTheFile() throws Exception {
-        try (TargetProcess target = TargetProcess.start(RecordIntegrationTest.newestPython3(),
+        try (TargetProcess target = TargetProcess.start(Interpreters.hostPython3(),
                 scripts.resolve("progress_target.py"), "16")) {
             target.truth(30);
             Path dir = Files.createTempDirectory(scripts, "term-writing");
@@ -191,7 +170,7 @@ class ProfileNeverLostTest {
             awaitPartialTempFile(dir, pyspy);
             PyspyCli.signal(pyspy.pid(), "TERM");
             assertTrue(pyspy.waitFor(60, TimeUnit.SECONDS));
-            assertComplete(out);
+            ProfileFiles.assertComplete(out);
         }
     }
 }

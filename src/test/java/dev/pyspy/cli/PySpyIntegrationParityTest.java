@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.testing.Interpreters;
@@ -27,7 +28,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /**
  * py-spy's own integration tests ({@code tests/integration_test.rs}, {@code tests/integration_test.py}),
@@ -37,6 +37,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
  * differs on purpose (README, "Differences from py-spy") the case says so. The process-tree cases
  * ({@code test_subprocesses}, {@code test_delayed_subprocess}) live with the {@code -s} tests.
  */
+@NeedsRoot
 class PySpyIntegrationParityTest {
     private static final List<String> SCRIPTS = List.of("longsleep.py", "busyloop.py", "thread_names.py",
             "recursive.py", "unicode_poo.py", "cyrillic.py", "local_vars.py", "waiting_threads.py");

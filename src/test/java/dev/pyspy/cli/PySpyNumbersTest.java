@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
@@ -20,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Numbers that mean what py-spy's mean: {@code Samples:} counts kept thread samples, and top's GIL
  * and Active are thread samples per pass (100% = one thread's worth), not shares of all threads.
  */
+@NeedsRoot
 class PySpyNumbersTest {
     private static final Pattern HEADER = Pattern.compile("GIL: ([\\d.]+)%  Active: ([\\d.]+)%  Threads: (\\d+)");
     private static final Pattern SUMMARY = Pattern.compile("Samples: (\\d+) Errors: (\\d+) Passes: (\\d+)");

@@ -1,5 +1,7 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.output.FrameCategory;
@@ -23,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The table, gecko and the output-file rules of {@code pyspy record}, against a real interpreter. */
+@NeedsRoot
 class ReadableFormatsIntegrationTest {
     private static Path scripts;
 
@@ -33,7 +36,7 @@ class ReadableFormatsIntegrationTest {
 
     @Test
     void tableOwnAndTotalColumnsMatchTheWorkloadsOwnSplit() throws Exception {
-        Interpreter python = RecordIntegrationTest.newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         Path script = python.stage(scripts.resolve("ratio_target.py"));
         Path truth = script.resolveSibling("ratio-" + System.nanoTime() + ".json");
         Path out = scripts.resolve("table-" + System.nanoTime() + ".txt");
@@ -65,7 +68,7 @@ class ReadableFormatsIntegrationTest {
      */
     @Test
     void geckoSpeedscopeAndSvgOfAThreadedProgram() throws Exception {
-        Interpreter python = RecordIntegrationTest.newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("threads_spin_target.py"), "2")) {
             target.truth(30);
             Path dir = Files.createTempDirectory(scripts, "gecko");
@@ -124,7 +127,7 @@ class ReadableFormatsIntegrationTest {
 
     @Test
     void recordWritesTheFormatTheOutputEndingNamesAndSaysHowToOpenIt() throws Exception {
-        Interpreter python = RecordIntegrationTest.newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
             target.truth(30);
             Path html = Files.createTempDirectory(scripts, "html").resolve("out.html");

@@ -1,5 +1,8 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.Collapsed;
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetProcess;
@@ -24,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * profile is written, except that a launched program that exits by itself gives its own code; and
  * a launched program is never ended because attaching to it failed.
  */
+@NeedsRoot
 class RecordExitCodesTest {
     private static final int WAIT_SECONDS = 90;
     /** CPU time the sampled program spins, once pyspy samples, before it is interrupted: 0.3 s. */
@@ -36,7 +40,7 @@ class RecordExitCodesTest {
     }
 
     private static List<String> launch(Path out, String... pyspyArgs) {
-        Interpreter python = RecordIntegrationTest.newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         List<String> args = new ArrayList<>(List.of("record", "-f", "raw", "-o", out.toString()));
         args.addAll(List.of(pyspyArgs));
         args.add("--");
@@ -47,7 +51,7 @@ class RecordExitCodesTest {
 
     @Test
     void aLaunchedProgramThatExitsWithZeroGivesZero() throws Exception {
-        Interpreter python = RecordIntegrationTest.newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         Path out = scripts.resolve("zero-" + System.nanoTime() + ".txt");
         List<String> args = new ArrayList<>(List.of("record", "-f", "raw", "-o", out.toString(), "--"));
         args.addAll(python.command("-c", "import time; time.sleep(0.5)"));
@@ -62,7 +66,7 @@ class RecordExitCodesTest {
         PyspyCli.Result r = PyspyCli.run(launch(out, "-d", "1").toArray(new String[0]));
         assertEquals(0, r.exitCode(), r.toString());
         assertTrue(r.stderr().contains("for 1 seconds"), r.stderr());
-        assertTrue(RecordIntegrationTest.samplesContaining(RecordIntegrationTest.readCollapsed(out), "busy_loop (") > 0,
+        assertTrue(Collapsed.samplesContaining(Collapsed.read(out), "busy_loop (") > 0,
                 Files.readString(out));
     }
 
@@ -83,7 +87,7 @@ class RecordExitCodesTest {
     /** A background job of a script starts with SIGINT ignored (POSIX); kill -INT must still end it. */
     @Test
     void sigintEndsARecordingStartedWithSigintIgnored() throws Exception {
-        try (TargetProcess target = TargetProcess.start(RecordIntegrationTest.newestPython3(),
+        try (TargetProcess target = TargetProcess.start(Interpreters.hostPython3(),
                 scripts.resolve("spin_target.py"))) {
             target.truth(30);
             Path out = scripts.resolve("ignored-" + System.nanoTime() + ".txt");
@@ -103,7 +107,7 @@ class RecordExitCodesTest {
 
     @Test
     void sigintEndsTopStartedWithSigintIgnored() throws Exception {
-        try (TargetProcess target = TargetProcess.start(RecordIntegrationTest.newestPython3(),
+        try (TargetProcess target = TargetProcess.start(Interpreters.hostPython3(),
                 scripts.resolve("spin_target.py"))) {
             target.truth(30);
             Path out = scripts.resolve("top-ignored-" + System.nanoTime() + ".out");
@@ -143,7 +147,7 @@ class RecordExitCodesTest {
 
     @Test
     void hexadecimalPidsAreAccepted() throws Exception {
-        try (TargetProcess target = TargetProcess.start(RecordIntegrationTest.newestPython3(),
+        try (TargetProcess target = TargetProcess.start(Interpreters.hostPython3(),
                 scripts.resolve("sleep_target.py"), "60")) {
             target.truth(30);
             PyspyCli.Result r = PyspyCli.run("dump", "-p", "0x" + Integer.toHexString(target.pid()));

@@ -1,5 +1,7 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Collapsed;
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.testing.Interpreters;
@@ -30,8 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** {@code pyspy record} end to end, against real interpreters. */
+@NeedsRoot
 class RecordIntegrationTest {
-    private static final Pattern COLLAPSED_LINE = Pattern.compile("^(.+) (\\d+)$");
     private static Path scripts;
 
     @BeforeAll
@@ -42,28 +44,6 @@ class RecordIntegrationTest {
 
     static List<Interpreter> interpreters() {
         return Interpreters.all();
-    }
-
-    /** The last Python 3 installed on the host (provisioned and free-threaded ones are tested separately). */
-    static Interpreter newestPython3() {
-        List<Interpreter> all = Interpreters.host().stream().filter(i -> !i.isPython2() && !i.freeThreaded()).toList();
-        assumeTrue(!all.isEmpty(), "no Python 3 interpreter on this machine");
-        return all.get(all.size() - 1);
-    }
-
-    /** Collapsed stacks → count per line; fails on any malformed line (a truncated file). */
-    static Map<String, Long> readCollapsed(Path file) throws Exception {
-        Map<String, Long> out = new HashMap<>();
-        for (String line : Files.readAllLines(file)) {
-            Matcher m = COLLAPSED_LINE.matcher(line);
-            assertTrue(m.matches(), "malformed collapsed line: " + line);
-            out.merge(m.group(1), Long.parseLong(m.group(2)), Long::sum);
-        }
-        return out;
-    }
-
-    static long samplesContaining(Map<String, Long> stacks, String frame) {
-        return stacks.entrySet().stream().filter(e -> e.getKey().contains(frame)).mapToLong(Map.Entry::getValue).sum();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -94,10 +74,10 @@ class RecordIntegrationTest {
         assertEquals(0, r.exitCode(), r.toString());
         JsonNode measured = new ObjectMapper().readTree(truth.toFile());
         double expected = measured.get("heavy_a").asDouble() / measured.get("heavy_b").asDouble();
-        Map<String, Long> stacks = readCollapsed(out);
+        Map<String, Long> stacks = Collapsed.read(out);
         long total = stacks.values().stream().mapToLong(Long::longValue).sum();
-        long a = samplesContaining(stacks, "heavy_a (");
-        long b = samplesContaining(stacks, "heavy_b (");
+        long a = Collapsed.samplesContaining(stacks, "heavy_a (");
+        long b = Collapsed.samplesContaining(stacks, "heavy_b (");
         assertTrue(total >= 1000, "at least 1000 samples, got " + total + "\n" + r);
         double sampled = (double) a / b;
         assertEquals(expected, sampled, expected * 0.05,
@@ -107,7 +87,7 @@ class RecordIntegrationTest {
 
     @Test
     void everyFormatOfARealRecordingIsReadByItsConsumer() throws Exception {
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
             target.truth(30);
             String pid = Integer.toString(target.pid());
@@ -118,7 +98,7 @@ class RecordIntegrationTest {
                         out.toString(), "-p", pid);
                 assertEquals(0, r.exitCode(), format + ": " + r);
             }
-            assertTrue(samplesContaining(readCollapsed(dir.resolve("out.raw")), "busy_loop (") > 100);
+            assertTrue(Collapsed.samplesContaining(Collapsed.read(dir.resolve("out.raw")), "busy_loop (") > 100);
             var svg = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(dir.resolve("out.flamegraph").toFile());
             assertEquals("svg", svg.getDocumentElement().getNodeName());
             ObjectMapper json = new ObjectMapper();
@@ -163,7 +143,7 @@ class RecordIntegrationTest {
 
     @Test
     void labelOptionsShapeTheFrames() throws Exception {
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
             target.truth(30);
             String pid = Integer.toString(target.pid());
@@ -175,13 +155,13 @@ class RecordIntegrationTest {
                     noLines.toString(), "-p", pid).exitCode());
             // spin_target.py: busy_loop is defined on line 6; -F labels frames with the function's first line
             Pattern threadRoot = Pattern.compile("^thread \\(\\d+\\)(: MainThread)?;");
-            for (String stack : readCollapsed(byFunction).keySet()) {
+            for (String stack : Collapsed.read(byFunction).keySet()) {
                 assertTrue(threadRoot.matcher(stack).find(), "-t puts the thread first: " + stack);
                 if (stack.contains("busy_loop")) {
                     assertTrue(stack.endsWith("busy_loop (spin_target.py:6)"), stack);
                 }
             }
-            for (String stack : readCollapsed(noLines).keySet()) {
+            for (String stack : Collapsed.read(noLines).keySet()) {
                 assertFalse(stack.matches(".*\\.py:\\d+\\).*"), "--nolineno leaves lines out: " + stack);
                 assertTrue(stack.startsWith("<module> (spin_target.py);"), stack);
             }
@@ -190,7 +170,7 @@ class RecordIntegrationTest {
 
     @Test
     void launchModeExitsWithTheChildsExitCodeAndPassesItsOutputThrough() throws Exception {
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         Path out = Files.createTempFile(scripts, "exit", ".txt");
         List<String> args = new ArrayList<>(List.of("record", "-r", PyspyCli.RATE, "-f", "raw", "-o", out.toString(),
                 "--"));
@@ -203,13 +183,14 @@ class RecordIntegrationTest {
 
     @Test
     void sigintWhileRecordingStillWritesACompleteFlameGraph() throws Exception {
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
             target.truth(30);
             Path out = scripts.resolve("sigint-" + System.nanoTime() + ".svg");
-            Process pyspy = PyspyCli.start(scripts.resolve("sigint.out"), scripts.resolve("sigint.err"),
+            Process pyspy = PyspyCli.startInstrumented(List.of(PyspyCli.STATS), scripts.resolve("sigint.out"),
+                    scripts.resolve("sigint.err"),
                     "record", "-r", PyspyCli.RATE, "-o", out.toString(), "-p", Integer.toString(target.pid()));
-            Thread.sleep(3000);
+            PyspyCli.awaitSamples(pyspy, scripts.resolve("sigint.err"), 1000);
             PyspyCli.signal(pyspy.pid(), "INT");
             assertTrue(pyspy.waitFor(30, TimeUnit.SECONDS), "pyspy ended after SIGINT");
             var doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(out.toFile());
@@ -222,21 +203,21 @@ class RecordIntegrationTest {
 
     @Test
     void targetExitingMidRecordingGivesACompleteFile() throws Exception {
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"), "6")) {
             target.truth(30);
             Path out = scripts.resolve("exit-" + System.nanoTime() + ".txt");
             PyspyCli.Result r = PyspyCli.run("record", "-r", PyspyCli.RATE, "-f", "raw", "-d", "60", "-o",
                     out.toString(), "-p", Integer.toString(target.pid()));
             assertEquals(0, r.exitCode(), r.toString());
-            assertTrue(samplesContaining(readCollapsed(out), "busy_loop (") > 50, Files.readString(out));
+            assertTrue(Collapsed.samplesContaining(Collapsed.read(out), "busy_loop (") > 50, Files.readString(out));
             assertTrue(r.stderr().contains("process exited"), r.stderr());
         }
     }
 
     @Test
     void subprocessesOfAMultiprocessingPoolAreFollowed() throws Exception {
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         Path out = Files.createTempFile(scripts, "pool", ".txt");
         List<String> args = new ArrayList<>(List.of("record", "-s", "-r", PyspyCli.RATE, "-f", "raw", "-o",
                 out.toString(), "--"));
@@ -245,7 +226,7 @@ class RecordIntegrationTest {
         assertEquals(0, r.exitCode(), r.toString());
         Set<String> processes = new HashSet<>();
         Pattern root = Pattern.compile("^process (\\d+):");
-        for (String stack : readCollapsed(out).keySet()) {
+        for (String stack : Collapsed.read(out).keySet()) {
             Matcher m = root.matcher(stack);
             assertTrue(m.find(), "every stack starts with its process: " + stack);
             if (stack.contains("burn (")) {
@@ -257,7 +238,7 @@ class RecordIntegrationTest {
 
     @Test
     void gilOnlyRecordsAlmostNothingOfASleepingProgramWhileIdleRecordsTheSleep() throws Exception {
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("sleep_target.py"), "60")) {
             target.truth(30);
             Path gil = scripts.resolve("gil-" + System.nanoTime() + ".txt");
@@ -269,8 +250,8 @@ class RecordIntegrationTest {
                     idle.toString(), "-p", pid);
             assertEquals(0, g.exitCode(), g.toString());
             assertEquals(0, i.exitCode(), i.toString());
-            long gilSamples = readCollapsed(gil).values().stream().mapToLong(Long::longValue).sum();
-            long idleSleep = samplesContaining(readCollapsed(idle), "idle_sleeper (");
+            long gilSamples = Collapsed.read(gil).values().stream().mapToLong(Long::longValue).sum();
+            long idleSleep = Collapsed.samplesContaining(Collapsed.read(idle), "idle_sleeper (");
             assertTrue(gilSamples <= 5, "GIL-only samples of a sleeping program: " + gilSamples);
             assertTrue(idleSleep >= 150, "idle samples in the sleeping function: " + idleSleep);
         }
@@ -297,9 +278,9 @@ class RecordIntegrationTest {
         JsonNode addresses = new ObjectMapper().readTree(truth.toFile());
         assumeTrue(addresses.get("alpha").asLong() == addresses.get("beta").asLong(),
                 "the allocator did not reuse the address: " + addresses);
-        Map<String, Long> stacks = readCollapsed(out);
-        long alpha = samplesContaining(stacks, "alpha (");
-        long beta = samplesContaining(stacks, "beta (");
+        Map<String, Long> stacks = Collapsed.read(out);
+        long alpha = Collapsed.samplesContaining(stacks, "alpha (");
+        long beta = Collapsed.samplesContaining(stacks, "beta (");
         assertTrue(alpha >= 100, "the first function was sampled: " + stacks);
         // 1 s of alpha, then 4 s of beta, of which at most about a second may carry the old name
         assertTrue(beta >= alpha, "the new function has its own name: alpha " + alpha + ", beta " + beta + "\n" + stacks);
@@ -320,24 +301,27 @@ class RecordIntegrationTest {
                     "raw", "-o", out.toString(), "-p", Integer.toString(target.pid()));
             assertEquals(0, r.exitCode(), r.toString());
         }
-        Map<String, Long> stacks = readCollapsed(out);
-        long busy = samplesContaining(stacks, "busy_loop (");
+        Map<String, Long> stacks = Collapsed.read(out);
+        long busy = Collapsed.samplesContaining(stacks, "busy_loop (");
         assertTrue(busy >= 150, "GIL samples in the spinning thread: " + busy + " " + stacks);
-        assertEquals(0, samplesContaining(stacks, "sleeper ("), "the sleeping thread never holds the GIL: " + stacks);
+        assertEquals(0, Collapsed.samplesContaining(stacks, "sleeper ("), "the sleeping thread never holds the GIL: " + stacks);
     }
 
     @Test
     void sigkillDuringABlockingRecordingLeavesTheTargetRunning() throws Exception {
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
             target.truth(30);
-            Process pyspy = PyspyCli.start(scripts.resolve("kill.out"), scripts.resolve("kill.err"),
-                    "record", "-r", "1000", "-f", "raw", "-o", scripts.resolve("kill.txt").toString(),
-                    "-p", Integer.toString(target.pid()));
-            Thread.sleep(2500);
+            Process pyspy = PyspyCli.startInstrumented(List.of(PyspyCli.STATS), scripts.resolve("kill.out"),
+                    scripts.resolve("kill.err"), "record", "-r", "1000", "-f", "raw", "-o",
+                    scripts.resolve("kill.txt").toString(), "-p", Integer.toString(target.pid()));
+            PyspyCli.awaitSamples(pyspy, scripts.resolve("kill.err"), 1000);
             pyspy.destroyForcibly();
             assertTrue(pyspy.waitFor(10, TimeUnit.SECONDS));
-            Thread.sleep(200);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (isStopped(target.pid()) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
             for (int i = 0; i < 5; i++) {
                 assertFalse(isStopped(target.pid()), "target left stopped after pyspy was killed");
                 Thread.sleep(100);

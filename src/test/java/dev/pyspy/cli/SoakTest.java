@@ -1,5 +1,8 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.ProfileFiles;
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetProcess;
 import org.junit.jupiter.api.Test;
@@ -29,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code mvn test -Dtest=SoakTest -Dpyspy.soak.seconds=600} (or {@code scripts/soak}).
  */
 @Timeout(value = 30, unit = TimeUnit.MINUTES)
+@NeedsRoot
 class SoakTest {
     static final int DEFAULT_SECONDS = 30;
     private static final int SECONDS = Integer.getInteger("pyspy.soak.seconds", DEFAULT_SECONDS);
@@ -43,7 +47,7 @@ class SoakTest {
     @Test
     void aLongRecordingOfAChangingProgramKeepsMemoryFlatAndItsSampleRate() throws Exception {
         Path scripts = TargetProcess.scripts("soak_target.py");
-        try (TargetProcess target = TargetProcess.start(RecordIntegrationTest.newestPython3(),
+        try (TargetProcess target = TargetProcess.start(Interpreters.hostPython3(),
                 scripts.resolve("soak_target.py"))) {
             target.truth(30);
             Path out = scripts.resolve("soak.txt");
@@ -51,7 +55,7 @@ class SoakTest {
             Process pyspy = PyspyCli.startInstrumented(List.of("stats-every-seconds=2"), scripts.resolve("soak.out"), err,
                     "record", "-r", Integer.toString(RATE), "-d", Integer.toString(SECONDS), "-f", "raw",
                     "-o", out.toString(), "-p", Integer.toString(target.pid()));
-            TargetNeverLeftStoppedTest.awaitSampling(pyspy, err);
+            PyspyCli.awaitSampling(pyspy, err);
             long start = System.nanoTime();
             // warm: classes loaded, the workload's phases mostly seen once (they repeat every 12 s);
             // late: well before the end (measuring starts a JVM, which takes seconds on a busy machine)
@@ -63,7 +67,7 @@ class SoakTest {
             String stderr = Files.readString(err);
             assertEquals(0, pyspy.exitValue(), stderr);
             assertTrue(stderr.contains("duration reached"), stderr);
-            ProfileNeverLostTest.assertComplete(out);
+            ProfileFiles.assertComplete(out);
 
             String report = String.format(Locale.ROOT, "%d s soak: warm %s, late %s", SECONDS, warm, late);
             System.out.println(report);

@@ -1,5 +1,7 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetProcess;
@@ -29,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * after 0.5 s and another once the test says so): record, top and dump see both children, each
  * once, including the one started after sampling began.
  */
+@NeedsRoot
 class SubprocessTreeTest {
     private static final long WAIT_SECONDS = 120;
     /** The innermost process root frame: the process that was sampled. */
@@ -43,7 +46,7 @@ class SubprocessTreeTest {
     @BeforeEach
     void copyScripts() throws IOException {
         dir = TargetProcess.scripts("tree_script.sh", "tree_child.py", "fork_storm_target.py");
-        python = RecordIntegrationTest.newestPython3();
+        python = Interpreters.hostPython3();
     }
 
     @AfterEach

@@ -1,5 +1,8 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.Collapsed;
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetHealth;
@@ -26,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * state, and every thread (a worker's counter, the main thread's) keeps making progress.
  */
 @Timeout(300)
+@NeedsRoot
 class TargetNeverLeftStoppedTest {
     /** Enough threads that a pause takes a while, so signals often land inside one. */
     private static final String THREADS = "32";
@@ -37,21 +41,7 @@ class TargetNeverLeftStoppedTest {
     }
 
     static Interpreter python() {
-        return RecordIntegrationTest.newestPython3();
-    }
-
-    /** Waits until pyspy says it samples (it has attached), failing if it exits first. */
-    static void awaitSampling(Process pyspy, Path stderr) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.exists(stderr) || !Files.readString(stderr).contains("Sampling process")) {
-            if (!pyspy.isAlive()) {
-                throw new AssertionError("pyspy exited with " + pyspy.exitValue() + ": " + Files.readString(stderr));
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("pyspy did not start sampling: " + Files.readString(stderr));
-            }
-            Thread.sleep(20);
-        }
+        return Interpreters.hostPython3();
     }
 
     @ParameterizedTest(name = "SIG{0}")
@@ -64,7 +54,7 @@ class TargetNeverLeftStoppedTest {
                 Path err = scripts.resolve("sig" + signal + "-" + round + ".err");
                 Process pyspy = PyspyCli.start(scripts.resolve("sig.out"), err,
                         "record", "-r", "1000", "-f", "raw", "-o", out.toString(), "-p", Integer.toString(target.pid()));
-                awaitSampling(pyspy, err);
+                PyspyCli.awaitSampling(pyspy, err);
                 Thread.sleep(300 + ThreadLocalRandom.current().nextInt(700));
                 PyspyCli.signal(pyspy.pid(), signal);
                 assertTrue(pyspy.waitFor(60, TimeUnit.SECONDS), "pyspy ended after SIG" + signal);
@@ -74,7 +64,7 @@ class TargetNeverLeftStoppedTest {
                 } else {
                     String stderr = Files.readString(err);
                     assertTrue(stderr.contains("Stopped sampling (interrupted)"), stderr);
-                    long samples = RecordIntegrationTest.readCollapsed(out).values().stream().mapToLong(Long::longValue).sum();
+                    long samples = Collapsed.read(out).values().stream().mapToLong(Long::longValue).sum();
                     assertTrue(samples > 0, "the profile has the samples taken before SIG" + signal);
                     assertFalse(stderr.contains("Exception") || stderr.contains("\tat "), stderr);
                 }
@@ -94,7 +84,7 @@ class TargetNeverLeftStoppedTest {
             assertEquals(1, r.stderr().lines().filter(l -> l.startsWith("pyspy:")).count(), r.stderr());
             assertFalse(r.stderr().contains("\tat "), "no Java stack trace: " + r.stderr());
             TargetHealth.assertEveryThreadProgresses(target.pid(), target.truthPath());
-            long samples = RecordIntegrationTest.readCollapsed(out).values().stream().mapToLong(Long::longValue).sum();
+            long samples = Collapsed.read(out).values().stream().mapToLong(Long::longValue).sum();
             assertTrue(samples >= 300, "the samples taken before the error are written: " + samples);
         }
     }
@@ -112,9 +102,11 @@ class TargetNeverLeftStoppedTest {
         assertFalse(r.stderr().contains("\tat "), r.stderr());
         assertTrue(Files.exists(out), "profile written");
         int pid = new com.fasterxml.jackson.databind.ObjectMapper().readTree(truth.toFile()).get("pid").asInt();
-        Thread.sleep(200);
-        assertFalse(Files.exists(Path.of("/proc/" + pid)) && TargetProcess.state(pid) != 'Z',
-                "the launched program was ended, not left behind");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (running(pid) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertFalse(running(pid), "the launched program was ended, not left behind");
     }
 
     @Test
@@ -130,7 +122,7 @@ class TargetNeverLeftStoppedTest {
             assertFalse(r.stderr().contains("Exception"), r.stderr());
             assertTrue(target.process().waitFor(10, TimeUnit.SECONDS), "the target exited");
             assertEquals(0, target.process().exitValue(), "the target exited by itself, normally");
-            long samples = RecordIntegrationTest.readCollapsed(out).values().stream().mapToLong(Long::longValue).sum();
+            long samples = Collapsed.read(out).values().stream().mapToLong(Long::longValue).sum();
             assertTrue(samples > 100, "samples up to the exit are written: " + samples);
         }
     }
@@ -149,6 +141,15 @@ class TargetNeverLeftStoppedTest {
                 assertTrue(dump.waitFor(60, TimeUnit.SECONDS), "dump ended");
                 TargetHealth.assertEveryThreadProgresses(target.pid(), target.truthPath());
             }
+        }
+    }
+
+    /** Whether the process exists and is not a zombie. */
+    private static boolean running(int pid) {
+        try {
+            return TargetProcess.state(pid) != 'Z';
+        } catch (java.io.IOException gone) {
+            return false;
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
@@ -31,46 +32,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@code pyspy top} end to end: the live view driven through tmux (keys in, screen out), and the
  * plain snapshots it prints when stdout is not a terminal.
  */
+@NeedsRoot
 class TopIntegrationTest {
-    /** A program whose columns disagree: leaf_a has the most own time, outer (and its callers) the most total. */
-    private static final String TOP_TARGET = """
-            import sys
-            import time
-
-
-            def leaf_a(n):
-                s = 0
-                for i in range(n):
-                    s += i
-                return s
-
-
-            def leaf_b(n):
-                s = 0
-                for i in range(n):
-                    s += i
-                return s
-
-
-            def outer():
-                leaf_a(60000)
-                leaf_a(60000)
-                leaf_a(60000)
-                leaf_b(60000)
-
-
-            def main():
-                with open(sys.argv[1], "w") as f:
-                    f.write("{}")
-                seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 1e9
-                deadline = time.time() + seconds
-                while time.time() < deadline:
-                    outer()
-
-
-            if __name__ == "__main__":
-                main()
-            """;
     private static final String PROMPT = "READY> ";
     private static final Pattern TABLE_ROW = Pattern.compile("^\\s*\\d+\\.\\d\\d%\\s+\\d+\\.\\d\\d%\\s+\\S+s\\s+\\S+s\\s+(.*)$");
     private static final AtomicInteger SESSIONS = new AtomicInteger();
@@ -78,15 +41,7 @@ class TopIntegrationTest {
 
     @BeforeAll
     static void copyScripts() throws Exception {
-        scripts = TargetProcess.scripts("spin_target.py");
-        Files.writeString(scripts.resolve("top_target.py"), TOP_TARGET);
-    }
-
-    /** The last Python 3 installed on the host (with a GIL; in-tree interpreters cannot see these scripts). */
-    static Interpreter newestPython3() {
-        List<Interpreter> all = Interpreters.host().stream().filter(i -> !i.isPython2() && !i.freeThreaded()).toList();
-        assumeTrue(!all.isEmpty(), "no Python 3 interpreter on this machine");
-        return all.get(all.size() - 1);
+        scripts = TargetProcess.scripts("spin_target.py", "top_target.py", "exit_target.py");
     }
 
     static void assumeTmux() {
@@ -106,7 +61,7 @@ class TopIntegrationTest {
     @Test
     void liveViewShowsTheBusyFunctionFollowsKeysAndQuitsLeavingTheTargetRunning() throws Exception {
         assumeTmux();
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         long jvmStartup = jvmStartupMillis();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("top_target.py"));
              Tmux tmux = new Tmux()) {
@@ -168,7 +123,7 @@ class TopIntegrationTest {
     @Test
     void ctrlCQuitsAndRestoresTheTerminal() throws Exception {
         assumeTmux();
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"));
              Tmux tmux = new Tmux()) {
             target.truth(30);
@@ -185,17 +140,8 @@ class TopIntegrationTest {
     @Test
     void whenALaunchedProgramExitsTheViewEndsWithItsExitCode() throws Exception {
         assumeTmux();
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         Path program = scripts.resolve("exit_target.py");
-        Files.writeString(program, """
-                import sys, time
-                def spin_then_exit():
-                    end = time.time() + 3
-                    while time.time() < end:
-                        pass
-                spin_then_exit()
-                sys.exit(3)
-                """);
         try (Tmux tmux = new Tmux()) {
             List<String> args = new ArrayList<>(List.of("top", "--"));
             args.addAll(python.command(program.toString()));
@@ -213,7 +159,7 @@ class TopIntegrationTest {
     @ValueSource(strings = {"TERM", "HUP"})
     void aTerminatingSignalEndsTheViewAndRestoresTheTerminal(String signal) throws Exception {
         assumeTmux();
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"));
              Tmux tmux = new Tmux()) {
             target.truth(30);
@@ -234,7 +180,7 @@ class TopIntegrationTest {
 
     @Test
     void withoutATerminalItPrintsSnapshotsUntilTheProgramExits() throws Exception {
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
             target.truth(30);
             Path out = scripts.resolve("plain-" + System.nanoTime() + ".out");
@@ -267,7 +213,7 @@ class TopIntegrationTest {
 
     @Test
     void aClosedPipeEndsItQuietlyAndLeavesTheTargetRunning() throws Exception {
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("spin_target.py"))) {
             target.truth(30);
             String command = PyspyCli.command("top", "--delay", "0.3", "-p", Integer.toString(target.pid())).stream()
@@ -289,7 +235,7 @@ class TopIntegrationTest {
 
     @Test
     void launchModeShowsFullFilenamesWhenAsked() throws Exception {
-        Interpreter python = newestPython3();
+        Interpreter python = Interpreters.hostPython3();
         List<String> args = new ArrayList<>(List.of("top", "--delay", "0.5", "--full-filenames", "--"));
         args.addAll(python.command(scripts.resolve("top_target.py").toString(),
                 scripts.resolve("truth-launch.json").toString(), "2"));

@@ -1,5 +1,6 @@
 package dev.pyspy.output;
 
+import dev.pyspy.testing.TableRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,10 +35,10 @@ class AllFormatsTest {
                 case CHROMETRACE -> ChromeTraceWriterTest.replay(new ObjectMapper().readTree(bytes));
                 case PPROF -> assertEquals(200L, PprofWriterTest.decode(bytes).samples.stream()
                         .mapToLong(s -> s.values().get(0)).sum());
-                case FLAMEGRAPH -> assertEquals(13, FlameGraphWriterTest.frames(FlameGraphWriterTest.parse(bytes)).size());
+                case FLAMEGRAPH -> assertEquals(13, SvgFlameGraphs.frames(SvgFlameGraphs.parse(bytes)).size());
                 case HTML -> assertEquals(13, HtmlFlameGraphWriterTest.data(bytes).get("n").asInt());
                 case GECKO -> GeckoWriterTest.assertValidGecko(new ObjectMapper().readTree(bytes));
-                case TABLE -> assertEquals(8, TableWriterTest.rows(new String(bytes, StandardCharsets.UTF_8)).size());
+                case TABLE -> assertEquals(8, TableRows.parse(new String(bytes, StandardCharsets.UTF_8)).size());
                 case HEATMAP -> assertTrue(new String(bytes, StandardCharsets.UTF_8).contains("id=\"f0:L5\""));
                 default -> throw new AssertionError(format);
             }
@@ -58,7 +59,7 @@ class AllFormatsTest {
         }
         SpeedscopeWriterTest.assertValidSpeedscope(new ObjectMapper().readTree(dir.resolve("r.speedscope").toFile()));
         ChromeTraceWriterTest.replay(new ObjectMapper().readTree(dir.resolve("r.chrometrace").toFile()));
-        FlameGraphWriterTest.parse(Files.readAllBytes(dir.resolve("r.flamegraph")));
+        SvgFlameGraphs.parse(Files.readAllBytes(dir.resolve("r.flamegraph")));
         GeckoWriterTest.assertValidGecko(new ObjectMapper().readTree(dir.resolve("r.gecko").toFile()));
     }
 }

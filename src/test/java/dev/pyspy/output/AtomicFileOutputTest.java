@@ -1,5 +1,7 @@
 package dev.pyspy.output;
 
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.NeedsRoot;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,9 +28,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 class AtomicFileOutputTest {
     private static final int NOBODY = 65534;
-    /** An interpreter the unprivileged user can run (pyenv's live under /root). */
-    private static final String SLEEPER = "/usr/bin/python3";
     private static final String BUSY = "import time\nt = time.time()\nwhile time.time() < t + 0.5: pass\n";
+
+    /** An interpreter the unprivileged user can run. */
+    private static String sleeper() {
+        return Interpreters.python3AnyUserMayRun().path().toString();
+    }
 
     static List<String> names(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
@@ -67,6 +72,7 @@ class AtomicFileOutputTest {
 
     /** Root replacing a user's private file: the new content, but still the user's file, still private. */
     @Test
+    @NeedsRoot
     void recordingOverAUsersFileKeepsItsOwnerGroupAndMode(@TempDir Path dir) throws Exception {
         assumeTrue(LibC.geteuid() == 0, "needs root");
         Path out = dir.resolve("prof.txt");
@@ -77,7 +83,7 @@ class AtomicFileOutputTest {
         Map<String, String> notSudo = new HashMap<>();
         notSudo.put("SUDO_UID", null);
         notSudo.put("SUDO_GID", null);
-        PyspyCli.Result r = PyspyCli.run(List.of(), notSudo, 60, "record", "-f", "raw", "-o", out.toString(), "--", SLEEPER,
+        PyspyCli.Result r = PyspyCli.run(List.of(), notSudo, 60, "record", "-f", "raw", "-o", out.toString(), "--", sleeper(),
                 "-c", BUSY);
         assertEquals(0, r.exitCode(), r.toString());
         assertTrue(Files.readString(out).contains("<module> (<string>:"), "new content: " + Files.readString(out));
@@ -87,6 +93,7 @@ class AtomicFileOutputTest {
     }
 
     @Test
+    @NeedsRoot
     void aUserIsToldBeforehandThatReplacingAnotherUsersFileWouldMakeItTheirs(@TempDir Path dir) throws Exception {
         assumeTrue(LibC.geteuid() == 0, "needs root, to run pyspy as another user");
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) not installed");
@@ -106,17 +113,18 @@ class AtomicFileOutputTest {
     }
 
     @Test
+    @NeedsRoot
     void aNewFileMadeUnderSudoBelongsToTheUserWhoRanSudo(@TempDir Path dir) throws Exception {
         assumeTrue(LibC.geteuid() == 0, "needs root");
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) not installed");
         Path out = dir.resolve("new.txt");
         PyspyCli.Result r = PyspyCli.run(List.of(), Map.of("SUDO_UID", "65534", "SUDO_GID", "65534"), 60, "record", "-f",
-                "raw", "-o", out.toString(), "--", SLEEPER, "-c", BUSY);
+                "raw", "-o", out.toString(), "--", sleeper(), "-c", BUSY);
         assertEquals(0, r.exitCode(), r.toString());
         assertEquals(Map.of("uid", NOBODY, "gid", NOBODY), Files.readAttributes(out, "unix:uid,gid"));
         Path own = dir.resolve("own.txt");
         assertEquals(0, PyspyCli.run(List.of(), Map.of("SUDO_UID", "0", "SUDO_GID", "0"), 60, "record", "-f", "raw",
-                "-o", own.toString(), "--", SLEEPER, "-c", BUSY).exitCode());
+                "-o", own.toString(), "--", sleeper(), "-c", BUSY).exitCode());
         assertEquals(Map.of("uid", 0, "gid", 0), Files.readAttributes(own, "unix:uid,gid"), "root's without sudo");
     }
 

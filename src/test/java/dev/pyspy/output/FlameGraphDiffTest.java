@@ -124,20 +124,20 @@ class FlameGraphDiffTest {
         FlameGraphDiff d = FlameGraphDiff.build(before(1), after(), 0);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         new DiffFlameGraphWriter(FlameGraphOptions.defaults().withMinWidthFraction(0)).write(d, out);
-        Document doc = FlameGraphWriterTest.parse(out.toByteArray());
-        Map<String, Element> frames = FlameGraphWriterTest.frames(doc);
+        Document doc = SvgFlameGraphs.parse(out.toByteArray());
+        Map<String, Element> frames = SvgFlameGraphs.frames(doc);
         String slow = "slow (app.py:1) (before: 100 samples, 50.00%; after: 20 samples, 20.00%; change -30.00%, self -30.00%)";
         assertTrue(frames.containsKey(slow), frames.keySet().toString());
-        assertEquals("rgb(36,84,222)", FlameGraphWriterTest.rect(frames.get(slow)).getAttribute("fill"));
+        assertEquals("rgb(36,84,222)", SvgFlameGraphs.rect(frames.get(slow)).getAttribute("fill"));
         String added = "added (app.py:1) (before: 0 samples, 0.00%; after: 20 samples, 20.00%; change +20.00%, self +20.00%)";
         assertTrue(frames.containsKey(added), frames.keySet().toString());
-        String fill = FlameGraphWriterTest.rect(frames.get(added)).getAttribute("fill");
+        String fill = SvgFlameGraphs.rect(frames.get(added)).getAttribute("fill");
         assertEquals(FlameGraphDiff.css(FlameGraphDiff.rgb(0.2, 0.3)), fill);
         assertTrue(frames.containsKey("all (before: 200 samples, 100.00%; after: 100 samples, 100.00%; change 0.00%, self 0.00%)"));
-        String legend = FlameGraphWriterTest.byId(doc, "legend").getTextContent();
+        String legend = SvgFlameGraphs.byId(doc, "legend").getTextContent();
         assertTrue(legend.contains("grew") && legend.contains("shrank") && legend.contains("before: 200 samples, after: 100 samples")
                 && legend.contains("10.0% of before is on paths absent from after"), legend);
-        assertEquals("Differential flame graph", FlameGraphWriterTest.byId(doc, "title").getTextContent());
+        assertEquals("Differential flame graph", SvgFlameGraphs.byId(doc, "title").getTextContent());
     }
 
     @Test

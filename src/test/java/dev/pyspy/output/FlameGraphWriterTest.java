@@ -7,16 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import javax.xml.parsers.DocumentBuilder;
-import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -30,58 +26,20 @@ class FlameGraphWriterTest {
         return out.toByteArray();
     }
 
-    static Document parse(byte[] svg) throws Exception {
-        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-        f.setNamespaceAware(true);
-        f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-        DocumentBuilder b = f.newDocumentBuilder();
-        b.setErrorHandler(null);
-        return b.parse(new ByteArrayInputStream(svg));
-    }
-
-    /** Frame groups: title text to the group. */
-    static Map<String, Element> frames(Document doc) {
-        Map<String, Element> out = new HashMap<>();
-        NodeList gs = doc.getElementsByTagNameNS("http://www.w3.org/2000/svg", "g");
-        for (int i = 0; i < gs.getLength(); i++) {
-            Element g = (Element) gs.item(i);
-            if ("f".equals(g.getAttribute("class"))) {
-                String title = g.getElementsByTagNameNS("http://www.w3.org/2000/svg", "title").item(0).getTextContent();
-                out.put(title, g);
-            }
-        }
-        return out;
-    }
-
-    static Element byId(Document doc, String id) {
-        NodeList all = doc.getElementsByTagNameNS("*", "*");
-        for (int i = 0; i < all.getLength(); i++) {
-            Element e = (Element) all.item(i);
-            if (id.equals(e.getAttribute("id"))) {
-                return e;
-            }
-        }
-        return null;
-    }
-
-    static Element rect(Element g) {
-        return (Element) g.getElementsByTagNameNS("http://www.w3.org/2000/svg", "rect").item(0);
-    }
-
     @Test
     void svgIsWellFormedAndTitledWithTheProfileTitle() throws Exception {
-        Document doc = parse(svg(TestProfiles.heavy(), FlameGraphOptions.defaults()));
+        Document doc = SvgFlameGraphs.parse(svg(TestProfiles.heavy(), FlameGraphOptions.defaults()));
         Element root = doc.getDocumentElement();
         assertEquals("svg", root.getLocalName());
         assertEquals("http://www.w3.org/2000/svg", root.getNamespaceURI());
-        assertEquals(TestProfiles.TITLE, byId(doc, "title").getTextContent());
+        assertEquals(TestProfiles.TITLE, SvgFlameGraphs.byId(doc, "title").getTextContent());
         assertEquals("1200", root.getAttribute("width"));
         assertEquals("init(evt)", root.getAttribute("onload"));
     }
 
     @Test
     void svgTitlesGiveFunctionFileLineSamplesAndPercent() throws Exception {
-        Map<String, Element> frames = frames(parse(svg(TestProfiles.heavy(), FlameGraphOptions.defaults())));
+        Map<String, Element> frames = SvgFlameGraphs.frames(SvgFlameGraphs.parse(svg(TestProfiles.heavy(), FlameGraphOptions.defaults())));
         assertTrue(frames.containsKey("all (200 samples, 100.00%)"), frames.keySet().toString());
         assertTrue(frames.containsKey("heavy_a (heavy.py:5) (60 samples, 30.00%)"));
         assertTrue(frames.containsKey("heavy_a (heavy.py:5) (30 samples, 15.00%)"));
@@ -94,22 +52,22 @@ class FlameGraphWriterTest {
         assertEquals("0", heavyA.getAttribute("data-s"));
         assertEquals("60", heavyA.getAttribute("data-n"));
         assertEquals("4", heavyA.getAttribute("data-d"));
-        assertEquals("30%", rect(heavyA).getAttribute("width"));
-        assertEquals("0%", rect(heavyA).getAttribute("x"));
+        assertEquals("30%", SvgFlameGraphs.rect(heavyA).getAttribute("width"));
+        assertEquals("0%", SvgFlameGraphs.rect(heavyA).getAttribute("x"));
     }
 
     @Test
     void svgHasTheInteractiveControls() throws Exception {
         byte[] bytes = svg(TestProfiles.heavy(), FlameGraphOptions.defaults());
-        Document doc = parse(bytes);
-        assertEquals("Search", byId(doc, "search").getTextContent());
-        assertEquals("Reset Zoom", byId(doc, "unzoom").getTextContent());
-        assertEquals("hide", byId(doc, "unzoom").getAttribute("class"));
-        assertNotNull(byId(doc, "details"));
-        assertNotNull(byId(doc, "matched"));
-        Element frames = byId(doc, "frames");
+        Document doc = SvgFlameGraphs.parse(bytes);
+        assertEquals("Search", SvgFlameGraphs.byId(doc, "search").getTextContent());
+        assertEquals("Reset Zoom", SvgFlameGraphs.byId(doc, "unzoom").getTextContent());
+        assertEquals("hide", SvgFlameGraphs.byId(doc, "unzoom").getAttribute("class"));
+        assertNotNull(SvgFlameGraphs.byId(doc, "details"));
+        assertNotNull(SvgFlameGraphs.byId(doc, "matched"));
+        Element frames = SvgFlameGraphs.byId(doc, "frames");
         assertEquals("200", frames.getAttribute("data-total"));
-        String legend = byId(doc, "legend").getTextContent();
+        String legend = SvgFlameGraphs.byId(doc, "legend").getTextContent();
         for (FrameCategory c : FrameCategory.values()) {
             assertTrue(legend.contains(c.legend), legend);
         }
@@ -122,35 +80,35 @@ class FlameGraphWriterTest {
 
     @Test
     void coloursFollowCategoriesAndMatchAcrossFiles() throws Exception {
-        Map<String, Element> frames = frames(parse(svg(TestProfiles.heavy(), FlameGraphOptions.defaults())));
-        String a1 = rect(frames.get("heavy_a (heavy.py:5) (60 samples, 30.00%)")).getAttribute("fill");
-        String a2 = rect(frames.get("heavy_a (heavy.py:5) (30 samples, 15.00%)")).getAttribute("fill");
+        Map<String, Element> frames = SvgFlameGraphs.frames(SvgFlameGraphs.parse(svg(TestProfiles.heavy(), FlameGraphOptions.defaults())));
+        String a1 = SvgFlameGraphs.rect(frames.get("heavy_a (heavy.py:5) (60 samples, 30.00%)")).getAttribute("fill");
+        String a2 = SvgFlameGraphs.rect(frames.get("heavy_a (heavy.py:5) (30 samples, 15.00%)")).getAttribute("fill");
         assertEquals(a1, a2);
         assertEquals(FrameCategory.PROGRAM.color("heavy_a"), a1);
-        String run = rect(frames.get("run (/usr/lib/python3.11/threading.py:975) (100 samples, 50.00%)")).getAttribute("fill");
+        String run = SvgFlameGraphs.rect(frames.get("run (/usr/lib/python3.11/threading.py:975) (100 samples, 50.00%)")).getAttribute("fill");
         assertEquals(FrameCategory.STDLIB.color("run"), run);
 
         Profile other = new Profile("other", 0.01, 0);
         TestProfiles.add(other, 7, new FrameInfo("heavy_a", "elsewhere.py", 40, 39));
-        Map<String, Element> otherFrames = frames(parse(svg(other, FlameGraphOptions.defaults())));
-        assertEquals(a1, rect(otherFrames.get("heavy_a (elsewhere.py:40) (7 samples, 100.00%)")).getAttribute("fill"));
+        Map<String, Element> otherFrames = SvgFlameGraphs.frames(SvgFlameGraphs.parse(svg(other, FlameGraphOptions.defaults())));
+        assertEquals(a1, SvgFlameGraphs.rect(otherFrames.get("heavy_a (elsewhere.py:40) (7 samples, 100.00%)")).getAttribute("fill"));
     }
 
     @Test
     void iciclePutsTheRootOnTopAndFlameAtTheBottom() throws Exception {
         Profile p = TestProfiles.heavy();
-        Map<String, Element> icicle = frames(parse(svg(p, FlameGraphOptions.defaults())));
-        Map<String, Element> flame = frames(parse(svg(p, FlameGraphOptions.defaults().withIcicle(false))));
+        Map<String, Element> icicle = SvgFlameGraphs.frames(SvgFlameGraphs.parse(svg(p, FlameGraphOptions.defaults())));
+        Map<String, Element> flame = SvgFlameGraphs.frames(SvgFlameGraphs.parse(svg(p, FlameGraphOptions.defaults().withIcicle(false))));
         String root = "all (200 samples, 100.00%)";
         String leaf = "dot (/venv/lib/python3.11/site-packages/numpy/core/multiarray.py:10) (30 samples, 15.00%)";
-        int iRoot = Integer.parseInt(rect(icicle.get(root)).getAttribute("y"));
-        int iLeaf = Integer.parseInt(rect(icicle.get(leaf)).getAttribute("y"));
-        int fRoot = Integer.parseInt(rect(flame.get(root)).getAttribute("y"));
-        int fLeaf = Integer.parseInt(rect(flame.get(leaf)).getAttribute("y"));
+        int iRoot = Integer.parseInt(SvgFlameGraphs.rect(icicle.get(root)).getAttribute("y"));
+        int iLeaf = Integer.parseInt(SvgFlameGraphs.rect(icicle.get(leaf)).getAttribute("y"));
+        int fRoot = Integer.parseInt(SvgFlameGraphs.rect(flame.get(root)).getAttribute("y"));
+        int fLeaf = Integer.parseInt(SvgFlameGraphs.rect(flame.get(leaf)).getAttribute("y"));
         assertTrue(iRoot < iLeaf, "icicle: root above leaves");
         assertTrue(fRoot > fLeaf, "flame: root below leaves");
         for (Element g : icicle.values()) {
-            int y = Integer.parseInt(rect(g).getAttribute("y"));
+            int y = Integer.parseInt(SvgFlameGraphs.rect(g).getAttribute("y"));
             assertTrue(y >= iRoot);
         }
     }
@@ -164,16 +122,16 @@ class FlameGraphWriterTest {
         String text = new String(bytes, StandardCharsets.UTF_8);
         assertFalse(text.contains("<lambda>"));
         assertFalse(text.contains("\u0001"));
-        Document doc = parse(bytes);
-        assertEquals("<b>\"profile\" & 'more'</b>", byId(doc, "title").getTextContent());
+        Document doc = SvgFlameGraphs.parse(bytes);
+        assertEquals("<b>\"profile\" & 'more'</b>", SvgFlameGraphs.byId(doc, "title").getTextContent());
         String expected = "<lambda> & \"quoted\" 'single' ]]> \uFFFD (dir <x>/a&b.py:2) (3 samples, 100.00%)";
-        assertTrue(frames(doc).containsKey(expected), frames(doc).keySet().toString());
+        assertTrue(SvgFlameGraphs.frames(doc).containsKey(expected), SvgFlameGraphs.frames(doc).keySet().toString());
     }
 
     @Test
     void svgOptionTitleOverridesTheProfileTitle() throws Exception {
-        Document doc = parse(svg(TestProfiles.heavy(), FlameGraphOptions.defaults().withTitle("My run")));
-        assertEquals("My run", byId(doc, "title").getTextContent());
+        Document doc = SvgFlameGraphs.parse(svg(TestProfiles.heavy(), FlameGraphOptions.defaults().withTitle("My run")));
+        assertEquals("My run", SvgFlameGraphs.byId(doc, "title").getTextContent());
     }
 
     @Test
@@ -181,8 +139,8 @@ class FlameGraphWriterTest {
         Profile p = new Profile("t", 0.01, 0);
         TestProfiles.add(p, 1999, TestProfiles.fn("big"));
         TestProfiles.add(p, 1, TestProfiles.fn("sliver"));
-        assertEquals(2, frames(parse(svg(p, FlameGraphOptions.defaults()))).size());
-        assertEquals(3, frames(parse(svg(p, FlameGraphOptions.defaults().withMinWidthFraction(0)))).size());
+        assertEquals(2, SvgFlameGraphs.frames(SvgFlameGraphs.parse(svg(p, FlameGraphOptions.defaults()))).size());
+        assertEquals(3, SvgFlameGraphs.frames(SvgFlameGraphs.parse(svg(p, FlameGraphOptions.defaults().withMinWidthFraction(0)))).size());
     }
 
     @Test
@@ -193,7 +151,7 @@ class FlameGraphWriterTest {
         assertTrue((cut.length()) * 12 * FlameGraphWriter.CHAR_WIDTH <= 80 - 2 * FlameGraphWriter.TEXT_PAD + 1e-9);
         assertEquals("", FlameGraphWriter.fitLabel("heavy_a (heavy.py:5)", 15, 12));
 
-        Map<String, Element> frames = frames(parse(svg(TestProfiles.heavy(), FlameGraphOptions.defaults().withWidth(300))));
+        Map<String, Element> frames = SvgFlameGraphs.frames(SvgFlameGraphs.parse(svg(TestProfiles.heavy(), FlameGraphOptions.defaults().withWidth(300))));
         Element dot = frames.get("dot (/venv/lib/python3.11/site-packages/numpy/core/multiarray.py:10) (30 samples, 15.00%)");
         String label = dot.getElementsByTagNameNS("http://www.w3.org/2000/svg", "text").item(0).getTextContent();
         assertTrue(label.isEmpty() || label.endsWith(".."), label);
@@ -208,9 +166,9 @@ class FlameGraphWriterTest {
     @Test
     void emptyProfileGivesAWellFormedSvgSayingNoSamples() throws Exception {
         byte[] bytes = svg(new Profile("nothing", 0.01, 0), FlameGraphOptions.defaults());
-        Document doc = parse(bytes);
+        Document doc = SvgFlameGraphs.parse(bytes);
         assertTrue(doc.getDocumentElement().getTextContent().contains("No samples"));
-        assertEquals(0, frames(doc).size());
+        assertEquals(0, SvgFlameGraphs.frames(doc).size());
     }
 
     @Test
@@ -226,7 +184,7 @@ class FlameGraphWriterTest {
 
     @Test
     void frameGroupsComeParentsFirst() throws Exception {
-        Document doc = parse(svg(TestProfiles.heavy(), FlameGraphOptions.defaults()));
+        Document doc = SvgFlameGraphs.parse(svg(TestProfiles.heavy(), FlameGraphOptions.defaults()));
         NodeList gs = doc.getElementsByTagNameNS("http://www.w3.org/2000/svg", "g");
         List<Integer> depths = new ArrayList<>();
         for (int i = 0; i < gs.getLength(); i++) {

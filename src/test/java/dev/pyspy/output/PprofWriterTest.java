@@ -1,5 +1,6 @@
 package dev.pyspy.output;
 
+import dev.pyspy.testing.Executables;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,7 +11,6 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -283,7 +283,7 @@ class PprofWriterTest {
 
     @Test
     void goToolPprofTopListsTheHeavyFunctions(@TempDir Path dir) throws Exception {
-        String go = findOnPath("go");
+        String go = Executables.findOnPath("go");
         assumeTrue(go != null, "go not installed");
         Path file = dir.resolve("profile.pprof");
         Files.write(file, write(TestProfiles.heavy()));
@@ -309,7 +309,7 @@ class PprofWriterTest {
 
     @Test
     void goToolPprofListFindsTheSourceWithoutSourcePath(@TempDir Path dir) throws Exception {
-        String go = findOnPath("go");
+        String go = Executables.findOnPath("go");
         assumeTrue(go != null, "go not installed");
         Path source = dir.resolve("app").resolve("work.py");
         Files.createDirectories(source.getParent());
@@ -324,17 +324,4 @@ class PprofWriterTest {
                 output);
     }
 
-    static String findOnPath(String tool) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return null;
-        }
-        for (String dir : path.split(File.pathSeparator)) {
-            File f = new File(dir, tool);
-            if (f.isFile() && f.canExecute()) {
-                return f.getAbsolutePath();
-            }
-        }
-        return null;
-    }
 }

@@ -1,5 +1,6 @@
 package dev.pyspy.output;
 
+import dev.pyspy.testing.TableRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,9 +39,9 @@ class RenderAndDiffCommandTest {
         assertEquals(0, r.exitCode(), r.toString());
         Path out = dir.resolve("heavy.svg");
         assertTrue(r.stderr().contains("Wrote flamegraph of 200 samples to '" + out + "'"), r.stderr());
-        Document doc = FlameGraphWriterTest.parse(Files.readAllBytes(out));
-        assertEquals("heavy.txt", FlameGraphWriterTest.byId(doc, "title").getTextContent());
-        Map<String, Element> frames = FlameGraphWriterTest.frames(doc);
+        Document doc = SvgFlameGraphs.parse(Files.readAllBytes(out));
+        assertEquals("heavy.txt", SvgFlameGraphs.byId(doc, "title").getTextContent());
+        Map<String, Element> frames = SvgFlameGraphs.frames(doc);
         assertTrue(frames.containsKey("heavy_a (heavy.py:5) (60 samples, 30.00%)"), frames.keySet().toString());
     }
 
@@ -51,13 +52,13 @@ class RenderAndDiffCommandTest {
         PyspyCli.Result r = PyspyCli.run("render", in.toString(), "-o", out.toString(), "--title", "My <run>",
                 "--width", "800", "--min-width", "20", "--flame");
         assertEquals(0, r.exitCode(), r.toString());
-        Document doc = FlameGraphWriterTest.parse(Files.readAllBytes(out));
-        assertEquals("My <run>", FlameGraphWriterTest.byId(doc, "title").getTextContent());
+        Document doc = SvgFlameGraphs.parse(Files.readAllBytes(out));
+        assertEquals("My <run>", SvgFlameGraphs.byId(doc, "title").getTextContent());
         assertEquals("800", doc.getDocumentElement().getAttribute("width"));
-        Map<String, Element> frames = FlameGraphWriterTest.frames(doc);
+        Map<String, Element> frames = SvgFlameGraphs.frames(doc);
         assertFalse(frames.keySet().stream().anyMatch(k -> k.startsWith("dot (")), "15% < 20%: pruned");
-        int root = Integer.parseInt(FlameGraphWriterTest.rect(frames.get("all (200 samples, 100.00%)")).getAttribute("y"));
-        int leaf = Integer.parseInt(FlameGraphWriterTest.rect(frames.get("heavy_b (heavy.py:12) (70 samples, 35.00%)"))
+        int root = Integer.parseInt(SvgFlameGraphs.rect(frames.get("all (200 samples, 100.00%)")).getAttribute("y"));
+        int leaf = Integer.parseInt(SvgFlameGraphs.rect(frames.get("heavy_b (heavy.py:12) (70 samples, 35.00%)"))
                 .getAttribute("y"));
         assertTrue(root > leaf, "--flame: root at the bottom");
     }
@@ -85,7 +86,7 @@ class RenderAndDiffCommandTest {
         p.getOutputStream().close();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue());
-        assertTrue(FlameGraphWriterTest.frames(FlameGraphWriterTest.parse(Files.readAllBytes(out)))
+        assertTrue(SvgFlameGraphs.frames(SvgFlameGraphs.parse(Files.readAllBytes(out)))
                 .containsKey("b (x.py:2) (3 samples, 75.00%)"));
     }
 
@@ -97,7 +98,7 @@ class RenderAndDiffCommandTest {
         Path svg = dir.resolve("ns.svg");
         PyspyCli.Result r = PyspyCli.run("render", in.toString(), "-o", svg.toString());
         assertEquals(0, r.exitCode(), r.toString());
-        Map<String, Element> frames = FlameGraphWriterTest.frames(FlameGraphWriterTest.parse(Files.readAllBytes(svg)));
+        Map<String, Element> frames = SvgFlameGraphs.frames(SvgFlameGraphs.parse(Files.readAllBytes(svg)));
         assertTrue(frames.containsKey("slow (app.py:5) (300000000000000000 samples, 75.00%)"), frames.keySet().toString());
         Path html = dir.resolve("ns.html");
         assertEquals(0, PyspyCli.run("render", in.toString(), "-o", html.toString()).exitCode());
@@ -142,11 +143,11 @@ class RenderAndDiffCommandTest {
         assertEquals(0, r.exitCode(), r.toString());
         Path out = dir.resolve("diff-after-diff.svg");
         assertTrue(r.stderr().contains("before: 200 samples, after: 100 samples"), r.stderr());
-        Document doc = FlameGraphWriterTest.parse(Files.readAllBytes(out));
+        Document doc = SvgFlameGraphs.parse(Files.readAllBytes(out));
         assertEquals("Differential flame graph: diff-before.txt \u2192 diff-after.txt",
-                FlameGraphWriterTest.byId(doc, "title").getTextContent());
-        assertTrue(FlameGraphWriterTest.frames(doc).containsKey("slow (app.py:20) (before: 100 samples, 50.00%; "
-                + "after: 20 samples, 20.00%; change -30.00%, self -30.00%)"), FlameGraphWriterTest.frames(doc).keySet().toString());
+                SvgFlameGraphs.byId(doc, "title").getTextContent());
+        assertTrue(SvgFlameGraphs.frames(doc).containsKey("slow (app.py:20) (before: 100 samples, 50.00%; "
+                + "after: 20 samples, 20.00%; change -30.00%, self -30.00%)"), SvgFlameGraphs.frames(doc).keySet().toString());
 
         Path html = dir.resolve("d.html");
         assertEquals(0, PyspyCli.run("diff", before.toString(), after.toString(), "-o", html.toString()).exitCode());
@@ -252,7 +253,7 @@ class RenderAndDiffCommandTest {
         PyspyCli.Result r = PyspyCli.runInProcess("render", in.toString(), "--format", "text", "--sort", "total",
                 "--top", "2");
         assertEquals(0, r.exitCode(), r.toString());
-        assertEquals(2, TableWriterTest.rows(r.stdout()).size(), r.stdout());
+        assertEquals(2, TableRows.parse(r.stdout()).size(), r.stdout());
         assertEquals("", r.stderr());
         try (var files = Files.list(dir)) {
             assertEquals(1, files.count(), "nothing but the input: " + dir);

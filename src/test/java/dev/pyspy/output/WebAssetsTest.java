@@ -1,5 +1,6 @@
 package dev.pyspy.output;
 
+import dev.pyspy.testing.Executables;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -36,7 +37,7 @@ class WebAssetsTest {
 
     /** Runs node with the arguments; returns its exit code and output. */
     static Map.Entry<Integer, String> node(String... args) throws IOException, InterruptedException {
-        String node = PprofWriterTest.findOnPath("node");
+        String node = Executables.findOnPath("node");
         assumeTrue(node != null, "node not installed: the browser tests still run the scripts for real");
         List<String> command = new ArrayList<>(List.of(node));
         command.addAll(List.of(args));
@@ -63,7 +64,7 @@ class WebAssetsTest {
      */
     @Test
     void scriptsPassEslint() throws Exception {
-        String npm = PprofWriterTest.findOnPath("npm");
+        String npm = Executables.findOnPath("npm");
         assumeTrue(npm != null, "npm not installed: ESLint cannot run (the scripts are still checked by node --check)");
         Path config = Path.of(WebAssetsTest.class.getResource("/output/web/eslint.config.mjs").toURI());
         List<String> command = new ArrayList<>(List.of(npm, "exec", "--yes", "--prefer-offline", "--package=" + ESLINT,

@@ -1,6 +1,9 @@
 package dev.pyspy.process;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.PyspyException;
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.Interpreters.Interpreter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,9 +88,11 @@ class ChildProcessTest {
     }
 
     @Test
+    @NeedsRoot
     void runsAsAnotherUserThroughSetpriv() throws Exception {
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
-        try (ChildProcess c = ChildProcess.start(List.of(Targets.PYTHON, "-c",
+        Interpreter python = Interpreters.python3AnyUserMayRun();
+        try (ChildProcess c = ChildProcess.start(List.of(python.path().toString(), "-c",
                 "import os; print(os.getuid(), os.getgid())"), Map.of(), new ChildProcess.RunAs(65534, 65534),
                 dir.resolve("out.log"))) {
             assertEquals(0, c.waitForExit(), () -> readQuietly(dir.resolve("out.log")));
@@ -107,6 +112,7 @@ class ChildProcessTest {
     }
 
     @Test
+    @NeedsRoot
     void waitForExitCanRunOnAnotherThreadWhileTheChildIsTraced() throws Exception {
         // The tracer (this thread) reaps the traced child; the waiting thread gets the status anyway.
         try (ChildProcess c = python("import time\nfor _ in range(30): time.sleep(0.01)\nraise SystemExit(3)")) {

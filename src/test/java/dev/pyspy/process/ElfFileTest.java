@@ -4,6 +4,8 @@ import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import dev.pyspy.PyspyException;
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.Interpreters.Interpreter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,12 +27,52 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ElfFileTest {
 
-    private static final Path PYTHON311 = Path.of("/usr/bin/python3.11");
-    private static final Path LIBPYTHON36 = Path.of("/root/.pyenv/versions/3.6.15/lib/libpython3.6m.so.1.0");
+    /**
+     * A Python 3.11+ built as Debian builds it, from the suite's interpreters: a static, stripped,
+     * non-PIE executable that exports the runtime ({@code /usr/bin/python3.11} on Debian 12).
+     */
+    private static Interpreter staticPython;
+
+    private static synchronized Interpreter staticPython() {
+        if (staticPython == null) {
+            staticPython = findStaticPython();
+        }
+        return staticPython;
+    }
+
+    private static Interpreter findStaticPython() {
+        return Interpreters.newest("static stripped non-PIE Python 3.11+ (Debian's)", i -> {
+            if (!i.isHostPython3() || i.version() < 311) {
+                return false;
+            }
+            try {
+                ElfFile elf = ElfFile.open(i.path());
+                return elf.type() == ElfFile.ET_EXEC && elf.section(".symtab").isEmpty()
+                        && elf.dynamicSymbol("_PyRuntime").isPresent();
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    private static Path pythonExecutable() {
+        return staticPython().path();
+    }
+
+    /** The shared library of a Python 3.6 built with --enable-shared (pyenv's), which keeps its .symtab. */
+    private static Path libpython36() {
+        Interpreter python = Interpreters.newest("Python 3.6 built with a shared libpython", i -> i.root() == null
+                && i.version() == 306 && Files.isRegularFile(libpython36Of(i)));
+        return libpython36Of(python);
+    }
+
+    private static Path libpython36Of(Interpreter python) {
+        return python.path().toAbsolutePath().getParent().resolveSibling("lib").resolve("libpython3.6m.so.1.0");
+    }
 
     @Test
     void strippedDebianPythonHasRuntimeSymbolsInDynsymAndAPyRuntimeSection() throws Exception {
-        ElfFile elf = ElfFile.open(PYTHON311);
+        ElfFile elf = ElfFile.open(pythonExecutable());
         assertEquals(ElfFile.ET_EXEC, elf.type());
         assertEquals(ElfFile.EM_X86_64, elf.machine());
         for (String name : List.of(".dynsym", ".dynstr", ".data", ".bss", ".rodata", ".PyRuntime", ".text")) {
@@ -50,17 +92,19 @@ class ElfFileTest {
 
     @Test
     void pyVersionIsReadFromTheFileAtItsVirtualAddress() throws Exception {
-        ElfFile elf = ElfFile.open(PYTHON311);
+        Interpreter python = staticPython();
+        ElfFile elf = ElfFile.open(python.path());
         ElfFile.Symbol version = elf.dynamicSymbol("Py_Version").orElseThrow();
         assertEquals(8, version.size());
         byte[] hex = elf.readAtAddress(version.value(), 4);
         int pyVersionHex = ByteBuffer.wrap(hex).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        assertEquals(0x030b, pyVersionHex >>> 16, Integer.toHexString(pyVersionHex));
+        int majorMinor = python.version() / 100 << 8 | python.version() % 100;
+        assertEquals(majorMinor, pyVersionHex >>> 16, Integer.toHexString(pyVersionHex));
     }
 
     @Test
     void stringsInRodataAreReadByVirtualAddress() throws Exception {
-        ElfFile elf = ElfFile.open(PYTHON311);
+        ElfFile elf = ElfFile.open(pythonExecutable());
         ElfFile.Section rodata = elf.section(".rodata").orElseThrow();
         byte[] bytes = elf.sectionBytes(rodata);
         byte[] needle = "\0__main__\0".getBytes(StandardCharsets.US_ASCII);
@@ -73,7 +117,7 @@ class ElfFileTest {
 
     @Test
     void bssReadsAsZeros() throws Exception {
-        ElfFile elf = ElfFile.open(PYTHON311);
+        ElfFile elf = ElfFile.open(pythonExecutable());
         ElfFile.Section bss = elf.section(".bss").orElseThrow();
         assertFalse(bss.hasFileData());
         assertArrayEquals(new byte[16], elf.readAtAddress(bss.address() + 64, 16));
@@ -82,7 +126,7 @@ class ElfFileTest {
 
     @Test
     void oldLibpythonHasInterpHeadOnlyInSymtab() throws Exception {
-        ElfFile elf = ElfFile.open(LIBPYTHON36);
+        ElfFile elf = ElfFile.open(libpython36());
         assertEquals(ElfFile.ET_DYN, elf.type());
         assertTrue(elf.section(".symtab").isPresent());
         assertTrue(elf.dynamicSymbol("interp_head").isEmpty());
@@ -108,7 +152,7 @@ class ElfFileTest {
 
     @Test
     void loadBiasOfANonPieExecutableIsZero() throws Exception {
-        ElfFile elf = ElfFile.open(PYTHON311);
+        ElfFile elf = ElfFile.open(pythonExecutable());
         List<MemoryMapping> maps = ProcMaps.parse("""
                 00400000-0041f000 r--p 00000000 fd:01 1315023 /usr/bin/python3.11
                 0041f000-006d2000 r-xp 0001f000 fd:01 1315023 /usr/bin/python3.11
@@ -120,7 +164,7 @@ class ElfFileTest {
 
     @Test
     void loadBiasOfASharedLibraryIsWhereItsFirstPageIsMapped() throws Exception {
-        ElfFile elf = ElfFile.open(LIBPYTHON36);
+        ElfFile elf = ElfFile.open(libpython36());
         List<MemoryMapping> maps = ProcMaps.parse("""
                 7f1000005000-7f1000060000 r-xp 0005c000 fd:01 7 /lib/libpython3.6m.so.1.0
                 7f1000000000-7f1000005000 r--p 00000000 fd:01 7 /lib/libpython3.6m.so.1.0
@@ -138,14 +182,14 @@ class ElfFileTest {
         byte[] random = new byte[8192];
         new Random(1).nextBytes(random);
         assertRejected(dir, random);
-        byte[] elf32 = Arrays.copyOf(Files.readAllBytes(PYTHON311), 4096);
+        byte[] elf32 = Arrays.copyOf(Files.readAllBytes(pythonExecutable()), 4096);
         elf32[4] = 1;
         assertRejected(dir, elf32);
     }
 
     @Test
     void truncatedCopiesOfPythonAreRejected(@TempDir Path dir) throws Exception {
-        byte[] full = Files.readAllBytes(PYTHON311);
+        byte[] full = Files.readAllBytes(pythonExecutable());
         assertRejected(dir, Arrays.copyOf(full, 100));
         assertRejected(dir, Arrays.copyOf(full, full.length / 2));
         assertRejected(dir, Arrays.copyOf(full, full.length - 10));
@@ -154,7 +198,7 @@ class ElfFileTest {
     @Test
     void truncatedDataBehindValidHeadersFailsOnUseNotWithABadRead() throws Exception {
         // Keep the headers but cut the symbol tables: the section header table is moved in front.
-        byte[] full = Files.readAllBytes(PYTHON311);
+        byte[] full = Files.readAllBytes(pythonExecutable());
         ByteBuffer b = ByteBuffer.wrap(full).order(ByteOrder.LITTLE_ENDIAN);
         long shoff = b.getLong(40);
         int shnum = b.getShort(60) & 0xffff;

@@ -2,6 +2,9 @@ package dev.pyspy.process;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.Interpreters.Interpreter;
+import dev.pyspy.testing.TargetProcess;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -97,28 +100,21 @@ class ProcFsTest {
     void rootPathPointsIntoTheProcessRoot() {
         Path p = ProcFs.rootPath(SELF, "/etc/hostname");
         assertEquals(Path.of("/proc/" + SELF + "/root/etc/hostname"), p);
-        assertTrue(Files.exists(ProcFs.rootPath(SELF, "/usr/bin/python3.11")));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        assertTrue(Files.exists(ProcFs.rootPath(SELF, java)), java);
     }
 
     @Test
     void deletedExecutableAndDeletedMappedFileAreStillOpenable() throws Exception {
-        try (Targets targets = new Targets()) {
-            Path exe = targets.dir().resolve("python-copy");
-            Files.copy(Path.of(Targets.PYTHON), exe, StandardCopyOption.COPY_ATTRIBUTES);
-            Path data = targets.dir().resolve("mapped.bin");
-            ChildProcess child = targets.track(ChildProcess.start(List.of(exe.toString(), "-c", """
-                    import mmap, os, sys, time
-                    f = open(sys.argv[1], 'w+b')
-                    f.write(b'pyspy mapped file contents' + bytes(4096))
-                    f.flush()
-                    m = mmap.mmap(f.fileno(), 4096, prot=mmap.PROT_READ)
-                    os.unlink(sys.argv[1])
-                    open(sys.argv[2], 'w').close()
-                    time.sleep(600)
-                    """, data.toString(), targets.dir().resolve("ok").toString()), Map.of(), null,
-                    targets.dir().resolve("copy.log")));
+        Interpreter python = Interpreters.staticPython3();
+        Path dir = TargetProcess.scripts("deleted_mapping.py");
+        Path exe = dir.resolve("python-copy");
+        Files.copy(python.path(), exe, StandardCopyOption.COPY_ATTRIBUTES);
+        Path data = dir.resolve("mapped.bin");
+        Interpreter copy = new Interpreter(python.majorMinor(), exe, List.of());
+        try (TargetProcess child = TargetProcess.start(copy, dir.resolve("deleted_mapping.py"), data.toString())) {
             int pid = child.pid();
-            awaitFile(targets.dir().resolve("ok"), child);
+            child.awaitReady();
             Files.delete(exe);
 
             assertTrue(ProcFs.exePath(pid).endsWith(" (deleted)"), ProcFs.exePath(pid));
@@ -147,35 +143,20 @@ class ProcFsTest {
 
     @Test
     void threadIdsOfAChildAreAscendingAndStartWithItsPid() throws Exception {
-        try (Targets targets = new Targets()) {
-            ChildProcess child = targets.python("""
-                    import threading, time
-                    for _ in range(3):
-                        threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
-                    ready('ok')
-                    time.sleep(600)
-                    """);
-            targets.awaitReady(child);
+        Interpreter python = Interpreters.hostPython3();
+        Path script = TargetProcess.scripts("sleeping_threads.py").resolve("sleeping_threads.py");
+        try (TargetProcess child = TargetProcess.start(python, script)) {
+            child.awaitReady();
             int[] tids = ProcFs.threadIds(child.pid());
             assertEquals(4, tids.length);
             assertEquals(child.pid(), tids[0]);
             int[] sorted = tids.clone();
             java.util.Arrays.sort(sorted);
             assertArrayEquals(sorted, tids);
-            assertEquals(List.of(Targets.PYTHON, "-c"), ProcFs.cmdline(child.pid()).subList(0, 2));
+            assertEquals(List.of(python.path().toString(), script.toString()), ProcFs.cmdline(child.pid()).subList(0, 2));
             for (char s : ProcFs.threadStates(child.pid()).values()) {
                 assertEquals('S', s);
             }
         }
-    }
-
-    static void awaitFile(Path f, ChildProcess child) throws Exception {
-        for (int i = 0; i < 3000 && !Files.exists(f); i++) {
-            if (!child.isAlive()) {
-                throw new AssertionError("child exited early");
-            }
-            Thread.sleep(10);
-        }
-        assertTrue(Files.exists(f), "child did not signal readiness");
     }
 }

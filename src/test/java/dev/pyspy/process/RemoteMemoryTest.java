@@ -1,13 +1,17 @@
 package dev.pyspy.process;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.TargetProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 
@@ -18,35 +22,42 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@NeedsRoot
 class RemoteMemoryTest {
 
     /** bytes(range(256)) * 256: 64 KiB whose byte at offset i is i % 256. */
     private static final int DATA_LENGTH = 65536;
 
-    private static Targets targets;
-    private static ChildProcess child;
+    private static Path scripts;
+    private static TargetProcess child;
     private static long objectAddress;
     private static long dataAddress;
 
+    /** bytes_object.py on a Python 3 whose bytes objects are laid out as 3.11's (not free-threaded). */
+    private static TargetProcess startBytesTarget() throws Exception {
+        return TargetProcess.start(Interpreters.hostPython3(), scripts.resolve("bytes_object.py"));
+    }
+
+    /** What bytes_object.py reports: its bytes object's address, its data's address, the length. */
+    private static long[] reported(TargetProcess target) throws Exception {
+        return java.util.Arrays.stream(target.awaitReady().split(" ")).mapToLong(Long::parseLong).toArray();
+    }
+
     @BeforeAll
     static void startTarget() throws Exception {
-        targets = new Targets();
-        child = targets.python("""
-                import ctypes, time
-                b = bytes(range(256)) * 256
-                data = ctypes.cast(ctypes.c_char_p(b), ctypes.c_void_p).value
-                ready(f'{id(b)} {data} {len(b)}')
-                time.sleep(600)
-                """);
-        String[] parts = targets.awaitReady(child).split(" ");
-        objectAddress = Long.parseLong(parts[0]);
-        dataAddress = Long.parseLong(parts[1]);
-        assertEquals(DATA_LENGTH, Integer.parseInt(parts[2]));
+        scripts = TargetProcess.scripts("bytes_object.py");
+        child = startBytesTarget();
+        long[] parts = reported(child);
+        objectAddress = parts[0];
+        dataAddress = parts[1];
+        assertEquals(DATA_LENGTH, parts[2]);
     }
 
     @AfterAll
     static void stopTarget() throws Exception {
-        targets.close();
+        if (child != null) {
+            child.close();
+        }
     }
 
     @Test
@@ -189,14 +200,8 @@ class RemoteMemoryTest {
 
     @Test
     void readingAnExitedProcessThrowsProcessExited() throws Exception {
-        try (Targets own = new Targets()) {
-            ChildProcess doomed = own.python("""
-                    import time
-                    x = b'x' * 100
-                    ready(str(id(x)))
-                    time.sleep(600)
-                    """);
-            long address = Long.parseLong(own.awaitReady(doomed));
+        try (TargetProcess doomed = startBytesTarget()) {
+            long address = reported(doomed)[0];
             RemoteMemory mem = RemoteMemory.open(doomed.pid());
             mem.read(address, ByteBuffer.allocate(16), 16);
             doomed.kill(LibC.SIGKILL);

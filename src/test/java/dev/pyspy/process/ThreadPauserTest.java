@@ -1,7 +1,10 @@
 package dev.pyspy.process;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.TargetProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Disabled;
@@ -10,6 +13,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -28,55 +32,37 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(180)
+@NeedsRoot
 class ThreadPauserTest {
 
-    /** Three spinning threads plus a spinning main thread. */
-    private static final String SPIN = """
-            import threading
-            def spin():
-                x = 0
-                while True:
-                    x += 1
-            for _ in range(3):
-                threading.Thread(target=spin, daemon=True).start()
-            ready('ok')
-            spin()
-            """;
+    private static final String[] SCRIPTS = {"four_spinners.py", "count_sigusr1.py", "thread_churn.py",
+        "spin_target.py", "progress_counter.py", "signal_storm.py", "exit_soon.py", "main_thread_exits.py",
+        "kernel_sleepers.py", "napper.py"};
 
-    /** Counts the SIGUSR1s its handler ran (ready file 0); one spinning thread, a napping main one. */
-    private static final String COUNT_SIGUSR1 = """
-            import signal, threading, time
-            count = 0
-            def handler(sig, frame):
-                global count
-                count += 1
-                ready(str(count))
-            signal.signal(signal.SIGUSR1, handler)
-            def spin():
-                while True:
-                    pass
-            threading.Thread(target=spin, daemon=True).start()
-            ready('0')
-            while True:
-                time.sleep(0.001)
-            """;
-
-    private Targets targets;
+    private final List<TargetProcess> targets = new ArrayList<>();
+    private Path scripts;
 
     @BeforeEach
     void setUp() throws Exception {
-        targets = new Targets();
+        scripts = TargetProcess.scripts(SCRIPTS);
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        targets.close();
+        TargetProcess.closeAll(targets);
     }
 
-    private ChildProcess startSpinner() throws Exception {
-        ChildProcess c = targets.python(SPIN);
-        targets.awaitReady(c);
-        Targets.awaitThreads(c.pid(), 4);
+    /** Starts a target as pyspy starts programs: its exit status comes through a tracer that reaped it. */
+    private TargetProcess start(String script, String... args) throws Exception {
+        TargetProcess t = TargetProcess.startChild(Interpreters.hostPython3(), scripts.resolve(script), args);
+        targets.add(t);
+        return t;
+    }
+
+    private TargetProcess startSpinner() throws Exception {
+        TargetProcess c = start("four_spinners.py");
+        c.awaitReady();
+        c.awaitThreads(4);
         return c;
     }
 
@@ -112,27 +98,6 @@ class ThreadPauserTest {
         awaitRunning(pid);
     }
 
-    /** Threads started and ended all the time, next to a main thread that sleeps in short naps. */
-    private static final String CHURN = """
-            import threading, time
-            def work():
-                s = 0
-                for i in range(3000):
-                    s += i
-            def churn():
-                while True:
-                    ts = [threading.Thread(target=work) for _ in range(3)]
-                    for t in ts:
-                        t.start()
-                    for t in ts:
-                        t.join()
-            for _ in range(2):
-                threading.Thread(target=churn, daemon=True).start()
-            ready('ok')
-            while True:
-                time.sleep(0.0005)
-            """;
-
     @Test
     @Disabled("issue 21 item 10: under thread churn a new thread can still run through a pause (CI, three runs of four); re-enable with the fix")
     void persistentInterruptResumeThousandTimesWhileThreadsComeAndGo() throws Exception {
@@ -148,14 +113,14 @@ class ThreadPauserTest {
     @Disabled("issue 21 item 10: under thread churn a new thread can still run through a pause (CI, three runs of four); re-enable with the fix")
     void theInvariantHoldsUnderACpuHeavyLoad() throws Exception {
         for (int i = 0; i < 2 * Runtime.getRuntime().availableProcessors(); i++) {
-            targets.python("ready('busy')\nwhile True: pass\n");
+            start("spin_target.py").awaitReady();
         }
         interruptAndResumeWhileThreadsComeAndGo(300);
     }
 
     private void interruptAndResumeWhileThreadsComeAndGo(int cycles) throws Exception {
-        ChildProcess c = targets.python(CHURN);
-        targets.awaitReady(c);
+        TargetProcess c = start("thread_churn.py");
+        c.awaitReady();
         int pid = c.pid();
         Set<Integer> seen = new HashSet<>();
         long start = System.nanoTime();
@@ -223,14 +188,24 @@ class ThreadPauserTest {
     @Test
     void killingTheTracerWithSigkillLeavesTheTargetRunning() throws Exception {
         int pid = startSpinner().pid();
-        Path ready = targets.dir().resolve("helper-ready");
+        Path ready = scripts.resolve("helper-ready");
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        ChildProcess helper = targets.track(ChildProcess.start(List.of(
+        ChildProcess helper = ChildProcess.start(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:auto", "-cp", classpath,
                 PauseAndHangMain.class.getName(), Integer.toString(pid), ready.toString()),
-                Map.of(), null, targets.dir().resolve("helper.log")));
+                Map.of(), null, scripts.resolve("helper.log"));
+        try {
+            killTheTracer(pid, helper, ready);
+        } finally {
+            helper.kill(LibC.SIGKILL);
+            helper.waitForExit();
+            helper.close();
+        }
+    }
+
+    private void killTheTracer(int pid, ChildProcess helper, Path ready) throws Exception {
         awaitCondition(() -> Files.exists(ready) || !helper.isAlive(), 60_000);
-        assertTrue(Files.exists(ready), () -> "helper failed: " + readQuietly(targets.dir().resolve("helper.log")));
+        assertTrue(Files.exists(ready), () -> "helper failed: " + readQuietly(scripts.resolve("helper.log")));
         for (char s : ProcFs.threadStates(pid).values()) {
             assertEquals('t', s);
         }
@@ -278,49 +253,42 @@ class ThreadPauserTest {
     void targetStoppedBySigstopStaysStoppedAndPyspyNeverLeavesItStopped() throws Exception {
         // CPU time is no measure here: each interrupt costs a group-stopped thread a little kernel
         // time to re-trap. A counter that the target's Python code advances shows whether it runs.
-        ChildProcess c = targets.python("""
-                import threading, time
-                def spin():
-                    while True:
-                        pass
-                for _ in range(2):
-                    threading.Thread(target=spin, daemon=True).start()
-                n = 0
-                while True:
-                    n += 1
-                    ready(str(n))
-                    time.sleep(0.002)
-                """);
-        targets.awaitReady(c);
-        Targets.awaitThreads(c.pid(), 3);
-        Path progress = targets.readyFile(0);
+        TargetProcess c = start("progress_counter.py");
+        c.awaitReady();
+        c.awaitThreads(3);
         int pid = c.pid();
         ThreadPauser pauser = ThreadPauser.attach(pid);
         try {
             cycle(pauser, 20);
             c.kill(LibC.SIGSTOP);
+            // sampled meanwhile, every thread reaches the group-stop, where it stays between pauses
+            awaitCondition(() -> {
+                pauser.interrupt();
+                pauser.resume();
+                pauser.pollEvents();
+                return allStates(pid, 'T');
+            }, 30_000);
+            assertTrue(allStates(pid, 'T'), () -> "stopped by SIGSTOP while traced: " + states(pid));
+            String frozen = c.readyText();
             cycleFor(pauser, 300);
-            String frozen = readQuietly(progress);
-            cycleFor(pauser, 300);
-            assertEquals(frozen, readQuietly(progress), "SIGSTOP is honoured while traced");
+            assertEquals(frozen, c.readyText(), "SIGSTOP is honoured while traced");
             assertEquals(3, pauser.interrupt().length, "a stopped target can still be sampled");
             pauser.resume();
 
             c.kill(LibC.SIGCONT);
             cycleFor(pauser, 300);
             // Idle now: pollEvents alone must keep it running.
-            long deadline = System.currentTimeMillis() + 5000;
-            while (System.currentTimeMillis() < deadline && !noneStopped(pid)) {
+            awaitCondition(() -> {
                 pauser.pollEvents();
-                Thread.sleep(5);
-            }
+                return noneStopped(pid);
+            }, 30_000);
             assertTrue(noneStopped(pid), () -> "states " + states(pid));
-            String before = readQuietly(progress);
-            for (int i = 0; i < 60; i++) {
+            String before = c.readyText();
+            awaitCondition(() -> {
                 pauser.pollEvents();
-                Thread.sleep(5);
-            }
-            assertFalse(before.equals(readQuietly(progress)), "running again after SIGCONT");
+                return !before.equals(c.readyText());
+            }, 30_000);
+            assertFalse(before.equals(c.readyText()), "running again after SIGCONT");
 
             c.kill(LibC.SIGSTOP);
             cycleFor(pauser, 200);
@@ -328,7 +296,7 @@ class ThreadPauserTest {
             pauser.detach();
         }
         // Detaching keeps the target in its own group-stop.
-        awaitCondition(() -> allStates(pid, 'T'), 5000);
+        awaitCondition(() -> allStates(pid, 'T'), 30_000);
         assertTrue(allStates(pid, 'T'), () -> "states " + states(pid));
         c.kill(LibC.SIGCONT);
         awaitRunning(pid);
@@ -336,14 +304,14 @@ class ThreadPauserTest {
 
     @Test
     void oneShotPauseOfAStoppedTargetLeavesItStopped() throws Exception {
-        ChildProcess c = startSpinner();
+        TargetProcess c = startSpinner();
         int pid = c.pid();
         c.kill(LibC.SIGSTOP);
-        awaitCondition(() -> allStates(pid, 'T'), 5000);
+        awaitCondition(() -> allStates(pid, 'T'), 30_000);
         try (ThreadPauser pauser = ThreadPauser.pauseAll(pid)) {
             assertEquals(4, pauser.stoppedThreads().length);
         }
-        awaitCondition(() -> allStates(pid, 'T'), 5000);
+        awaitCondition(() -> allStates(pid, 'T'), 30_000);
         assertTrue(allStates(pid, 'T'), () -> "states " + states(pid));
         c.kill(LibC.SIGCONT);
         awaitRunning(pid);
@@ -351,22 +319,21 @@ class ThreadPauserTest {
 
     @Test
     void signalsSentWhileTracedReachTheTargetsHandlers() throws Exception {
-        ChildProcess c = targets.python(COUNT_SIGUSR1);
+        TargetProcess c = start("count_sigusr1.py");
         int pid = c.pid();
-        Path countFile = targets.readyFile(0);
-        targets.awaitReady(c);
+        c.awaitReady();
         ThreadPauser pauser = ThreadPauser.attach(pid);
         try {
             for (int i = 1; i <= 10; i++) {
                 c.kill(LibC.SIGUSR1);
                 int expected = i;
-                long deadline = System.currentTimeMillis() + 10_000;
-                while (System.currentTimeMillis() < deadline && !readQuietly(countFile).strip().equals("" + expected)) {
+                long deadline = System.currentTimeMillis() + 30_000;
+                while (System.currentTimeMillis() < deadline && !c.readyText().equals("" + expected)) {
                     pauser.interrupt();
                     pauser.resume();
                     Thread.sleep(2);
                 }
-                assertEquals("" + expected, readQuietly(countFile).strip());
+                assertEquals("" + expected, c.readyText());
             }
         } finally {
             pauser.detach();
@@ -376,29 +343,9 @@ class ThreadPauserTest {
 
     @Test
     void signalStormWhileSamplingNeverStallsTheTarget() throws Exception {
-        ChildProcess c = targets.python("""
-                import signal, threading, time
-                hits = 0
-                def handler(sig, frame):
-                    global hits
-                    hits += 1
-                signal.signal(signal.SIGUSR1, handler)
-                def nap():
-                    while True:
-                        time.sleep(0.0002)
-                # Process-directed signals stop whichever thread takes them, not only the main one.
-                for _ in range(2):
-                    threading.Thread(target=nap, daemon=True).start()
-                n = 0
-                while True:
-                    n += 1
-                    if n % 20 == 0:
-                        ready(f'{n} {hits}')
-                    time.sleep(0.0005)
-                """);
-        targets.awaitReady(c);
+        TargetProcess c = start("signal_storm.py");
+        c.awaitReady();
         int pid = c.pid();
-        Path progress = targets.readyFile(0);
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         Thread sender = new Thread(() -> {
             while (!stop.get()) {
@@ -407,34 +354,43 @@ class ThreadPauserTest {
             }
         });
         ThreadPauser pauser = ThreadPauser.attach(pid);
-        String[] first = readQuietly(progress).strip().split(" ");
+        String[] first = c.readyText().split(" ");
+        String[] last = first;
         sender.start();
         try {
-            for (int i = 0; i < 1000; i++) {
+            // at least 1000 pauses, and on until the target has made its progress (slowly on a busy machine)
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            for (int i = 0; i < 1000 || !progressed(first, last) && System.nanoTime() < deadline; i++) {
                 pauser.interrupt();
                 pauser.resume();
                 LockSupport.parkNanos(500_000);
                 pauser.pollEvents();
+                last = c.readyText().split(" ");
             }
         } finally {
             stop.set(true);
             sender.join();
             pauser.detach();
         }
-        String[] last = readQuietly(progress).strip().split(" ");
+        String[] seen = last;
         assertTrue(Long.parseLong(last[0]) - Long.parseLong(first[0]) > 100,
                 "main loop kept running: " + String.join(" ", first) + " -> " + String.join(" ", last));
-        assertTrue(Long.parseLong(last[1]) - Long.parseLong(first[1]) > 50, "handlers ran: " + String.join(" ", last));
+        assertTrue(Long.parseLong(last[1]) - Long.parseLong(first[1]) > 50, "handlers ran: " + String.join(" ", seen));
         awaitRunning(pid);
+    }
+
+    /** Over 100 more loops of the storm target's main thread and over 50 more handler runs. */
+    private static boolean progressed(String[] first, String[] last) {
+        return Long.parseLong(last[0]) - Long.parseLong(first[0]) > 100
+                && Long.parseLong(last[1]) - Long.parseLong(first[1]) > 50;
     }
 
     @Test
     void betweenPausesTheTargetRunsUntracedAndItsSignalsArriveAtOnce() throws Exception {
-        ChildProcess c = targets.python(COUNT_SIGUSR1);
+        TargetProcess c = start("count_sigusr1.py");
         int pid = c.pid();
-        Path countFile = targets.readyFile(0);
-        targets.awaitReady(c);
-        Targets.awaitThreads(pid, 2);
+        c.awaitReady();
+        c.awaitThreads(2);
         ThreadPauser pauser = ThreadPauser.attach(pid);
         try {
             assertTrue(pauser.holdsRunningThreads(), "attach seizes every thread");
@@ -446,8 +402,8 @@ class ThreadPauserTest {
                 // no pollEvents: a thread still seized would sit in a signal-delivery-stop until then
                 c.kill(LibC.SIGUSR1);
                 String expected = "" + i;
-                awaitCondition(() -> readQuietly(countFile).strip().equals(expected), 5000);
-                assertEquals(expected, readQuietly(countFile).strip(), "the handler ran between pauses");
+                awaitCondition(() -> c.readyText().equals(expected), 30_000);
+                assertEquals(expected, c.readyText(), "the handler ran between pauses");
             }
         } finally {
             pauser.detach();
@@ -457,15 +413,8 @@ class ThreadPauserTest {
 
     @Test
     void targetExitWhileAttachedEndsCleanly() throws Exception {
-        ChildProcess c = targets.python("""
-                import threading, time
-                for _ in range(3):
-                    threading.Thread(target=time.sleep, args=(0.3,)).start()
-                ready('ok')
-                time.sleep(0.3)
-                raise SystemExit(5)
-                """);
-        targets.awaitReady(c);
+        TargetProcess c = start("exit_soon.py", "0.3", "5");
+        c.awaitReady();
         ThreadPauser pauser = ThreadPauser.attach(c.pid());
         try {
             long deadline = System.currentTimeMillis() + 20_000;
@@ -486,19 +435,10 @@ class ThreadPauserTest {
 
     @Test
     void mainThreadThatExitedEarlyDoesNotHangThePause() throws Exception {
-        ChildProcess c = targets.python("""
-                import ctypes, threading, time
-                def spin():
-                    while True:
-                        time.sleep(0.0001)
-                for _ in range(2):
-                    threading.Thread(target=spin, daemon=True).start()
-                ready('ok')
-                ctypes.CDLL(None).pthread_exit(None)
-                """);
-        targets.awaitReady(c);
+        TargetProcess c = start("main_thread_exits.py");
+        c.awaitReady();
         int pid = c.pid();
-        awaitCondition(() -> stateOf(pid, pid) == 'Z', 10_000);
+        awaitCondition(() -> stateOf(pid, pid) == 'Z', 30_000);
         ThreadPauser pauser = ThreadPauser.attach(pid);
         try {
             for (int i = 0; i < 50; i++) {
@@ -523,22 +463,8 @@ class ThreadPauserTest {
 
     @Test
     void threadsBlockedInTheKernelAreLeftAsleepWhileTheRunningOnesStop() throws Exception {
-        ChildProcess c = targets.python("""
-                import threading
-                sleepers = []
-                def sleep_forever():
-                    sleepers.append(threading.get_native_id())
-                    threading.Event().wait()
-                for _ in range(4):
-                    threading.Thread(target=sleep_forever, daemon=True).start()
-                while len(sleepers) < 4:
-                    pass
-                ready(' '.join(map(str, sleepers)))
-                x = 0
-                while True:
-                    x += 1
-                """);
-        int[] sleepers = Arrays.stream(targets.awaitReady(c).split(" ")).mapToInt(Integer::parseInt).toArray();
+        TargetProcess c = start("kernel_sleepers.py");
+        int[] sleepers = Arrays.stream(c.awaitReady().split(" ")).mapToInt(Integer::parseInt).toArray();
         int pid = c.pid();
         ThreadPauser pauser = ThreadPauser.attach(pid);
         try {
@@ -546,7 +472,7 @@ class ThreadPauserTest {
             // attach seized every thread: the first pause stops them all, and lets them go untraced
             assertEquals(5, pauser.interrupt().length);
             pauser.resume();
-            Thread.sleep(100); // the sleepers are deep in their wait again
+            awaitAsleep(pid, sleepers);
             Map<Integer, Long> switchesBefore = new HashMap<>();
             for (int tid : sleepers) {
                 switchesBefore.put(tid, contextSwitches(pid, tid));
@@ -571,20 +497,8 @@ class ThreadPauserTest {
 
     @Test
     void aThreadLeftRunningThatRunsDuringTheReadIsStoppedAndReported() throws Exception {
-        ChildProcess c = targets.python("""
-                import threading, time
-                napper = []
-                def nap():
-                    napper.append(threading.get_native_id())
-                    while True:
-                        time.sleep(0.0002)
-                threading.Thread(target=nap, daemon=True).start()
-                while not napper:
-                    time.sleep(0.01)
-                ready(str(napper[0]))
-                threading.Event().wait()
-                """);
-        int napper = Integer.parseInt(targets.awaitReady(c));
+        TargetProcess c = start("napper.py");
+        int napper = Integer.parseInt(c.awaitReady());
         int pid = c.pid();
         ThreadPauser pauser = ThreadPauser.attach(pid);
         int reported = 0;
@@ -679,9 +593,26 @@ class ThreadPauserTest {
         return !s.isEmpty() && s.values().stream().allMatch(c -> c == state || c == 'Z');
     }
 
+    /**
+     * Waits until each thread is asleep in the kernel: in state S and off the CPU (its syscall file
+     * names the call it waits in; the kernel says "running" while it is still on a CPU).
+     */
+    private static void awaitAsleep(int pid, int[] tids) throws Exception {
+        BooleanSupplier asleep = () -> Arrays.stream(tids).allMatch(tid -> {
+            try {
+                String call = Files.readString(ProcFs.procPath(pid, "task", Integer.toString(tid), "syscall"));
+                return stateOf(pid, tid) == 'S' && !call.startsWith("running");
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        awaitCondition(asleep, 30_000);
+        assertTrue(asleep.getAsBoolean(), () -> "sleepers not back in their wait: " + states(pid));
+    }
+
     /** Waits until no thread is stopped (t or T) and none is traced. */
     private static void awaitRunning(int pid) throws Exception {
-        awaitCondition(() -> noneStopped(pid) && untraced(pid), 5000);
+        awaitCondition(() -> noneStopped(pid) && untraced(pid), 30_000);
         assertTrue(noneStopped(pid), () -> "threads left stopped: " + states(pid));
         assertTrue(untraced(pid), "threads left traced");
     }
@@ -701,8 +632,16 @@ class ThreadPauserTest {
 
     private static void assertCpuGrows(int pid) throws Exception {
         long before = ProcFs.cpuTicks(pid);
-        Thread.sleep(300);
+        awaitCondition(() -> cpuTicks(pid) > before, 30_000);
         assertTrue(ProcFs.cpuTicks(pid) > before, "target uses CPU again");
+    }
+
+    private static long cpuTicks(int pid) {
+        try {
+            return ProcFs.cpuTicks(pid);
+        } catch (PyspyException e) {
+            return -1;
+        }
     }
 
     private static void awaitCondition(BooleanSupplier condition, long millis) throws InterruptedException {

@@ -1,5 +1,6 @@
 package dev.pyspy.python;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.process.ProcMaps;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
@@ -15,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /** Without symbols (stripped or unusual builds) the interpreter is still found, by scanning. */
+@NeedsRoot
 class InterpreterLocatorTest {
     private static Path scripts;
 

@@ -1,5 +1,6 @@
 package dev.pyspy.python;
 
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
@@ -36,6 +37,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
  * that the committed index is exactly what the generator writes.
  */
 @Timeout(300)
+@NeedsRoot
 class NewVersionDryRunTest {
     private static final Path GEN_LAYOUTS = Path.of("scripts", "gen-layouts").toAbsolutePath();
     private static final PythonVersion V316 = PythonVersion.fromHex(0x031000F0L);

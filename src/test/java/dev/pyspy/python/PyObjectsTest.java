@@ -1,33 +1,29 @@
 package dev.pyspy.python;
 
+import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
+import dev.pyspy.testing.Interpreters;
+import dev.pyspy.testing.Interpreters.Interpreter;
+import dev.pyspy.testing.TargetProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,261 +31,49 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+@NeedsRoot
 class PyObjectsTest {
 
     // ------------------------------------------------------------------------------------------
     // Live interpreters: a child builds objects, prints id() and repr() of each, then waits.
     // ------------------------------------------------------------------------------------------
 
-    private static final String CHILD = """
-            import sys, json, threading, random, warnings
-            warnings.simplefilter('ignore')
-            PY2 = sys.version_info[0] == 2
-            text_type = unicode if PY2 else str
-            if PY2:
-                import thread
-                get_ident = thread.get_ident
-            else:
-                get_ident = threading.get_ident
-
-            KEEP = []
-            RECORDS = []
-
-            def add(label, obj, exact=True, **kw):
-                rec = {'label': label, 'id': id(obj), 'type': type(obj).__name__}
-                if exact:
-                    r = repr(obj)
-                    if len(r) <= 5000:
-                        rec['repr'] = r
-                    else:
-                        rec['reprHead'] = r[:1000]
-                        rec['reprLen'] = len(r)
-                rec.update(kw)
-                RECORDS.append(rec)
-                KEEP.append(obj)
-
-            class Named(object):
-                def __init__(self, name):
-                    self._name = name
-                    self._ident = 42
-                    self.daemon = False
-
-            class Wide(object):
-                def __init__(self):
-                    for i in range(40):
-                        setattr(self, 'a%d' % i, i)
-                    self._name = 'wide'
-
-            class Plain(object):
-                pass
-
-            class S(text_type):
-                pass
-
-            # strings of every representation
-            if PY2:
-                for label, s in [('str-ascii', 'abc'), ('str-empty', ''), ('str-utf8', 'h\\xc3\\xa9llo'),
-                                 ('str-invalid-utf8', 'a\\xff\\xfeb'), ('str-quotes', 'it\\'s'),
-                                 ('str-both-quotes', 'both \\' and "'), ('str-escapes', 'tab\\there\\nnl\\r\\x00\\x7f\\\\')]:
-                    add(label, s, text=s.decode('utf-8', 'replace'))
-                for label, s in [('unicode-latin1', u'h\\xe9llo'), ('unicode-ucs2', u'\\u03a9\\u2248\\xe7'),
-                                 ('unicode-astral', u'\\U0001F600x'), ('unicode-quotes', u'it\\'s "q"'),
-                                 ('unicode-dquote', u'it\\'s'), ('unicode-escapes', u'\\x00\\x7f\\x80\\xff\\t\\u200b')]:
-                    add(label, s, text=s)
-                big = 'x' * 100000 + 'end'
-                add('str-100k', big, text=big)
-            else:
-                for label, s in [('str-ascii', 'abc'), ('str-empty', ''), ('str-latin1', 'h\\xe9llo'),
-                                 ('str-ucs2', '\\u03a9\\u2248\\xe7'), ('str-ucs4', '\\U0001F600x'),
-                                 ('str-quotes', "it's"), ('str-dquotes', 'say "hi"'), ('str-both-quotes', 'both \\' and "'),
-                                 ('str-escapes', 'tab\\there\\nnl\\r\\x00\\x7f\\\\'),
-                                 ('str-nonprintable', '\\u200b\\xa0\\xad\\u2028x'), ('str-surrogate', 'a\\ud800b'),
-                                 ('str-astral-nonprintable', '\\U000e0001\\U0010fffd')]:
-                    add(label, s, text=s)
-                for label, s in [('strsub-latin1', S('h\\xe9llo')), ('strsub-ascii', S('abc')),
-                                 ('strsub-ucs4', S('\\U0001F600'))]:
-                    add(label, s, exact=False, text=text_type(s))
-                big = 'x' * 100000 + 'end'
-                add('str-100k', big, text=big)
-                if sys.version_info < (3, 12):
-                    # a legacy string not made ready: its text is only in wstr (wchar_t, 4 bytes here)
-                    import ctypes
-                    new_legacy = ctypes.pythonapi.PyUnicode_FromUnicode
-                    new_legacy.restype = ctypes.py_object
-                    new_legacy.argtypes = [ctypes.c_void_p, ctypes.c_ssize_t]
-                    as_wstr = ctypes.pythonapi.PyUnicode_AsUnicode
-                    as_wstr.restype = ctypes.c_void_p
-                    as_wstr.argtypes = [ctypes.py_object]
-                    wtext = 'h\\xe9\\U0001F600lo'
-                    legacy = new_legacy(None, len(wtext))
-                    ctypes.memmove(as_wstr(legacy), wtext.encode('utf-32-le'), 4 * len(wtext))
-                    add('str-legacy-not-ready', legacy, exact=False, text=wtext)
-                add('bytes-empty', b'')
-                add('bytes-ascii', b'abc')
-                add('bytes-mixed', b'\\x00\\xff\\'"\\\\\\t')
-                add('bytes-all', bytes(bytearray(range(256))))
-                add('bytes-100k', b'y' * 100000)
-
-            # numbers
-            for label, v in [('int-0', 0), ('int-neg5', -5), ('int-2^100', 2 ** 100), ('int-neg2^70', -(2 ** 70)),
-                             ('int-2^63', 2 ** 63), ('int-2^64-1', 2 ** 64 - 1), ('int-2^30', 2 ** 30),
-                             ('int-2^60+7', 2 ** 60 + 7), ('int-neg2^63', -(2 ** 63)), ('int-big', 7 ** 400)]:
-                add(label, v, int=str(v))
-            if PY2:
-                add('long-small', long(7), int='7')
-                add('long-zero', long(0), int='0')
-            add('bool-true', True, int='1')
-            add('bool-false', False, int='0')
-            add('none', None)
-            rnd = random.Random(1234)
-            specials = [0.1, 1e20, -1.5, float('inf'), float('-inf'), float('nan'), 0.0, -0.0, 1e16, 1e15,
-                        1e-5, 1e-4, 5e-324, 1.7976931348623157e308, 123456789.123, 2.0 ** 60, 0.3, 2 / 3.0,
-                        1e22, 1e23, 9007199254740993.0, 100.0, 1.5e300, 2.2250738585072014e-308]
-            randoms = [rnd.uniform(-1, 1) * 10 ** rnd.randint(-30, 30) for _ in range(300)]
-            powers = [2.0 ** e for e in range(-1074, 1024, 11)]
-            for i, f in enumerate(specials + randoms + powers):
-                add('float-%d' % i, f)
-
-            # sequences
-            add('tuple-empty', ())
-            add('tuple-1', (1,))
-            add('tuple-3', (1, 'a', None))
-            add('list-empty', [])
-            add('list-nested', [1, [2, [3, [4, [5]]]]])
-            add('list-mixed', [1.5, 'two', b'3', (4,), {'five': 5}, None, True])
-            selfref = [1]
-            selfref.append(selfref)
-            add('list-self', selfref)
-            tl = ([],)
-            tl[0].append(tl)
-            add('tuple-list-cycle', tl)
-            deep = ['bottom']
-            for _ in range(10):
-                deep = [deep]
-            add('list-deep', deep, exact=False)
-            add('list-100k', list(range(100000)))
-
-            # dicts
-            add('dict-empty', {})
-            add('dict-str', {'a': 1, 'b': [1, 2], 'c': {'d': None}})
-            gd = {1: 'x', (1, 2): None, 'k': 2.5, 2.5: b'b'}
-            add('dict-general', gd, lookups={'k': id(gd['k']), 'x': 0})
-            dd = dict((str(i), i) for i in range(20))
-            for i in range(0, 20, 3):
-                del dd[str(i)]
-            dd['new'] = -1
-            add('dict-deleted', dd, lookups={'new': id(dd['new']), '19': id(dd['19']), '0': 0})
-            # keys of every text kind: the one-read comparison of compact ASCII keys must leave the
-            # others (latin-1, UCS-2, a str subclass, a same-length near miss, a non-str) to the full one
-            tk = {u'caf\\xe9': 1, u'\\u043a\\u043b\\u044e\\u0447': 2, 'kk': 3, S('sub'): 4, 42: 5, 'k' * 40: 6}
-            add('dict-text-keys', tk, exact=False, lookups={u'caf\\xe9': id(tk[u'caf\\xe9']),
-                                                            u'\\u043a\\u043b\\u044e\\u0447': id(tk[u'\\u043a\\u043b\\u044e\\u0447']),
-                                                            'kk': id(tk['kk']), 'sub': id(tk['sub']), 'k' * 40: id(tk['k' * 40]),
-                                                            'kx': 0, 'caf': 0, 'k' * 39: 0})
-            ds = {'k': 1}
-            ds['self'] = ds
-            add('dict-self', ds)
-            add('dict-100k', dict((i, i) for i in range(100000)))
-
-            # instances and their dicts in every layout
-            t1 = Named('worker-1')
-            add('inst-values', t1, exact=False, attrs={'_name': id(t1._name), '_ident': id(t1._ident), '_missing': 0})
-            n1 = Named('n1')
-            nd = n1.__dict__
-            add('inst-dict-materialized', n1, exact=False, attrs={'_name': id(n1._name), 'nope': 0})
-            add('split-dict', nd, lookups={'_name': id(nd['_name']), 'daemon': id(nd['daemon']), 'nope': 0})
-            q = Plain()
-            q.a = 1
-            q.b = 2
-            del q.a
-            q.a = 3
-            add('inst-reordered', q, exact=False, attrs={'a': id(q.a), 'b': id(q.b)})
-            add('split-dict-reordered', q.__dict__)
-            t3 = Named('t3')
-            del t3._ident
-            add('inst-deleted-attr', t3, exact=False, attrs={'_name': id(t3._name), '_ident': 0})
-            t4 = Named('t4')
-            t4.__dict__ = {'_name': 'replaced'}
-            add('inst-dict-replaced', t4, exact=False, attrs={'_name': id(t4._name), '_ident': 0})
-            wide = Wide()
-            add('inst-wide', wide, exact=False, attrs={'_name': id(wide._name), 'a39': id(wide.a39)})
-            add('inst-empty', Plain(), exact=False, attrs={'x': 0})
-            if PY2:
-                class Old:
-                    def __init__(self):
-                        self._name = 'old-style'
-                old = Old()
-                add('inst-oldstyle', old, exact=False, attrs={'_name': id(old._name)})
-            th = threading.Thread(name='worker-7', target=len)
-            name_attr = '_Thread__name' if PY2 else '_name'
-            add('thread-unstarted', th, exact=False, attrs={name_attr: id(getattr(th, name_attr))})
-            main = threading.current_thread()
-            add('thread-main', main, exact=False, attrs={name_attr: id(getattr(main, name_attr))},
-                mainName=getattr(main, name_attr))
-            mod = sys.modules['threading']
-            add('module-threading', mod, exact=False, attrs={'_active': id(threading._active), 'nope_zz': 0})
-            key = [k for k in threading._active if threading._active[k] is main][0]
-            add('threading-active', threading._active, exact=False, items=[[id(key), id(main)]])
-            add('thread-ident', key, int=str(get_ident()))
-            g = sys.modules['__main__'].__dict__
-            add('main-globals', g, exact=False, lookups={'Named': id(Named), 'KEEP': id(KEEP), 'nothere': 0})
-
-            sys.stdout.write(json.dumps({'version': list(sys.version_info[:3]), 'records': RECORDS}) + '\\n')
-            sys.stdout.flush()
-            sys.stdin.read()
-            """;
-
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, Child> CHILDREN = new HashMap<>();
+    private static Path scripts;
 
     /** A running child interpreter and a reader of its memory. */
-    private record Child(Process process, ProcMemMemory memory, PyObjects objects, PythonVersion version,
+    private record Child(TargetProcess process, ProcMemMemory memory, PyObjects objects, PythonVersion version,
                          List<JsonNode> records, String problem) {
     }
 
-    static Stream<Arguments> interpreters() {
-        Set<String> paths = new LinkedHashSet<>();
-        for (String v : List.of("2.7.18", "3.6.15", "3.7.16", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0")) {
-            paths.add("/root/.pyenv/versions/" + v + "/bin/python");
-        }
-        Path pyenv = Path.of("/root/.pyenv/versions");
-        if (Files.isDirectory(pyenv)) {
-            try (Stream<Path> dirs = Files.list(pyenv)) {
-                dirs.sorted().map(d -> d.resolve("bin/python")).filter(Files::isExecutable)
-                        .forEach(p -> paths.add(p.toString()));
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        paths.add("/usr/bin/python3.11");
-        return paths.stream().map(p -> Arguments.of(p));
+    /** Every interpreter of the suite. */
+    static Stream<Interpreter> interpreters() {
+        return Interpreters.all().stream();
     }
 
-    private static synchronized Child child(String path) throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(Path.of(path)), "interpreter " + path + " is not installed");
-        Child c = CHILDREN.get(path);
+    private static synchronized Child child(Interpreter python) throws Exception {
+        Child c = CHILDREN.get(python.id());
         if (c == null) {
-            c = start(path);
-            CHILDREN.put(path, c);
+            c = start(python);
+            CHILDREN.put(python.id(), c);
         }
         Assumptions.assumeTrue(c.problem() == null, c.problem());
         return c;
     }
 
-    private static Child start(String path) throws Exception {
-        Process p = new ProcessBuilder(path, "-c", CHILD).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        String line = out.readLine();
-        if (line == null) {
-            p.destroyForcibly();
-            throw new IllegalStateException(path + " printed nothing (exit " + p.waitFor() + ")");
+    private static Child start(Interpreter python) throws Exception {
+        if (scripts == null) {
+            scripts = TargetProcess.scripts("objects_target.py");
         }
-        JsonNode doc = JSON.readTree(line);
+        TargetProcess p = TargetProcess.start(python, scripts.resolve("objects_target.py"));
+        JsonNode doc = p.truth(120);
         JsonNode v = doc.get("version");
-        PythonVersion version = PythonVersion.of(v.get(0).asInt(), v.get(1).asInt(), v.get(2).asInt());
+        PythonVersion version = PythonVersion.of(v.get(0).asInt(), v.get(1).asInt(), v.get(2).asInt())
+                .withFreeThreaded(python.freeThreaded());
         List<JsonNode> records = new ArrayList<>();
         doc.get("records").forEach(records::add);
-        Layout layout = LayoutData.BUNDLED.table(version.majorMinor());
+        Layout layout = LayoutData.BUNDLED.table(python.majorMinor());
         if (layout == null) {
             return new Child(p, null, null, version, records,
                     "no layout table for Python " + version.majorMinor() + " has been generated yet");
@@ -301,10 +85,7 @@ class PyObjectsTest {
     @AfterAll
     static void stopChildren() throws Exception {
         for (Child c : CHILDREN.values()) {
-            c.process().getOutputStream().close();
-            if (!c.process().waitFor(5, TimeUnit.SECONDS)) {
-                c.process().destroyForcibly();
-            }
+            c.process().close();
             if (c.memory() != null) {
                 c.memory().close();
             }
@@ -348,8 +129,8 @@ class PyObjectsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
-    void reprEqualsPythonsOwnReprForEveryBuiltinKind(String path) throws Exception {
-        Child c = child(path);
+    void reprEqualsPythonsOwnReprForEveryBuiltinKind(Interpreter python) throws Exception {
+        Child c = child(python);
         forEach(c, "repr", rec -> {
             long id = rec.get("id").asLong();
             String expected = rec.get("repr").asText();
@@ -362,8 +143,8 @@ class PyObjectsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
-    void reprOfHugeObjectsReadsOnlyWhatItShows(String path) throws Exception {
-        Child c = child(path);
+    void reprOfHugeObjectsReadsOnlyWhatItShows(Interpreter python) throws Exception {
+        Child c = child(python);
         forEach(c, "reprHead", rec -> {
             long id = rec.get("id").asLong();
             long before = c.memory().bytesRead();
@@ -376,8 +157,8 @@ class PyObjectsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
-    void reprShowsContainersNestedTooDeeplyAsEllipsis(String path) throws Exception {
-        Child c = child(path);
+    void reprShowsContainersNestedTooDeeplyAsEllipsis(Interpreter python) throws Exception {
+        Child c = child(python);
         for (JsonNode rec : c.records()) {
             if (rec.get("label").asText().equals("list-deep")) {
                 String open = "[".repeat(PyObjects.MAX_REPR_DEPTH);
@@ -391,8 +172,8 @@ class PyObjectsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
-    void reprOfOtherObjectsNamesTheirTypeAndAddress(String path) throws Exception {
-        Child c = child(path);
+    void reprOfOtherObjectsNamesTheirTypeAndAddress(Interpreter python) throws Exception {
+        Child c = child(python);
         forEach(c, "attrs", rec -> {
             long id = rec.get("id").asLong();
             String expected = "<" + rec.get("type").asText() + " at 0x" + Long.toHexString(id) + ">";
@@ -402,8 +183,8 @@ class PyObjectsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
-    void readStringReturnsTheTextOfEveryStringKind(String path) throws Exception {
-        Child c = child(path);
+    void readStringReturnsTheTextOfEveryStringKind(Interpreter python) throws Exception {
+        Child c = child(python);
         forEach(c, "text", rec -> {
             long id = rec.get("id").asLong();
             String expected = rec.get("text").asText();
@@ -421,8 +202,8 @@ class PyObjectsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
-    void readBytesReturnsTheContentOfBytesObjects(String path) throws Exception {
-        Child c = child(path);
+    void readBytesReturnsTheContentOfBytesObjects(Interpreter python) throws Exception {
+        Child c = child(python);
         String wanted = c.version().major() == 2 ? "str-escapes" : "bytes-mixed";
         byte[] expected = c.version().major() == 2
                 ? "tab\there\nnl\r\000\177\\".getBytes(StandardCharsets.ISO_8859_1)
@@ -441,8 +222,8 @@ class PyObjectsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
-    void attributeFindsInstanceAttributesInEveryDictLayout(String path) throws Exception {
-        Child c = child(path);
+    void attributeFindsInstanceAttributesInEveryDictLayout(Interpreter python) throws Exception {
+        Child c = child(python);
         forEach(c, "attrs", rec -> {
             long id = rec.get("id").asLong();
             Iterator<Map.Entry<String, JsonNode>> it = rec.get("attrs").fields();
@@ -455,8 +236,8 @@ class PyObjectsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
-    void threadNameIsReadThroughItsNameAttribute(String path) throws Exception {
-        Child c = child(path);
+    void threadNameIsReadThroughItsNameAttribute(Interpreter python) throws Exception {
+        Child c = child(python);
         forEach(c, "mainName", rec -> {
             long thread = rec.get("id").asLong();
             String attr = c.version().major() == 2 ? "_Thread__name" : "_name";
@@ -467,8 +248,8 @@ class PyObjectsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
-    void dictLookupFindsStrKeysInEveryTableLayout(String path) throws Exception {
-        Child c = child(path);
+    void dictLookupFindsStrKeysInEveryTableLayout(Interpreter python) throws Exception {
+        Child c = child(python);
         forEach(c, "lookups", rec -> {
             long id = rec.get("id").asLong();
             Iterator<Map.Entry<String, JsonNode>> it = rec.get("lookups").fields();
@@ -481,8 +262,8 @@ class PyObjectsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
-    void dictItemsVisitsThreadingActiveWithIntKeys(String path) throws Exception {
-        Child c = child(path);
+    void dictItemsVisitsThreadingActiveWithIntKeys(Interpreter python) throws Exception {
+        Child c = child(python);
         forEach(c, "items", rec -> {
             List<long[]> seen = new ArrayList<>();
             c.objects().dictItems(rec.get("id").asLong(), 100, (k, v) -> seen.add(new long[] {k, v}));
@@ -496,8 +277,8 @@ class PyObjectsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
-    void longValueReadsIntsThatFitIn64Bits(String path) throws Exception {
-        Child c = child(path);
+    void longValueReadsIntsThatFitIn64Bits(Interpreter python) throws Exception {
+        Child c = child(python);
         forEach(c, "int", rec -> {
             long id = rec.get("id").asLong();
             java.math.BigInteger v = new java.math.BigInteger(rec.get("int").asText());
@@ -512,8 +293,8 @@ class PyObjectsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
-    void typeNameIsTheTypesOwnName(String path) throws Exception {
-        Child c = child(path);
+    void typeNameIsTheTypesOwnName(Interpreter python) throws Exception {
+        Child c = child(python);
         forEach(c, "type", rec -> assertEquals(rec.get("type").asText(), c.objects().typeName(rec.get("id").asLong())));
     }
 

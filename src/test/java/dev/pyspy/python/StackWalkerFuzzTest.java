@@ -1,5 +1,6 @@
 package dev.pyspy.python;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.PyspyException;
 import dev.pyspy.process.ProcessMemory;
 import dev.pyspy.process.MemoryReadException;
@@ -23,6 +24,7 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -41,6 +43,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * mutated walks per interpreter, {@code -Dpyspy.fuzz.random=N} random images per table.
  */
 @Timeout(900)
+@NeedsRoot
 class StackWalkerFuzzTest {
     private static final long SEED = Long.getLong("pyspy.fuzz.seed", 0x5eed_2026L);
     private static final int ITERATIONS = Integer.getInteger("pyspy.fuzz.iterations", 1500);
@@ -164,9 +167,11 @@ class StackWalkerFuzzTest {
             int threads;
             signal(target.pid(), "STOP");
             try {
-                for (int i = 0; i < 200 && TargetProcess.state(target.pid()) != 'T'; i++) {
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (TargetProcess.state(target.pid()) != 'T' && System.nanoTime() < deadline) {
                     Thread.sleep(10);
                 }
+                assertEquals('T', TargetProcess.state(target.pid()), "the target stopped by SIGSTOP");
                 real.walker().walk(snapshot);
                 real.walker().walk(snapshot);
                 real.names().refresh();

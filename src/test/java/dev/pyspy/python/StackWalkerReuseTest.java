@@ -1,5 +1,6 @@
 package dev.pyspy.python;
 
+import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
@@ -28,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * paused memory; and reuse must really have happened, or the test proves nothing.
  */
 @Timeout(600)
+@NeedsRoot
 class StackWalkerReuseTest {
     private static final int WALKS = 400;
 

@@ -1,9 +1,13 @@
 package dev.pyspy.testing;
 
+import dev.pyspy.PyspyException;
+import dev.pyspy.process.ElfFile;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -11,9 +15,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Every CPython interpreter on this machine: pyenv's builds and pythonX.Y on PATH (Debian's own),
@@ -69,6 +76,17 @@ public final class Interpreters {
 
         public boolean freeThreaded() {
             return majorMinor.endsWith("t");
+        }
+
+        /** Major * 100 + minor: 311 for "3.11" and "3.11t". */
+        public int version() {
+            String[] mm = majorMinor.replace("t", "").split("\\.");
+            return Integer.parseInt(mm[0]) * 100 + Integer.parseInt(mm[1]);
+        }
+
+        /** Runs on the host: a plain Python 3 (not in a tree, not free-threaded). */
+        public boolean isHostPython3() {
+            return root == null && !isPython2() && !freeThreaded();
         }
 
         /** 3.11+ code objects carry co_qualname, which pyspy shows ("Worker.method"). */
@@ -144,6 +162,74 @@ public final class Interpreters {
     }
 
     private Interpreters() {
+    }
+
+    /**
+     * The suite's Python 3 for tests that need one, whichever: a plain one on the host (not in a
+     * tree, not free-threaded), the last that {@link #host()} finds, so the system's own (found on
+     * PATH after pyenv's) where there is one. The test is skipped (an assumption fails) if none.
+     */
+    public static Interpreter hostPython3() {
+        return lastOnHost("Python 3 interpreter", Interpreter::isHostPython3);
+    }
+
+    /**
+     * As {@link #hostPython3()}, one that any user may run (pyenv's live under /root): for
+     * programs started as another user. The test is skipped if there is none.
+     */
+    public static Interpreter python3AnyUserMayRun() {
+        return lastOnHost("Python 3 interpreter that any user may run",
+                i -> i.isHostPython3() && everyoneMayExecute(i.path()));
+    }
+
+    private static Interpreter lastOnHost(String what, Predicate<Interpreter> test) {
+        List<Interpreter> found = host().stream().filter(test).toList();
+        assumeTrue(!found.isEmpty(), "no " + what + " on this machine");
+        return found.get(found.size() - 1);
+    }
+
+    /** Whether other users may run {@code exe}: it and every directory above it are executable by all. */
+    private static boolean everyoneMayExecute(Path exe) {
+        try {
+            for (Path p = exe.toRealPath(); p != null; p = p.getParent()) {
+                if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A static build of Python 3.11+ on the host (Debian's {@code /usr/bin/python3.11}): the
+     * executable itself holds the runtime and exports {@code _PyRuntime} and {@code Py_Version},
+     * so a copy of it runs anywhere. The test is skipped if there is none.
+     */
+    public static Interpreter staticPython3() {
+        return newest("static build of Python 3.11+ (the executable exports _PyRuntime and Py_Version)",
+                i -> i.isHostPython3() && i.version() >= 311 && exportsRuntime(i.path()));
+    }
+
+    private static boolean exportsRuntime(Path executable) {
+        try {
+            ElfFile elf = ElfFile.open(executable);
+            return elf.dynamicSymbol("_PyRuntime").isPresent() && elf.dynamicSymbol("Py_Version").isPresent();
+        } catch (PyspyException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The newest interpreter that {@code test} accepts; when none does, the test is skipped (an
+     * assumption fails) saying that {@code what} is missing.
+     */
+    public static Interpreter newest(String what, Predicate<Interpreter> test) {
+        Interpreter found = all().stream().filter(test)
+                .max(Comparator.comparingInt(Interpreter::version)).orElse(null);
+        assumeTrue(found != null, "no " + what + " on this machine");
+        return found;
     }
 
     /** Host interpreters, then provisioned ones. */

@@ -2,6 +2,7 @@ package dev.pyspy.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,16 +74,16 @@ public final class PyspyCli {
      */
     public static synchronized List<String> asNobody(String... args) throws IOException, InterruptedException {
         if (worldReadableClasspath == null) {
-            Path dir = java.nio.file.Files.createTempDirectory("pyspy-cp");
+            Path dir = Files.createTempDirectory("pyspy-cp");
             List<String> entries = new ArrayList<>();
             int i = 0;
             for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
                 Path src = Path.of(entry);
                 Path dst = dir.resolve(i++ + "-" + src.getFileName());
-                if (java.nio.file.Files.isDirectory(src)) {
+                if (Files.isDirectory(src)) {
                     new ProcessBuilder("cp", "-r", src.toString(), dst.toString()).start().waitFor();
-                } else if (java.nio.file.Files.exists(src)) {
-                    java.nio.file.Files.copy(src, dst, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                } else if (Files.exists(src)) {
+                    Files.copy(src, dst, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
                 }
                 entries.add(dst.toString());
             }
@@ -117,6 +118,51 @@ public final class PyspyCli {
     }
 
     /** Sends a signal (by name, e.g. "INT") to a process. */
+    /** Waits until pyspy says it samples (it has attached), failing if it exits first. */
+    public static void awaitSampling(Process pyspy, Path stderr) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.exists(stderr) || !Files.readString(stderr).contains("Sampling process")) {
+            if (!pyspy.isAlive()) {
+                throw new AssertionError("pyspy exited with " + pyspy.exitValue() + ": " + Files.readString(stderr));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("pyspy did not start sampling: " + Files.readString(stderr));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** How a pyspy started with the instrumentation {@link #STATS} reports its progress on stderr. */
+    private static final java.util.regex.Pattern STATS_SAMPLES = java.util.regex.Pattern.compile("pyspy-test-stats .*samples=(\\d+)");
+
+    /** The instrumentation under which {@code record} reports its sampling passes (see InstrumentedMain). */
+    public static final String STATS = "stats-every-seconds=0.2";
+
+    /**
+     * Waits until a {@code record} started instrumented with {@link #STATS} reports at least
+     * {@code samples} sampling passes, failing if it exits first.
+     */
+    public static void awaitSamples(Process pyspy, Path stderr, long samples) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            String text = Files.exists(stderr) ? Files.readString(stderr) : "";
+            long taken = 0;
+            for (java.util.regex.Matcher m = STATS_SAMPLES.matcher(text); m.find(); ) {
+                taken = Long.parseLong(m.group(1));
+            }
+            if (taken >= samples) {
+                return;
+            }
+            if (!pyspy.isAlive()) {
+                throw new AssertionError("pyspy exited with " + pyspy.exitValue() + " after " + taken + " samples: " + text);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("pyspy took " + taken + " samples of " + samples + " within 60 s: " + text);
+            }
+            Thread.sleep(20);
+        }
+    }
+
     public static void signal(long pid, String signal) throws IOException, InterruptedException {
         new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
     }
