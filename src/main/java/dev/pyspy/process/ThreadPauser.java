@@ -239,21 +239,7 @@ public final class ThreadPauser implements AutoCloseable {
                     threadsGone = true;
                 }
             }
-            long deadline = System.nanoTime() + stopTimeoutNanos;
-            for (int round = 0; round < MAX_SCAN_ROUNDS && !exited; round++) {
-                awaitStops(deadline);
-                // A thread started before its creator stopped is traced by nobody yet. The task
-                // directory's link count (threads + 2) is one system call; listing it, many.
-                // A thread gone since the last look leaves room in the count for a new one unseen: list
-                // the directory then too.
-                if (exited || (taskCount() == tracees.size() && !threadsGone)) {
-                    break;
-                }
-                threadsGone = false;
-                if (seizeNew(true) == 0) {
-                    break;
-                }
-            }
+            stopNewThreads(System.nanoTime() + stopTimeoutNanos);
             markLagging();
             return stopped = collectStopped();
         } finally {
@@ -264,10 +250,36 @@ public final class ThreadPauser implements AutoCloseable {
     }
 
     /**
+     * Waits for the interrupted threads to stop, then seizes and stops the threads that none of
+     * them is known as, until the kernel's thread count equals the number of threads known (all
+     * alive: an untraced one found gone is dropped, and a traced one's exit is reaped here). A
+     * thread that exists then is either stopped or known to be left running.
+     *
+     * <p>A listing of the task directory can miss threads: the kernel resumes it after the last
+     * thread it returned, and when that thread is released meanwhile (a short-lived thread not yet
+     * traced) it counts its way from the first thread instead and skips as many threads as exited
+     * before. So a listing that finds nothing new while the count still differs is done again
+     * rather than believed.
+     */
+    private void stopNewThreads(long deadline) {
+        for (int round = 0; round < MAX_SCAN_ROUNDS && !exited; round++) {
+            awaitStops(deadline);
+            // The task directory's link count (threads + 2) is one system call; listing it, many.
+            // A thread gone since the last look leaves room in the count for a new one unseen.
+            if (exited || (taskCount() == tracees.size() && !threadsGone)) {
+                return;
+            }
+            threadsGone = false;
+            seizeNew();
+        }
+    }
+
+    /**
      * After reading the paused target: true when every thread {@link #interrupt()} left running (see
-     * {@link #leaveBlockedThreadsRunning()}) stayed off the CPU since. Otherwise those that ran are
-     * stopped now, and what was read of them may be torn: false, and the caller reads again and asks
-     * again (the others may run during the second read); each false stops at least one more thread.
+     * {@link #leaveBlockedThreadsRunning()}) stayed off the CPU since, and so no thread was created
+     * either. Otherwise those that ran are stopped now, and so are the threads started meanwhile;
+     * what was read of them may be torn: false, and the caller reads again and asks again (the
+     * others may run during the second read); each false stops at least one more thread.
      */
     public boolean confirmParked() {
         checkOwner();
@@ -275,6 +287,8 @@ public final class ThreadPauser implements AutoCloseable {
             parked.clear();
             return true;
         }
+        // the count first: a thread left running and still there after it was alive when counted
+        int count = taskCount();
         List<Tracee> ran = null;
         for (Iterator<Tracee> it = parked.iterator(); it.hasNext(); ) {
             Tracee t = it.next();
@@ -288,25 +302,39 @@ public final class ThreadPauser implements AutoCloseable {
                 it.remove();
             }
         }
-        if (ran == null) {
+        if (ran == null && count == tracees.size() && !threadsGone) {
             return true;
         }
+        int stoppedBefore = countState(State.STOPPED);
         boolean interruptedFlag = Thread.interrupted();
         try {
-            for (Tracee t : ran) {
-                if (!reseize(t) || (t.state == State.RUNNING && !sendInterrupt(t))) {
-                    forget(t.tid);
+            if (ran != null) {
+                for (Tracee t : ran) {
+                    if (!reseize(t) || (t.state == State.RUNNING && !sendInterrupt(t))) {
+                        forget(t.tid);
+                    }
                 }
             }
-            awaitStops(System.nanoTime() + stopTimeoutNanos);
+            stopNewThreads(System.nanoTime() + stopTimeoutNanos);
             markLagging();
             stopped = collectStopped();
-            return false;
+            // no more stopped (a count that stays off, a new thread that did not stop in time): read is final
+            return ran == null && stopped.length <= stoppedBefore;
         } finally {
             if (interruptedFlag) {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** Threads left running in this pause because they were blocked off the CPU when seen, ascending. */
+    int[] parkedThreads() {
+        int[] tids = new int[parked.size()];
+        for (int i = 0; i < tids.length; i++) {
+            tids[i] = parked.get(i).tid;
+        }
+        Arrays.sort(tids);
+        return tids;
     }
 
     /**
@@ -501,28 +529,34 @@ public final class ThreadPauser implements AutoCloseable {
         }
     }
 
-    /** Seizes threads not yet traced; returns how many were added. */
-    private int seizeNew(boolean interruptThem) {
+    /**
+     * Seizes (and interrupts) the listed threads not yet known, and drops the known untraced ones
+     * that are not listed: let go by the last resume and left asleep, they exited unseen.
+     */
+    private void seizeNew() {
         int[] tids;
         try {
             tids = ProcFs.threadIds(pid);
         } catch (PyspyException e) {
             checkExited();
-            return 0;
+            return;
         }
-        int added = 0;
+        for (Iterator<Tracee> it = tracees.values().iterator(); it.hasNext(); ) {
+            Tracee t = it.next();
+            if (t.state == State.DETACHED && Arrays.binarySearch(tids, t.tid) < 0) {
+                it.remove();
+                forgetFiles(t.tid);
+            }
+        }
         for (int tid : tids) {
             if (!tracees.containsKey(tid)) {
                 try {
-                    if (seize(tid, interruptThem, false)) {
-                        added++;
-                    }
+                    seize(tid, true, false);
                 } catch (PyspyException e) {
                     LOG.debug("cannot seize new thread {}: {}", tid, e.getMessage());
                 }
             }
         }
-        return added;
     }
 
     /**
