@@ -211,7 +211,7 @@ class ThreadPauserChurnTest {
             if (before == null || before != switches) {
                 return "thread " + tid + " in state " + state + " escaped the pause ("
                         + (before == null ? "neither stopped nor left asleep" : "left asleep, switched in "
-                        + before + " -> " + switches + " times") + "; schedstat " + read(pid, tid, "schedstat").strip()
+                        + before + " -> " + switches + " times") + "; schedstat " + String.valueOf(read(pid, tid, "schedstat")).strip()
                         + "): " + stat;
             }
         }
