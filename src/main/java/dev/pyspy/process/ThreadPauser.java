@@ -222,6 +222,7 @@ public final class ThreadPauser implements AutoCloseable {
         int count = newThreads.count();
         List<Tracee> ran = parked.ranSince(tracees);
         if (ran == null && !newThreads.differs(count)) {
+            parked.settle();
             return true;
         }
         int stoppedBefore = tracees.count(State.STOPPED);

@@ -29,6 +29,11 @@ final class Tracee {
     boolean groupStop;
     /** Left running in this pause (blocked off the CPU): its switch-in count then. */
     long switchesIn;
+    /**
+     * Left running by the last pause and not switched in up to its end: off the CPU since, as long
+     * as {@link #switchesIn} holds, so the next pause may leave it running without looking.
+     */
+    boolean settled;
 
     Tracee(int tid) {
         this.tid = tid;
