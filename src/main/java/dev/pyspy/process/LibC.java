@@ -167,6 +167,15 @@ public final class LibC {
 
     public static native int close(int fd) throws LastErrorException;
 
+    /** {@code path}: the address of a NUL-terminated name (no mode: never with O_CREAT). */
+    public static native int openat(int dirfd, long path, int flags) throws LastErrorException;
+
+    /** Reads into the {@code count} bytes at address {@code buf}. */
+    public static native long pread(int fd, long buf, long count, long offset) throws LastErrorException;
+
+    /** The same value on x86_64 and aarch64. */
+    public static final int O_CLOEXEC = 0x80000;
+
     public static final int AT_FDCWD = -100;
     public static final int STATX_NLINK = 0x4;
     /** struct statx: large enough, and where its {@code stx_nlink} (u32) is, on every architecture. */

@@ -1,14 +1,6 @@
 package dev.pyspy.process;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Tells whether a thread is blocked in the kernel, off the CPU, and whether it has run since: a
@@ -18,32 +10,29 @@ import java.util.Map;
  * only answers for a blocked thread once it is off the CPU (a thread that has just said it will sleep
  * may still be on it). {@code /proc/PID/task/TID/schedstat}'s third field counts the times the thread
  * was switched in: unchanged from before the first look to after the read, the thread did not run.
- * Both files stay open per thread and are read with one pread each. Where the kernel has neither
+ * Each is read with one pread on a descriptor kept open for the first {@link #MAX_OPEN_THREADS}
+ * threads, and opened for the read beyond (see {@link TaskFileReader}). Where the kernel has neither
  * file, {@link #switchesIn} answers -1 and callers stop every thread as before.
  */
 final class OffCpuCheck implements AutoCloseable {
-    /** Two descriptors per thread: beyond this many threads, the others are simply stopped. */
-    private static final int MAX_THREADS = 256;
-    private static final byte[] RUNNING = "running".getBytes(StandardCharsets.US_ASCII);
+    /** Threads whose two files stay open: the descriptors are bounded whatever the thread count. */
+    static final int MAX_OPEN_THREADS = 256;
+    private static final byte[] RUNNING = {'r', 'u', 'n', 'n', 'i', 'n', 'g'};
 
-    private record TaskFiles(FileChannel schedstat, FileChannel syscall) {
-    }
-
-    private final int pid;
-    private final Map<Integer, TaskFiles> files = new HashMap<>();
-    private final ByteBuffer buf = ByteBuffer.allocateDirect(256);
-    private boolean unsupported;
+    private final TaskFileReader schedstat;
+    private final TaskFileReader syscall;
 
     OffCpuCheck(int pid) {
-        this.pid = pid;
+        this.schedstat = new TaskFileReader(pid, "schedstat", MAX_OPEN_THREADS);
+        this.syscall = new TaskFileReader(pid, "syscall", MAX_OPEN_THREADS);
     }
 
     /** How many times the thread has been switched onto a CPU; -1 when it cannot tell. */
     long switchesIn(int tid) {
-        TaskFiles f = open(tid);
-        if (f == null || ProcFs.reread(f.schedstat, buf) <= 0) {
+        if (schedstat.read(tid) <= 0) {
             return -1;
         }
+        ByteBuffer buf = schedstat.buffer();
         // "run_ns wait_ns timeslices\n"
         int field = 0;
         long value = 0;
@@ -62,11 +51,11 @@ final class OffCpuCheck implements AutoCloseable {
 
     /** True when the thread is blocked (in a system call or otherwise), and off the CPU. */
     boolean blocked(int tid) {
-        TaskFiles f = open(tid);
-        int n = f == null ? -1 : ProcFs.reread(f.syscall, buf);
+        int n = syscall.read(tid);
         if (n <= 0) {
             return false;
         }
+        ByteBuffer buf = syscall.buffer();
         for (int i = 0; i < RUNNING.length; i++) {
             if (i >= n || buf.get(i) != RUNNING[i]) {
                 return true;
@@ -75,39 +64,20 @@ final class OffCpuCheck implements AutoCloseable {
         return false;
     }
 
-    /** Closes the files of a thread that is gone. */
-    void forget(int tid) {
-        TaskFiles f = files.remove(tid);
-        if (f != null) {
-            ProcFs.closeQuietly(f.schedstat);
-            ProcFs.closeQuietly(f.syscall);
-        }
+    /** Descriptors held open now. */
+    int openDescriptors() {
+        return schedstat.openDescriptors() + syscall.openDescriptors();
     }
 
-    private TaskFiles open(int tid) {
-        TaskFiles f = files.get(tid);
-        if (f != null || unsupported || files.size() >= MAX_THREADS) {
-            return f;
-        }
-        Path task = ProcFs.procPath(pid, "task", Integer.toString(tid));
-        FileChannel schedstat = null;
-        try {
-            schedstat = FileChannel.open(task.resolve("schedstat"), StandardOpenOption.READ);
-            f = new TaskFiles(schedstat, FileChannel.open(task.resolve("syscall"), StandardOpenOption.READ));
-            files.put(tid, f);
-            return f;
-        } catch (IOException | RuntimeException e) {
-            ProcFs.closeQuietly(schedstat);
-            // a thread that exited has no directory; one that has, without the files: an older kernel
-            unsupported = Files.isDirectory(task);
-            return null;
-        }
+    /** Closes the files of a thread that is gone. */
+    void forget(int tid) {
+        schedstat.forget(tid);
+        syscall.forget(tid);
     }
 
     @Override
     public void close() {
-        for (Integer tid : files.keySet().toArray(new Integer[0])) {
-            forget(tid);
-        }
+        schedstat.close();
+        syscall.close();
     }
 }

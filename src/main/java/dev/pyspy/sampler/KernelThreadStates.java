@@ -1,77 +1,71 @@
 package dev.pyspy.sampler;
 
+import dev.pyspy.PyspyException;
 import dev.pyspy.process.ProcFs;
+import dev.pyspy.process.TaskFileReader;
 import dev.pyspy.util.LongIntMap;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.Map;
-import java.util.Set;
 
 /**
- * The kernel's run state of each thread of one process, read every sample with one pread per thread
- * on {@code /proc/PID/task/TID/stat} files kept open (opening them per sample would triple the cost).
+ * The kernel's run state of each thread of one process, read every sample from
+ * {@code /proc/PID/task/TID/stat}: one pread per thread for the first {@link #MAX_OPEN} threads,
+ * whose files stay open (opening them per sample would triple the cost), an open, read and close for
+ * the others, so the descriptors are bounded whatever the thread count ({@link TaskFileReader}).
  * Must be read before the process is paused: a paused thread shows 't'.
  */
 final class KernelThreadStates implements AutoCloseable {
+    /** Threads whose stat file stays open. */
+    static final int MAX_OPEN = 512;
+
     private final int pid;
-    private final Map<Long, FileChannel> files = new HashMap<>();
+    private final TaskFileReader stat;
     private final LongIntMap states = new LongIntMap(64);
-    private final ByteBuffer buf = ByteBuffer.allocate(1024);
+    private int[] tids = new int[0];
+    private int count;
     private long generation;
 
     KernelThreadStates(int pid) {
         this.pid = pid;
+        this.stat = new TaskFileReader(pid, "stat", MAX_OPEN);
     }
 
     /** Re-lists the process's threads: call when the set of Python threads changed. */
     void refreshTasks() {
-        Set<Long> current = new HashSet<>();
-        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Integer.toString(pid), "task"))) {
-            for (Path task : tasks) {
-                long tid = Long.parseLong(task.getFileName().toString());
-                current.add(tid);
-                if (!files.containsKey(tid)) {
-                    try {
-                        files.put(tid, FileChannel.open(task.resolve("stat"), StandardOpenOption.READ));
-                    } catch (IOException e) {
-                        // the thread exited meanwhile
-                    }
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // the process is gone: every state becomes unknown
+        int[] now;
+        try {
+            now = ProcFs.threadIds(pid); // ascending
+        } catch (PyspyException e) {
+            now = new int[0]; // the process is gone: every state becomes unknown
         }
-        for (Iterator<Map.Entry<Long, FileChannel>> it = files.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<Long, FileChannel> e = it.next();
-            if (!current.contains(e.getKey())) {
-                ProcFs.closeQuietly(e.getValue());
-                it.remove();
+        // threads gone since: their descriptors are closed
+        for (int i = 0, j = 0; i < count; i++) {
+            while (j < now.length && now[j] < tids[i]) {
+                j++;
+            }
+            if (j >= now.length || now[j] != tids[i]) {
+                stat.forget(tids[i]);
             }
         }
+        tids = now;
+        count = now.length;
     }
 
     /** Reads every known thread's state now. */
     void read() {
         generation++;
-        for (Iterator<Map.Entry<Long, FileChannel>> it = files.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<Long, FileChannel> e = it.next();
-            char state = readState(e.getValue());
+        int kept = 0;
+        for (int i = 0; i < count; i++) {
+            int tid = tids[i];
+            char state = readState(tid);
             if (state == 0) {
-                ProcFs.closeQuietly(e.getValue());
-                it.remove();
+                stat.forget(tid); // gone
             } else {
-                states.put(e.getKey(), (int) ((generation << 8) | state));
+                tids[kept++] = tid;
+                states.put(tid, (int) ((generation << 8) | state));
             }
         }
+        count = kept;
     }
 
     /** The state read by the last {@link #read()}, 0 when unknown. */
@@ -80,8 +74,14 @@ final class KernelThreadStates implements AutoCloseable {
         return (v >>> 8) == (int) (generation & 0xffffff) ? (char) (v & 0xff) : 0;
     }
 
-    private char readState(FileChannel ch) {
-        int n = ProcFs.reread(ch, buf);
+    /** Descriptors held open now. */
+    int openDescriptors() {
+        return stat.openDescriptors();
+    }
+
+    private char readState(int tid) {
+        int n = stat.read(tid);
+        ByteBuffer buf = stat.buffer();
         // "pid (comm) S ...": comm may hold spaces and parentheses, so look for the last ')'
         for (int i = n - 1; i > 0; i--) {
             if (buf.get(i) == ')' && i + 2 < n) {
@@ -93,7 +93,6 @@ final class KernelThreadStates implements AutoCloseable {
 
     @Override
     public void close() {
-        files.values().forEach(ProcFs::closeQuietly);
-        files.clear();
+        stat.close();
     }
 }
