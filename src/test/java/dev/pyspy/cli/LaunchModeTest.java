@@ -29,6 +29,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * function it runs first get their share of the samples, as they would in a program pyspy attached
  * to long before.
  */
+@NeedsRoot
 class LaunchModeTest {
     private static final List<String> VERSIONS = List.of("2.7", "3.8", "3.12", "3.14", "3.13t");
     private static final int RUNS = 10;

@@ -39,6 +39,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code waitpid(-1)} must not reap the targets this test started.
  */
 @Timeout(300)
+@NeedsRoot
 class ThreadPauserChurnTest {
 
     /** {@code flags} bit of a thread in do_exit (include/linux/sched.h). */

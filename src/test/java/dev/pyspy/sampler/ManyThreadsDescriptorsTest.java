@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * plus what its JVM holds anyway. Before, it held three per thread.
  */
 @Timeout(300)
+@NeedsRoot
 class ManyThreadsDescriptorsTest {
 
     private static final int THREADS = 1500;
