@@ -1,5 +1,7 @@
 package dev.pyspy.cli;
 
+import dev.pyspy.testing.NeedsRoot;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pyspy.testing.Interpreters;

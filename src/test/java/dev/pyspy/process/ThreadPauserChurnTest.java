@@ -1,5 +1,7 @@
 package dev.pyspy.process;
 
+import dev.pyspy.testing.NeedsRoot;
+
 import dev.pyspy.PyspyException;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.TargetProcess;

@@ -1,5 +1,7 @@
 package dev.pyspy.sampler;
 
+import dev.pyspy.testing.NeedsRoot;
+
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetProcess;
