@@ -4,6 +4,7 @@ import dev.pyspy.testing.NeedsRoot;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pyspy.testing.Collapsed;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
@@ -78,9 +79,9 @@ class LaunchModeTest {
             PyspyCli.Result r = PyspyCli.run(120, args.toArray(new String[0]));
             assertEquals(0, r.exitCode(), r.toString());
             JsonNode times = new ObjectMapper().readTree(Files.readString(truth));
-            Map<String, Long> stacks = RecordIntegrationTest.readCollapsed(out);
-            long early = RecordIntegrationTest.samplesContaining(stacks, "early (early_late_target.py");
-            long late = RecordIntegrationTest.samplesContaining(stacks, "late (early_late_target.py");
+            Map<String, Long> stacks = Collapsed.read(out);
+            long early = Collapsed.samplesContaining(stacks, "early (early_late_target.py");
+            long late = Collapsed.samplesContaining(stacks, "late (early_late_target.py");
             long moduleLevel = stacks.entrySet().stream()
                     .filter(e -> e.getKey().matches("<module> \\(early_late_target\\.py:\\d+\\)"))
                     .mapToLong(Map.Entry::getValue).sum();
