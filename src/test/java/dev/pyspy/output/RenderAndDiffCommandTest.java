@@ -172,7 +172,7 @@ class RenderAndDiffCommandTest {
 
         Path out = dir.resolve("d.svg");
         assertEquals(0, PyspyCli.run("diff", "--plain-names", "-o", out.toString(), pySpy.toString(), pyspy.toString()).exitCode());
-        var frames = FlameGraphWriterTest.frames(FlameGraphWriterTest.parse(Files.readAllBytes(out))).keySet();
+        var frames = SvgFlameGraphs.frames(SvgFlameGraphs.parse(Files.readAllBytes(out))).keySet();
         assertTrue(frames.stream().anyMatch(f -> f.startsWith("<listcomp> (app.py:2) (before: 10 samples")), frames.toString());
         assertTrue(frames.stream().noneMatch(f -> f.contains("Worker.run")), "one set of names: " + frames);
     }
