@@ -16,7 +16,7 @@ import java.nio.ByteBuffer;
  */
 final class OffCpuCheck implements AutoCloseable {
     /** Threads whose two files stay open: the descriptors are bounded whatever the thread count. */
-    static final int MAX_OPEN_THREADS = 256;
+    static final int MAX_OPEN_THREADS = 512;
     private static final byte[] RUNNING = {'r', 'u', 'n', 'n', 'i', 'n', 'g'};
 
     private final TaskFileReader schedstat;

@@ -49,6 +49,9 @@ import java.util.concurrent.TimeUnit;
  * alive until {@link #detach()}. It must also not start children with {@code ProcessBuilder}:
  * collecting stop notifications ({@code waitpid(-1, __WALL|__WNOTHREAD)}) can also reap its own
  * children; those reaped are handed to {@link ChildProcess}, but not to Java's process reaper.
+ * Nor may a target be a {@code ProcessBuilder} child of any thread of pyspy's process: Java's
+ * reaper waits for it, and a tracer in the same process makes the kernel report the target's main
+ * thread's ptrace stops to that wait too, where they are lost.
  */
 public final class ThreadPauser implements AutoCloseable {
 

@@ -27,6 +27,8 @@ import java.util.function.IntConsumer;
 final class Tracees {
 
     private static final Logger LOG = LoggerFactory.getLogger(Tracees.class);
+    /** Threads still stopping beyond which {@link #markVanished()} looks at the main thread only. */
+    private static final int MAX_VANISHED_CHECKS = 64;
 
     private final int pid;
     private final Map<Integer, Tracee> byTid = new LinkedHashMap<>();
@@ -243,11 +245,17 @@ final class Tracees {
         }
     }
 
-    /** Threads still STOPPING that are zombies or gone will never stop. */
+    /**
+     * Threads still STOPPING that are zombies or gone will never stop. A thread pyspy traces reports
+     * its exit through waitpid, all but a main thread that exited while others live: so beyond a
+     * few threads only the main thread is looked at (one /proc read each, and this runs every 10 ms
+     * while waiting; a thread missed here is waited for until the deadline only).
+     */
     void markVanished() {
+        boolean all = count(State.STOPPING) <= MAX_VANISHED_CHECKS;
         for (Iterator<Tracee> it = byTid.values().iterator(); it.hasNext(); ) {
             Tracee t = it.next();
-            if (t.state != State.STOPPING) {
+            if (t.state != State.STOPPING || (!all && t.tid != pid)) {
                 continue;
             }
             char s = threadStateOrZero(t.tid);

@@ -16,7 +16,7 @@ import java.nio.ByteBuffer;
  */
 final class KernelThreadStates implements AutoCloseable {
     /** Threads whose stat file stays open. */
-    static final int MAX_OPEN = 512;
+    static final int MAX_OPEN = 1024;
 
     private final int pid;
     private final TaskFileReader stat;

@@ -40,6 +40,8 @@ public final class SampledProcess implements AutoCloseable {
     private TrackedThread[] slots = new TrackedThread[16];
     private long threadSetSignature = -1;
     private long lastRefresh;
+    /** THREAD_REFRESH_NANOS, or longer when a refresh is slow (thousands of threads): at most 1/20 of the time. */
+    private long refreshEveryNanos = THREAD_REFRESH_NANOS;
     private int failedInARow;
 
     SampledProcess(int index, PythonProcess python, ThreadPauser pauser) {
@@ -196,7 +198,7 @@ public final class SampledProcess implements AutoCloseable {
             signature = signature * 0x9E3779B97F4A7C15L + snapshot.thread(i).threadId;
         }
         long now = System.nanoTime();
-        boolean changed = signature != threadSetSignature || now - lastRefresh > THREAD_REFRESH_NANOS;
+        boolean changed = signature != threadSetSignature || now - lastRefresh > refreshEveryNanos;
         if (slots.length < n) {
             slots = new TrackedThread[Math.max(n, slots.length * 2)];
         }
@@ -239,6 +241,7 @@ public final class SampledProcess implements AutoCloseable {
         threads.keySet().retainAll(alive.keySet());
         // slots past n hold threads just forgotten: a new thread reusing one's id must not match them
         java.util.Arrays.fill(slots, n, slots.length, null);
+        refreshEveryNanos = Math.max(THREAD_REFRESH_NANOS, 20 * (System.nanoTime() - now));
     }
 
     /**

@@ -91,10 +91,11 @@ class ThreadPauserChurnTest {
     /**
      * The interpreter started by a shell that waits for it: a child of this JVM would be waited for
      * by Java's process reaper, which (its tracer being a thread of the same process) would take the
-     * ptrace stops of its main thread. The shell's death kills it.
+     * ptrace stops of its main thread. The shell's death kills it (where setpriv exists).
      */
     private static Interpreters.Interpreter notOurChild(Interpreters.Interpreter python) {
-        List<String> prefix = new ArrayList<>(List.of("/bin/sh", "-c", "setpriv --pdeathsig KILL -- \"$@\" & wait", "sh"));
+        String run = Files.isExecutable(Path.of("/usr/bin/setpriv")) ? "/usr/bin/setpriv --pdeathsig KILL -- \"$@\"" : "\"$@\"";
+        List<String> prefix = new ArrayList<>(List.of("/bin/sh", "-c", run + " & wait", "sh"));
         prefix.addAll(python.prefix());
         return new Interpreters.Interpreter(python.majorMinor(), python.path(), prefix, python.name(), python.root(), true);
     }

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Descriptors are bounded, not per thread: a blocking recording of a target with 1 500 threads
+ * Descriptors are bounded, not per thread: a blocking recording of a target with 3 000 threads
  * (mostly idle, one busy) holds at most the constant number of /proc files the sampler keeps open,
  * plus what its JVM holds anyway. Before, it held three per thread.
  */
@@ -28,11 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @NeedsRoot
 class ManyThreadsDescriptorsTest {
 
-    private static final int THREADS = 1500;
+    private static final int THREADS = 3000;
     /** What a recording's JVM holds besides the thread files (jars, pipes, the output): generous. */
     private static final int JVM_OWN = 128;
-    /** Thread files kept open: stat (KernelThreadStates), schedstat and syscall (OffCpuCheck, 256 threads). */
-    private static final int CAP = KernelThreadStates.MAX_OPEN + 2 * 256 + JVM_OWN;
+    /** Thread files kept open: stat (KernelThreadStates), schedstat and syscall (OffCpuCheck, 512 threads). */
+    private static final int CAP = KernelThreadStates.MAX_OPEN + 2 * 512 + JVM_OWN;
     private static final Pattern SAMPLES = Pattern.compile("pyspy-test-stats elapsed=[0-9.]+ samples=(\\d+)");
 
     @Test
