@@ -547,8 +547,15 @@ int main(void)
     OFF("PyGenObject.gi_frame_state", PyGenObject, gi_frame_state);
     FSIZE("PyGenObject_gi_frame_state", PyGenObject, gi_frame_state);
     CONST("FRAME_SUSPENDED", FRAME_SUSPENDED);
+    CONST("FRAME_CLEARED", FRAME_CLEARED);       /* the frame is gone (3.15 renumbered the states) */
+#    if PY_VERSION_HEX < 0x030F0000
+    CONST("FRAME_COMPLETED", FRAME_COMPLETED);   /* the frame is gone too */
+#    endif
 #    if PY_VERSION_HEX >= 0x030D0000
     CONST("FRAME_SUSPENDED_YIELD_FROM", FRAME_SUSPENDED_YIELD_FROM);
+#    endif
+#    if PY_VERSION_HEX >= 0x030F0000
+    CONST("FRAME_SUSPENDED_YIELD_FROM_LOCKED", FRAME_SUSPENDED_YIELD_FROM_LOCKED);
 #    endif
 #  endif
 #endif
