@@ -563,6 +563,7 @@ int main(void)
     /* 3.14+: every asyncio.Task is in a circular list headed in its thread's state (the
      * interpreter's once that thread is gone) */
     OFF("_PyThreadStateImpl.asyncio_tasks_head", _PyThreadStateImpl, asyncio_tasks_head);
+    OFF("_PyThreadStateImpl.asyncio_running_task", _PyThreadStateImpl, asyncio_running_task);
     OFF("PyInterpreterState.asyncio_tasks_head", PyInterpreterState, asyncio_tasks_head);
     OFF("llist_node.next", struct llist_node, next);
 #endif

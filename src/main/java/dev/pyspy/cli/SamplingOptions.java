@@ -23,9 +23,21 @@ final class SamplingOptions {
     @Option(names = {"--nonblocking"}, description = "Do not pause the program while sampling (lower overhead, stacks may be torn).")
     boolean nonblocking;
 
+    @Option(names = {"--async-aware"}, description = "Sample a thread running an asyncio task as that task: "
+            + "its frames rooted at <task NAME> instead of the event loop's (CPython 3.8+).")
+    boolean asyncAware;
+
     /** The recording options these set; the command adds its own. */
     RecordOptions.Builder options() {
-        return RecordOptions.builder(rate).blocking(!nonblocking).idle(idle).gilOnly(gil).subprocesses(subprocesses);
+        return RecordOptions.builder(rate).blocking(!nonblocking).idle(idle).gilOnly(gil).subprocesses(subprocesses)
+                .asyncAware(asyncAware);
+    }
+
+    /** {@code --async-aware} on a version that cannot do it: refused before sampling starts, naming the ones that can. */
+    void checkAsyncAware(dev.pyspy.python.PythonProcess python) throws PyspyException {
+        if (asyncAware) {
+            dev.pyspy.python.AsyncStacks.of(python);
+        }
     }
 
     /**

@@ -33,7 +33,8 @@ final class AsyncioDebugOffsets {
      * key it gives, or null for the ones pyspy does not read.
      */
     private static final String[] KEYS = {"sizeof.TaskObj", "TaskObj.task_name", null, null, null,
-            "TaskObj.task_coro", "TaskObj.task_node", null, "PyInterpreterState.asyncio_tasks_head", null, null, null,
+            "TaskObj.task_coro", "TaskObj.task_node", null, "PyInterpreterState.asyncio_tasks_head", null, null,
+            "_PyThreadStateImpl.asyncio_running_task",
             "_PyThreadStateImpl.asyncio_tasks_head"};
     /** Offsets past this are taken for garbage: no task or state struct is this large. */
     private static final long MAX_OFFSET = 1 << 22;

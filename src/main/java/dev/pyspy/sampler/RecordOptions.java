@@ -16,10 +16,11 @@ package dev.pyspy.sampler;
  * @param fullFilenames  show whole paths
  * @param plainNames     label functions by their plain name ({@code run}), as py-spy does, instead of
  *                       the qualified name 3.11+ records ({@code Thread.run})
+ * @param asyncAware     a thread running an asyncio task is sampled as that task: rooted at {@code <task NAME>}
  */
 public record RecordOptions(int rate, long durationNanos, boolean blocking, boolean idle, boolean gilOnly,
                             boolean threads, boolean subprocesses, boolean byFunction, boolean lineNumbers,
-                            boolean fullFilenames, boolean plainNames) {
+                            boolean fullFilenames, boolean plainNames, boolean asyncAware) {
 
     public long intervalNanos() {
         return 1_000_000_000L / rate;
@@ -43,6 +44,7 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
         private boolean lineNumbers = true;
         private boolean fullFilenames;
         private boolean plainNames;
+        private boolean asyncAware;
 
         private Builder(int rate) {
             this.rate = rate;
@@ -98,9 +100,14 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
             return this;
         }
 
+        public Builder asyncAware(boolean on) {
+            this.asyncAware = on;
+            return this;
+        }
+
         public RecordOptions build() {
             return new RecordOptions(rate, durationNanos, blocking, idle, gilOnly, threads, subprocesses, byFunction,
-                    lineNumbers, fullFilenames, plainNames);
+                    lineNumbers, fullFilenames, plainNames, asyncAware);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.pyspy.sampler;
 import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
+import dev.pyspy.python.AsyncStacks;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.RawStacks;
 import dev.pyspy.python.ThreadActivity;
@@ -34,8 +35,15 @@ public final class SampledProcess implements AutoCloseable {
     private long threadSetSignature = -1;
     private long lastRefresh;
     private int failedInARow;
+    private final AsyncStacks asyncStacks;
 
     SampledProcess(int index, PythonProcess python, ThreadPauser pauser) {
+        this(index, python, pauser, null);
+    }
+
+    /** {@code asyncStacks}: re-roots threads running an asyncio task ({@code --async-aware}), or null. */
+    SampledProcess(int index, PythonProcess python, ThreadPauser pauser, AsyncStacks asyncStacks) {
+        this.asyncStacks = asyncStacks;
         this.index = index;
         this.python = python;
         this.pauser = pauser;
@@ -96,6 +104,9 @@ public final class SampledProcess implements AutoCloseable {
             python.walker().walk(snapshot);
             while (pauser != null && !pauser.confirmParked()) {
                 python.walker().walk(snapshot); // a thread left running woke during the walk: it is stopped now
+            }
+            if (asyncStacks != null) {
+                asyncStacks.rewrite(snapshot); // while paused: the running tasks as the stacks show them
             }
             failedInARow = 0;
         } finally {

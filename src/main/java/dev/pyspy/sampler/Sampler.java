@@ -4,6 +4,7 @@ import dev.pyspy.PyspyException;
 import dev.pyspy.process.LibC;
 import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ThreadPauser;
+import dev.pyspy.python.AsyncStacks;
 import dev.pyspy.python.PythonProcess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -229,6 +230,7 @@ public final class Sampler {
         if (pauser != null) {
             pauser.leaveBlockedThreadsRunning();
         }
-        processes.add(new SampledProcess(nextIndex++, p, pauser));
+        AsyncStacks async = options.asyncAware() ? AsyncStacks.of(p) : null;
+        processes.add(new SampledProcess(nextIndex++, p, pauser, async));
     }
 }
