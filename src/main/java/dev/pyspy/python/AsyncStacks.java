@@ -36,6 +36,12 @@ public final class AsyncStacks {
         }
     };
     private final Map<Long, Task> tasks = new HashMap<>();
+    private final boolean allTasks;
+    private AsyncioTaskFinder finder;
+    private CoroutineChain chain;
+    private final RawStacks suspended = new RawStacks();
+    private final RawThreadStack outerFirst = new RawThreadStack();
+    private final java.util.Set<Long> runningNow = new java.util.HashSet<>();
     private long currentTasks;
     private int samplesSinceLookup = LOOKUP_EVERY;
 
@@ -46,7 +52,8 @@ public final class AsyncStacks {
         CodeInfo root;
     }
 
-    private AsyncStacks(PythonProcess process) throws PyspyException {
+    private AsyncStacks(PythonProcess process, boolean allTasks) throws PyspyException {
+        this.allTasks = allTasks;
         Layout layout = AsyncioDebugOffsets.over(process.layout(), process);
         this.o = new AsyncioOffsets(layout);
         this.reads = new ObjectReads(process.memory(), layout);
@@ -58,11 +65,28 @@ public final class AsyncStacks {
             throw new PyspyException(dev.pyspy.ExitCode.UNSUPPORTED_VERSION,
                     layout + " does not say where a thread keeps its running asyncio task");
         }
+        if (allTasks) {
+            this.finder = new AsyncioTaskFinder(o, reads, objects, interpreter, this::isTask);
+            this.chain = new CoroutineChain(o, reads, process.memory(), layout, codes);
+        }
     }
 
     /** For {@code process}; fails naming the versions that work when its version has no asyncio layout. */
     public static AsyncStacks of(PythonProcess process) throws PyspyException {
-        return new AsyncStacks(process);
+        return new AsyncStacks(process, false);
+    }
+
+    /**
+     * {@code allTasks} ({@code --async-mode all}): also gives, per sample, the stack of every task
+     * suspended in an await ({@link #suspendedTasks()}), for a wall-clock view of where tasks wait.
+     */
+    public static AsyncStacks of(PythonProcess process, boolean allTasks) throws PyspyException {
+        return new AsyncStacks(process, allTasks);
+    }
+
+    /** With all tasks: the suspended tasks' stacks of the last {@link #rewrite}, each rooted at its task. */
+    public RawStacks suspendedTasks() {
+        return suspended;
     }
 
     /** Re-roots every stack of {@code snapshot} that runs a task at that task. */
@@ -84,6 +108,56 @@ public final class AsyncStacks {
         for (int r = 0; r < runningCount; r++) {
             reroot(snapshot, running[r]);
         }
+        if (allTasks) {
+            readSuspended(snapshot);
+        }
+    }
+
+    /** Each pending task not running now: its chain of awaiting coroutines under its root. */
+    private void readSuspended(RawStacks snapshot) throws MemoryReadException {
+        suspended.reset();
+        runningNow.clear();
+        for (int r = 0; r < runningCount; r++) {
+            runningNow.add(running[r]);
+        }
+        for (long address : finder.find(snapshot)) {
+            if (runningNow.contains(address)) {
+                continue;
+            }
+            ByteBuffer b = reads.read(address, o.taskSize);
+            if (b.getInt(o.futState) != o.statePending) {
+                continue;
+            }
+            long coro = b.getLong(o.taskCoro);
+            long name = b.getLong(o.taskName);
+            outerFirst.clear();
+            long c = coro;
+            for (int depth = 0; depth < CoroutineChain.MAX_DEPTH && c != 0 && isCoroutine(c); depth++) {
+                long frame = chain.frameAddress(c);
+                if (frame == 0) {
+                    break;
+                }
+                chain.pushFrame(frame, outerFirst);
+                c = chain.awaited(c, frame);
+            }
+            if (outerFirst.depth == 0) {
+                continue; // not started yet, or running on a thread this walk did not see
+            }
+            RawThreadStack t = suspended.next();
+            for (int i = outerFirst.depth - 1; i >= 0; i--) {
+                t.push(outerFirst.codes[i], outerFirst.lines[i], outerFirst.frameAddresses[i], false);
+            }
+            t.push(codes.syntheticFrame("<task " + nameOf(name) + ">"), 0, 0, true);
+        }
+    }
+
+    private boolean isTask(long obj) throws MemoryReadException {
+        return obj != 0 && (obj & 7) == 0 && objects.typeName(obj).equals("_asyncio.Task");
+    }
+
+    private boolean isCoroutine(long obj) throws MemoryReadException {
+        String type = objects.typeName(obj);
+        return type.equals("coroutine") || type.equals("generator");
     }
 
     private void reroot(RawStacks snapshot, long taskAddress) throws MemoryReadException {

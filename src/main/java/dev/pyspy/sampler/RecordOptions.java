@@ -17,10 +17,12 @@ package dev.pyspy.sampler;
  * @param plainNames     label functions by their plain name ({@code run}), as py-spy does, instead of
  *                       the qualified name 3.11+ records ({@code Thread.run})
  * @param asyncAware     a thread running an asyncio task is sampled as that task: rooted at {@code <task NAME>}
+ * @param asyncAllTasks  with {@code asyncAware}: every suspended task is sampled too, under the process's first thread
  */
 public record RecordOptions(int rate, long durationNanos, boolean blocking, boolean idle, boolean gilOnly,
                             boolean threads, boolean subprocesses, boolean byFunction, boolean lineNumbers,
-                            boolean fullFilenames, boolean plainNames, boolean asyncAware) {
+                            boolean fullFilenames, boolean plainNames, boolean asyncAware,
+                            boolean asyncAllTasks) {
 
     public long intervalNanos() {
         return 1_000_000_000L / rate;
@@ -45,6 +47,7 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
         private boolean fullFilenames;
         private boolean plainNames;
         private boolean asyncAware;
+        private boolean asyncAllTasks;
 
         private Builder(int rate) {
             this.rate = rate;
@@ -105,9 +108,14 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
             return this;
         }
 
+        public Builder asyncAllTasks(boolean on) {
+            this.asyncAllTasks = on;
+            return this;
+        }
+
         public RecordOptions build() {
             return new RecordOptions(rate, durationNanos, blocking, idle, gilOnly, threads, subprocesses, byFunction,
-                    lineNumbers, fullFilenames, plainNames, asyncAware);
+                    lineNumbers, fullFilenames, plainNames, asyncAware, asyncAllTasks);
         }
     }
 }

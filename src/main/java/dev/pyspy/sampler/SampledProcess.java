@@ -135,6 +135,14 @@ public final class SampledProcess implements AutoCloseable {
             active += isActive ? 1 : 0;
             consumer.accept(nanos, this, thread, t);
         }
+        if (asyncStacks != null && options.asyncAllTasks() && n > 0) {
+            // suspended tasks run on no thread: counted under the interpreter's first (oldest) thread
+            RawStacks tasks = asyncStacks.suspendedTasks();
+            for (int i = 0; i < tasks.threadCount(); i++) {
+                kept++;
+                consumer.accept(nanos, this, slots[n - 1], tasks.thread(i));
+            }
+        }
         stats.keptThreadSamples += kept;
         stats.gilSamples += gil;
         stats.activeSamples += active;

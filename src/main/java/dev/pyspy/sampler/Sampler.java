@@ -230,7 +230,7 @@ public final class Sampler {
         if (pauser != null) {
             pauser.leaveBlockedThreadsRunning();
         }
-        AsyncStacks async = options.asyncAware() ? AsyncStacks.of(p) : null;
+        AsyncStacks async = options.asyncAware() ? AsyncStacks.of(p, options.asyncAllTasks()) : null;
         processes.add(new SampledProcess(nextIndex++, p, pauser, async));
     }
 }

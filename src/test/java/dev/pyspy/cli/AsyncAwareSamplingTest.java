@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.pyspy.ExitCode;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
@@ -15,7 +16,10 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
@@ -67,6 +71,47 @@ class AsyncAwareSamplingTest {
             assertTrue(busy > 0, "no sample of the busy task:\n" + Files.readString(out));
             assertTrue(rooted >= 0.9 * busy, rooted + " of " + busy + " samples under " + ROOT + ":\n"
                     + Files.readString(out));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("asyncioInterpreters")
+    void asyncModeAllSamplesEverySuspendedTaskAsItsCoroutineChain(Interpreter python) throws Exception {
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("asyncio_target.py"))) {
+            JsonNode truth = target.truth(60);
+            Path out = scripts.resolve("async-all-" + System.nanoTime() + ".txt");
+            PyspyCli.Result r = PyspyCli.run("record", "--async-aware", "--async-mode", "all", "--full-filenames",
+                    "-d", "2", "-r", "50", "-f", "raw", "-o", out.toString(), "-p", Integer.toString(target.pid()));
+            assertEquals(0, r.exitCode(), r.toString());
+            Map<String, Long> stacks = new HashMap<>();
+            for (String line : Files.readAllLines(out)) {
+                int space = line.lastIndexOf(' ');
+                stacks.merge(line.substring(0, space), Long.parseLong(line.substring(space + 1)), Long::sum);
+            }
+            for (JsonNode t : truth.get("tasks")) {
+                if (t.get("state").asText().equals("running")) {
+                    continue; // its innermost line is where it spins now: the test above checks it
+                }
+                List<String> frames = new ArrayList<>();
+                t.get("frames").forEach(f -> frames.add(0, f.get("name").asText() + " (" + f.get("filename").asText()
+                        + ":" + f.get("line").asInt() + ")"));
+                String expected = "<task " + t.get("name").asText() + ">;" + String.join(";", frames);
+                assertTrue(stacks.getOrDefault(expected, 0L) > 0, "no sample of\n" + expected + "\nin\n"
+                        + Files.readString(out));
+            }
+            assertEquals(truth.get("tasks").size(), stacks.keySet().stream().filter(k -> k.startsWith("<task ")).count(),
+                    "one stack per task:\n" + Files.readString(out));
+        }
+    }
+
+    @Test
+    void asyncModeNeedsAsyncAwareAndAKnownMode() throws Exception {
+        for (List<String> args : List.of(List.of("--async-mode", "all"), List.of("--async-aware", "--async-mode", "some"))) {
+            List<String> all = new ArrayList<>(List.of("record", "-d", "1", "-p", "1"));
+            all.addAll(args);
+            PyspyCli.Result r = PyspyCli.run(all.toArray(new String[0]));
+            assertEquals(ExitCode.USAGE.code, r.exitCode(), r.toString());
+            assertTrue(r.stderr().contains("--async-mode"), r.toString());
         }
     }
 
