@@ -38,7 +38,8 @@ class AsyncAwareSamplingTest {
 
     @BeforeAll
     static void copyScripts() throws Exception {
-        scripts = TargetProcess.scripts("asyncio_target.py", "stacks_target.py", "unicode_target.py");
+        scripts = TargetProcess.scripts("asyncio_target.py", "asyncio_server_target.py", "stacks_target.py",
+                "unicode_target.py");
     }
 
     static List<Interpreter> asyncioInterpreters() {
@@ -101,6 +102,29 @@ class AsyncAwareSamplingTest {
             }
             assertEquals(truth.get("tasks").size(), stacks.keySet().stream().filter(k -> k.startsWith("<task ")).count(),
                     "one stack per task:\n" + Files.readString(out));
+        }
+    }
+
+    /** The oldest, a middle and the newest interpreter from 3.8: a 10 s recording each. */
+    static List<Interpreter> someAsyncioInterpreters() {
+        List<Interpreter> all = asyncioInterpreters();
+        return all.isEmpty() ? all : List.copyOf(new java.util.LinkedHashSet<>(
+                List.of(all.get(0), all.get(all.size() / 2), all.get(all.size() - 1))));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("someAsyncioInterpreters")
+    void aStandardLibraryServerUnderLoadIsRecordedForTenSecondsWithoutErrors(Interpreter python) throws Exception {
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("asyncio_server_target.py"))) {
+            target.truth(60);
+            Path out = scripts.resolve("server-" + System.nanoTime() + ".txt");
+            PyspyCli.Result r = PyspyCli.run(120, "record", "--async-aware", "-d", "10", "-r", PyspyCli.RATE, "-f",
+                    "raw", "-o", out.toString(), "-p", Integer.toString(target.pid()));
+            assertEquals(0, r.exitCode(), r.toString());
+            assertTrue(r.stderr().contains(" Errors: 0 "), r.toString());
+            String profile = Files.readString(out);
+            assertTrue(profile.lines().anyMatch(l -> l.startsWith("<task client-")), "client tasks sampled:\n" + profile);
+            assertTrue(target.process().isAlive(), "the server still runs");
         }
     }
 
