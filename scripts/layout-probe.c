@@ -528,11 +528,15 @@ int main(void)
     /* the WeakSets of tasks (3.8-3.13): a set of weak references */
     OFF("PySetObject.table", PySetObject, table);
     OFF("PySetObject.mask", PySetObject, mask);
+    SIZE("PySetObject", PySetObject);
     OFF("setentry.key", setentry, key);
     SIZE("setentry", setentry);
     OFF("PyWeakReference.wr_object", PyWeakReference, wr_object);
+    SIZE("PyWeakReference", PyWeakReference);
     /* a TaskGroup's done callback on its child tasks is a bound method */
     OFF("PyMethodObject.im_self", PyMethodObject, im_self);
+    SIZE("PyMethodObject", PyMethodObject);
+    SIZE("PyGenObject", PyGenObject);
     /* a suspended coroutine's frame: its value stack's top is what it awaits */
 #  if PY_VERSION_HEX < 0x030B0000
     OFF("PyGenObject.gi_frame", PyGenObject, gi_frame);
@@ -566,6 +570,8 @@ int main(void)
     OFF("_PyThreadStateImpl.asyncio_running_task", _PyThreadStateImpl, asyncio_running_task);
     OFF("PyInterpreterState.asyncio_tasks_head", PyInterpreterState, asyncio_tasks_head);
     OFF("llist_node.next", struct llist_node, next);
+    SIZE("llist_node", struct llist_node);
+    SIZE("_PyThreadStateImpl", _PyThreadStateImpl);
 #endif
 
 #ifdef PYSPY_DEBUG_OFFSETS_FIELDS
