@@ -67,7 +67,11 @@
 #  include "internal/pycore_gil.h"       /* struct _gil_runtime_state */
 #  include "internal/pycore_long.h"
 #endif
+#if PY_VERSION_HEX >= 0x030D0000
+#  include "internal/pycore_genobject.h"  /* PyGenObject moved out of cpython/genobject.h */
+#endif
 #if PY_VERSION_HEX >= 0x030E0000
+#  include "internal/pycore_tstate.h"     /* _PyThreadStateImpl.asyncio_tasks_head */
 #  include "internal/pycore_stackref.h"  /* _PyStackRef, Py_TAG_BITS */
 #  include "internal/pycore_debug_offsets.h" /* _Py_DebugOffsets moved here in 3.14 */
 #endif
@@ -518,6 +522,57 @@ int main(void)
     /* --- modules ------------------------------------------------------ */
     OFF("PyModuleObject.md_dict", PyModuleObject, md_dict);
     SIZE("PyModuleObject", PyModuleObject);
+
+    /* --- asyncio (--async-aware, 3.8+): task sets, awaited objects ------ */
+#if PY_VERSION_HEX >= 0x03080000
+    /* the WeakSets of tasks (3.8-3.13): a set of weak references */
+    OFF("PySetObject.table", PySetObject, table);
+    OFF("PySetObject.mask", PySetObject, mask);
+    SIZE("PySetObject", PySetObject);
+    OFF("setentry.key", setentry, key);
+    SIZE("setentry", setentry);
+    OFF("PyWeakReference.wr_object", PyWeakReference, wr_object);
+    SIZE("PyWeakReference", PyWeakReference);
+    /* a TaskGroup's done callback on its child tasks is a bound method */
+    OFF("PyMethodObject.im_self", PyMethodObject, im_self);
+    SIZE("PyMethodObject", PyMethodObject);
+    SIZE("PyGenObject", PyGenObject);
+    /* a suspended coroutine's frame: its value stack's top is what it awaits */
+#  if PY_VERSION_HEX < 0x030B0000
+    OFF("PyGenObject.gi_frame", PyGenObject, gi_frame);
+#    if PY_VERSION_HEX < 0x030A0000
+    OFF("PyFrameObject.f_stacktop", PyFrameObject, f_stacktop);
+#    else
+    OFF("PyFrameObject.f_valuestack", PyFrameObject, f_valuestack);
+    OFF("PyFrameObject.f_stackdepth", PyFrameObject, f_stackdepth);
+#    endif
+#  else
+    OFF("PyGenObject.gi_iframe", PyGenObject, gi_iframe);
+    OFF("PyGenObject.gi_frame_state", PyGenObject, gi_frame_state);
+    FSIZE("PyGenObject_gi_frame_state", PyGenObject, gi_frame_state);
+    CONST("FRAME_SUSPENDED", FRAME_SUSPENDED);
+    CONST("FRAME_CLEARED", FRAME_CLEARED);       /* the frame is gone (3.15 renumbered the states) */
+#    if PY_VERSION_HEX < 0x030F0000
+    CONST("FRAME_COMPLETED", FRAME_COMPLETED);   /* the frame is gone too */
+#    endif
+#    if PY_VERSION_HEX >= 0x030D0000
+    CONST("FRAME_SUSPENDED_YIELD_FROM", FRAME_SUSPENDED_YIELD_FROM);
+#    endif
+#    if PY_VERSION_HEX >= 0x030F0000
+    CONST("FRAME_SUSPENDED_YIELD_FROM_LOCKED", FRAME_SUSPENDED_YIELD_FROM_LOCKED);
+#    endif
+#  endif
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+    /* 3.14+: every asyncio.Task is in a circular list headed in its thread's state (the
+     * interpreter's once that thread is gone) */
+    OFF("_PyThreadStateImpl.asyncio_tasks_head", _PyThreadStateImpl, asyncio_tasks_head);
+    OFF("_PyThreadStateImpl.asyncio_running_task", _PyThreadStateImpl, asyncio_running_task);
+    OFF("PyInterpreterState.asyncio_tasks_head", PyInterpreterState, asyncio_tasks_head);
+    OFF("llist_node.next", struct llist_node, next);
+    SIZE("llist_node", struct llist_node);
+    SIZE("_PyThreadStateImpl", _PyThreadStateImpl);
+#endif
 
 #ifdef PYSPY_DEBUG_OFFSETS_FIELDS
     debug_offsets();

@@ -2,6 +2,7 @@ package dev.pyspy.cli;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
+import dev.pyspy.model.AsyncTask;
 import dev.pyspy.model.ThreadStack;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.python.PythonProcess;
@@ -49,6 +50,11 @@ public final class DumpCommand implements Callable<Integer> {
     @Option(names = {"-s", "--subprocesses"},
             description = "Also dump every Python process descending from PID, which may itself be any program.")
     boolean subprocesses;
+
+    @Option(names = {"--async-aware"},
+            description = "List every pending asyncio task instead of the threads: its coroutine chain, "
+                    + "what it waits on and which tasks await it (CPython 3.8+).")
+    boolean asyncAware;
 
     @Mixin
     CommonOptions common;
@@ -137,7 +143,19 @@ public final class DumpCommand implements Callable<Integer> {
                 locals.length > 1 ? LONG_REPR : SHORT_REPR, fullFilenames);
         // one large write instead of one per line: System.out flushes on every write it gets
         PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false, StandardCharsets.UTF_8);
-        if (subprocesses) {
+        if (asyncAware) {
+            if (subprocesses || locals.length > 0) {
+                throw RecordCommand.usage("--async-aware cannot be combined with "
+                        + (subprocesses ? "--subprocesses" : "--locals"));
+            }
+            PythonProcess process = PythonProcess.attach(pid);
+            List<AsyncTask> tasks = DumpSession.readTasks(process, fullFilenames, !nonblocking);
+            if (json) {
+                AsyncTaskPrinter.printJson(out, tasks);
+            } else {
+                AsyncTaskPrinter.printText(out, process, tasks);
+            }
+        } else if (subprocesses) {
             dumpTree(out, options);
         } else {
             PythonProcess process = PythonProcess.attach(pid);

@@ -89,7 +89,7 @@ final class DumpPrinter {
         out.println();
     }
 
-    private static void writeFrame(JsonGenerator g, Frame f) throws IOException {
+    static void writeFrame(JsonGenerator g, Frame f) throws IOException {
         g.writeStartObject();
         g.writeStringField("name", f.name());
         g.writeStringField("filename", f.filename());

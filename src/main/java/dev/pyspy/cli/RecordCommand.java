@@ -123,6 +123,7 @@ public final class RecordCommand implements Callable<Integer> {
             String heading = title != null ? title : Main.commandLine();
             Profile profile = new Profile(heading, 1.0 / sampling.rate, System.currentTimeMillis(), format.needsTimeline());
             StatusLine status = new StatusLine(err, options.durationNanos(), Tty.stderr());
+            sampling.checkAsyncAware(t.python());
             Sampler sampler = new Sampler(options, t.rootPid(), List.of(t.python()), new StackRecorder(profile, options),
                     status::behind, instrumentation.pauseListener());
             SamplingRun run = new SamplingRun(sampler);

@@ -23,9 +23,36 @@ final class SamplingOptions {
     @Option(names = {"--nonblocking"}, description = "Do not pause the program while sampling (lower overhead, stacks may be torn).")
     boolean nonblocking;
 
+    @Option(names = {"--async-aware"}, description = "Sample a thread running an asyncio task as that task: "
+            + "its frames rooted at <task NAME> instead of the event loop's (CPython 3.8+).")
+    boolean asyncAware;
+
+    @Option(names = {"--async-mode"}, paramLabel = "MODE", description = "With --async-aware: 'running' (default) "
+            + "samples the tasks running on a thread; 'all' also every task suspended in an await, each sample "
+            + "(a wall-clock view of where tasks wait).")
+    String asyncMode;
+
     /** The recording options these set; the command adds its own. */
     RecordOptions.Builder options() {
-        return RecordOptions.builder(rate).blocking(!nonblocking).idle(idle).gilOnly(gil).subprocesses(subprocesses);
+        return RecordOptions.builder(rate).blocking(!nonblocking).idle(idle).gilOnly(gil).subprocesses(subprocesses)
+                .asyncAware(asyncAware).asyncAllTasks("all".equals(asyncMode));
+    }
+
+    /** The option rules of {@code --async-mode}: a usage error (exit 2) before anything is attached. */
+    void validateAsyncMode() throws PyspyException {
+        if (asyncMode != null && !asyncMode.equals("running") && !asyncMode.equals("all")) {
+            throw RecordCommand.usage("--async-mode must be 'running' or 'all', not '" + asyncMode + "'");
+        }
+        if (asyncMode != null && !asyncAware) {
+            throw RecordCommand.usage("--async-mode needs --async-aware");
+        }
+    }
+
+    /** {@code --async-aware} on a version that cannot do it: refused before sampling starts, naming the ones that can. */
+    void checkAsyncAware(dev.pyspy.python.PythonProcess python) throws PyspyException {
+        if (asyncAware) {
+            dev.pyspy.python.AsyncStacks.of(python);
+        }
     }
 
     /**
@@ -47,5 +74,6 @@ final class SamplingOptions {
         if (rate <= 0 || rate > MAX_RATE) {
             throw RecordCommand.usage("--rate must be between 1 and " + MAX_RATE + " samples per second, not " + rate);
         }
+        validateAsyncMode();
     }
 }

@@ -71,6 +71,7 @@ public final class TopCommand implements Callable<Integer> {
     }
 
     private int show(Target t, RecordOptions options, TerminalView screen, PrintStream err) throws PyspyException {
+        sampling.checkAsyncAware(t.python());
         TopAggregator aggregator = new TopAggregator(fullFilenames);
         Sampler sampler = new Sampler(options, t.rootPid(), List.of(t.python()), aggregator, lag -> { }, instrumentation.pauseListener());
         TargetInfo info = new TargetInfo(t.python().pid(), String.join(" ", t.python().cmdline()),

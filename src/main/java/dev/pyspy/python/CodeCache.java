@@ -68,6 +68,7 @@ public final class CodeCache {
     private int nextId;
     /** Markers of stacks cut in the middle, by frames left out (few distinct counts: recursions this deep are rare). */
     private final Map<Integer, CodeInfo> omittedMarkers = new HashMap<>();
+    private final Map<String, CodeInfo> syntheticFrames = new HashMap<>();
     private long walk;
     /** Entries used in the last {@link #RECENT_WALKS} walks (the first {@link #MAX_PROBES} are probed). */
     private final List<Entry> recent = new ArrayList<>();
@@ -209,6 +210,18 @@ public final class CodeCache {
         }
         return omittedMarkers.computeIfAbsent(count, n -> new CodeInfo(nextId++, 0,
                 "<" + n + " frames omitted>", null, null, 0, new byte[0], lineFormat));
+    }
+
+    /**
+     * A frame that is no Python code but names what a stack belongs to ({@code <task NAME>} of
+     * {@code --async-aware}), interned by name: no file, outputs show its name alone.
+     */
+    public CodeInfo syntheticFrame(String name) {
+        if (syntheticFrames.size() >= 4096) {
+            syntheticFrames.clear();
+        }
+        return syntheticFrames.computeIfAbsent(name, n -> new CodeInfo(nextId++, 0, n, null, null, 0, new byte[0],
+                lineFormat));
     }
 
     public int size() {

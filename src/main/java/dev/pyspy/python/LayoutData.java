@@ -146,6 +146,15 @@ public final class LayoutData {
         return String.join(", ", parts);
     }
 
+    /** As {@link #describe()}, for the tables that have {@code key} only: "3.8 to 3.15, free-threaded 3.13t". */
+    public String describeHaving(String key) {
+        List<String> having = tables.stream().filter(t -> table(t).has(key)).toList();
+        List<String> parts = new ArrayList<>();
+        runs(having.stream().filter(t -> !t.endsWith("t")).toList(), "", parts);
+        runs(having.stream().filter(t -> t.endsWith("t")).toList(), "free-threaded ", parts);
+        return String.join(", ", parts);
+    }
+
     /** Appends consecutive minor versions of one major as "first to last". */
     private static void runs(List<String> names, String prefix, List<String> parts) {
         int start = 0;

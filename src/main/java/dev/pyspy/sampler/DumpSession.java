@@ -2,10 +2,12 @@ package dev.pyspy.sampler;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
+import dev.pyspy.model.AsyncTask;
 import dev.pyspy.model.ThreadStack;
 import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
+import dev.pyspy.python.AsyncioTasks;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.RawStacks;
 import dev.pyspy.python.ThreadStackReader;
@@ -60,6 +62,39 @@ public final class DumpSession {
         process.walker().walk(snapshot);
         Map<Long, String> names = process.threadNames().refresh();
         return ThreadStackReader.build(process, snapshot, states, names, options);
+    }
+
+    /**
+     * {@code dump --async-aware}: every pending asyncio task of {@code process}, read with the process
+     * paused (or, nonblocking, while it runs, retried when torn). Fails before pausing when the
+     * version has no asyncio layout.
+     */
+    public static List<AsyncTask> readTasks(PythonProcess process, boolean fullFilenames, boolean blocking)
+            throws PyspyException {
+        AsyncioTasks reader = AsyncioTasks.of(process);
+        if (blocking) {
+            try (ThreadPauser paused = ThreadPauser.pauseAll(process.pid())) {
+                return readTasks(process, reader, fullFilenames);
+            } catch (MemoryReadException e) {
+                throw gone(process.pid(), e);
+            }
+        }
+        MemoryReadException last = null;
+        for (int attempt = 0; attempt < NONBLOCKING_ATTEMPTS; attempt++) {
+            try {
+                return readTasks(process, reader, fullFilenames);
+            } catch (MemoryReadException e) {
+                last = e;
+            }
+        }
+        throw gone(process.pid(), last);
+    }
+
+    private static List<AsyncTask> readTasks(PythonProcess process, AsyncioTasks reader, boolean fullFilenames)
+            throws MemoryReadException {
+        RawStacks snapshot = new RawStacks();
+        process.walker().walk(snapshot);
+        return reader.read(snapshot, fullFilenames);
     }
 
     private static Map<Long, Character> kernelStates(int pid) throws PyspyException {

@@ -16,10 +16,13 @@ package dev.pyspy.sampler;
  * @param fullFilenames  show whole paths
  * @param plainNames     label functions by their plain name ({@code run}), as py-spy does, instead of
  *                       the qualified name 3.11+ records ({@code Thread.run})
+ * @param asyncAware     a thread running an asyncio task is sampled as that task: rooted at {@code <task NAME>}
+ * @param asyncAllTasks  with {@code asyncAware}: every suspended task is sampled too, under the process's first thread
  */
 public record RecordOptions(int rate, long durationNanos, boolean blocking, boolean idle, boolean gilOnly,
                             boolean threads, boolean subprocesses, boolean byFunction, boolean lineNumbers,
-                            boolean fullFilenames, boolean plainNames) {
+                            boolean fullFilenames, boolean plainNames, boolean asyncAware,
+                            boolean asyncAllTasks) {
 
     public long intervalNanos() {
         return 1_000_000_000L / rate;
@@ -43,6 +46,8 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
         private boolean lineNumbers = true;
         private boolean fullFilenames;
         private boolean plainNames;
+        private boolean asyncAware;
+        private boolean asyncAllTasks;
 
         private Builder(int rate) {
             this.rate = rate;
@@ -98,9 +103,19 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
             return this;
         }
 
+        public Builder asyncAware(boolean on) {
+            this.asyncAware = on;
+            return this;
+        }
+
+        public Builder asyncAllTasks(boolean on) {
+            this.asyncAllTasks = on;
+            return this;
+        }
+
         public RecordOptions build() {
             return new RecordOptions(rate, durationNanos, blocking, idle, gilOnly, threads, subprocesses, byFunction,
-                    lineNumbers, fullFilenames, plainNames);
+                    lineNumbers, fullFilenames, plainNames, asyncAware, asyncAllTasks);
         }
     }
 }

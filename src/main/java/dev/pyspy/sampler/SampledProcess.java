@@ -3,6 +3,7 @@ package dev.pyspy.sampler;
 import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
+import dev.pyspy.python.AsyncStacks;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.RawStacks;
 import dev.pyspy.python.ThreadActivity;
@@ -43,8 +44,15 @@ public final class SampledProcess implements AutoCloseable {
     /** THREAD_REFRESH_NANOS, or longer when a refresh is slow (thousands of threads): at most 1/20 of the time. */
     private long refreshEveryNanos = THREAD_REFRESH_NANOS;
     private int failedInARow;
+    private final AsyncStacks asyncStacks;
 
     SampledProcess(int index, PythonProcess python, ThreadPauser pauser) {
+        this(index, python, pauser, null);
+    }
+
+    /** {@code asyncStacks}: re-roots threads running an asyncio task ({@code --async-aware}), or null. */
+    SampledProcess(int index, PythonProcess python, ThreadPauser pauser, AsyncStacks asyncStacks) {
+        this.asyncStacks = asyncStacks;
         this.index = index;
         this.python = python;
         this.pauser = pauser;
@@ -62,8 +70,8 @@ public final class SampledProcess implements AutoCloseable {
      * A process held stopped by another thread until {@link #released}: sampled as it stands, and
      * each of its threads counts as about to run (a held thread's kernel state is 't').
      */
-    static SampledProcess held(int index, PythonProcess python) {
-        SampledProcess p = new SampledProcess(index, python, null);
+    static SampledProcess held(int index, PythonProcess python, AsyncStacks asyncStacks) {
+        SampledProcess p = new SampledProcess(index, python, null, asyncStacks);
         p.held = true;
         return p;
     }
@@ -159,6 +167,9 @@ public final class SampledProcess implements AutoCloseable {
             while (pauser != null && !pauser.confirmParked()) {
                 python.walker().walk(snapshot); // a thread left running woke during the walk: it is stopped now
             }
+            if (asyncStacks != null) {
+                asyncStacks.rewrite(snapshot); // while paused: the running tasks as the stacks show them
+            }
             failedInARow = 0;
         } finally {
             if (pauser != null) {
@@ -185,6 +196,14 @@ public final class SampledProcess implements AutoCloseable {
             gil += t.ownsGil ? 1 : 0;
             active += isActive ? 1 : 0;
             consumer.accept(nanos, this, thread, t);
+        }
+        if (asyncStacks != null && options.asyncAllTasks() && n > 0) {
+            // suspended tasks run on no thread: counted under the interpreter's first (oldest) thread
+            RawStacks tasks = asyncStacks.suspendedTasks();
+            for (int i = 0; i < tasks.threadCount(); i++) {
+                kept++;
+                consumer.accept(nanos, this, slots[n - 1], tasks.thread(i));
+            }
         }
         stats.keptThreadSamples += kept;
         stats.gilSamples += gil;

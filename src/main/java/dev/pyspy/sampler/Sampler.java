@@ -5,6 +5,7 @@ import dev.pyspy.process.LibC;
 import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
+import dev.pyspy.python.AsyncStacks;
 import dev.pyspy.python.PythonProcess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,7 +125,7 @@ public final class Sampler {
         try {
             for (PythonProcess p : initial) {
                 if (held != null) {
-                    processes.add(SampledProcess.held(nextIndex++, p));
+                    processes.add(SampledProcess.held(nextIndex++, p, asyncStacks(p)));
                 } else if (tree == null) {
                     add(p);
                 } else {
@@ -267,7 +268,11 @@ public final class Sampler {
     }
 
     private void add(PythonProcess p) throws PyspyException {
-        processes.add(new SampledProcess(nextIndex++, p, pauser(p.pid())));
+        processes.add(new SampledProcess(nextIndex++, p, pauser(p.pid()), asyncStacks(p)));
+    }
+
+    private AsyncStacks asyncStacks(PythonProcess p) throws PyspyException {
+        return options.asyncAware() ? AsyncStacks.of(p, options.asyncAllTasks()) : null;
     }
 
     /** Lets the held targets run and from now on pauses them for each sample (blocking mode). */

@@ -1,0 +1,122 @@
+package dev.pyspy.python;
+
+import dev.pyspy.process.MemoryReadException;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Finds every asyncio task object of a process: up to 3.13 in the sets the {@code asyncio.tasks}
+ * module keeps (whichever of {@code _all_tasks}, {@code _scheduled_tasks} (weak sets) and
+ * {@code _eager_tasks} (a set) it has), reached through the interpreter's {@code sys.modules}; from
+ * 3.14 in the circular lists headed in each thread state and in the interpreter.
+ */
+final class AsyncioTaskFinder {
+    /** Most tasks read: beyond this a list or set is taken for garbage. */
+    static final int MAX_TASKS = 1 << 20;
+    private static final String[] TASK_SETS = {"_all_tasks", "_scheduled_tasks", "_eager_tasks"};
+    private static final int CHUNK = 128;
+
+    @FunctionalInterface
+    interface TaskCheck {
+        boolean isTask(long obj) throws MemoryReadException;
+    }
+
+    private final AsyncioOffsets o;
+    private final ObjectReads reads;
+    private final PyObjects objects;
+    private final long interpreter;
+    private final TaskCheck check;
+
+    AsyncioTaskFinder(AsyncioOffsets o, ObjectReads reads, PyObjects objects, long interpreter, TaskCheck check) {
+        this.o = o;
+        this.reads = reads;
+        this.objects = objects;
+        this.interpreter = interpreter;
+        this.check = check;
+    }
+
+    /** The task objects, each once; none when the program never imported asyncio. */
+    Set<Long> find(RawStacks snapshot) throws MemoryReadException {
+        Set<Long> tasks = new LinkedHashSet<>();
+        if (o.hasTaskLists()) {
+            for (int i = 0; i < snapshot.threadCount(); i++) {
+                walkList(snapshot.thread(i).threadState + o.threadTasksHead, tasks);
+            }
+            walkList(interpreter + o.interpreterTasksHead, tasks);
+            return tasks;
+        }
+        long modules = reads.readLong(interpreter + o.modules);
+        long module = modules == 0 ? 0 : objects.dictLookup(modules, "asyncio.tasks");
+        if (module == 0) {
+            return tasks;
+        }
+        long dict = reads.readLong(module + o.moduleDict);
+        for (String name : TASK_SETS) {
+            long set = objects.dictLookup(dict, name);
+            if (set == 0) {
+                continue;
+            }
+            String type = objects.typeName(set);
+            boolean weak = type.equals("WeakSet");
+            long data = weak ? objects.attribute(set, "data") : set;
+            if (data == 0 || !(weak || type.equals("set"))) {
+                continue;
+            }
+            for (long key : setKeys(data)) {
+                long obj = weak ? weakReferent(key) : key;
+                if (obj != 0 && check.isTask(obj)) {
+                    tasks.add(obj);
+                }
+            }
+        }
+        return tasks;
+    }
+
+    private void walkList(long head, Set<Long> tasks) throws MemoryReadException {
+        long node = reads.readLong(head + o.nodeNext);
+        for (int n = 0; node != head && node != 0; n++) {
+            if (n >= MAX_TASKS) {
+                throw new MemoryReadException(String.format("the task list at 0x%x does not end", head));
+            }
+            long task = node - o.taskNode;
+            if (check.isTask(task)) {
+                tasks.add(task);
+            }
+            node = reads.readLong(node + o.nodeNext);
+        }
+    }
+
+    /** The referent of a weak reference found in a weak set's data, 0 when it is not one. */
+    private long weakReferent(long ref) throws MemoryReadException {
+        String type = objects.typeName(ref);
+        if (!type.equals("weakref") && !type.equals("weakref.ReferenceType")) {
+            return 0; // the set's dummy entry, or not a weak set after all
+        }
+        return reads.readLong(ref + o.weakrefObject);
+    }
+
+    /** The non-empty keys of a set's hash table (deleted entries included: the caller checks each). */
+    private List<Long> setKeys(long set) throws MemoryReadException {
+        long table = reads.readLong(set + o.setTable);
+        long mask = reads.readLong(set + o.setMask);
+        if (mask < 0 || mask >= 4L * MAX_TASKS) {
+            throw new MemoryReadException(String.format("set at 0x%x has implausible mask %d", set, mask));
+        }
+        List<Long> keys = new ArrayList<>();
+        for (long i = 0; i <= mask; i += CHUNK) {
+            int n = (int) Math.min(CHUNK, mask + 1 - i);
+            ByteBuffer b = reads.read(table + i * o.setEntrySize, n * o.setEntrySize);
+            for (int j = 0; j < n; j++) {
+                long key = b.getLong(j * o.setEntrySize + o.setEntryKey);
+                if (key != 0) {
+                    keys.add(key);
+                }
+            }
+        }
+        return keys;
+    }
+}
