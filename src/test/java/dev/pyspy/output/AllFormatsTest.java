@@ -31,13 +31,13 @@ class AllFormatsTest {
                     assertEquals(profile.sampleCount(), back.sampleCount());
                     assertEquals(RawWriter.collapse(profile), RawWriter.collapse(back));
                 }
-                case SPEEDSCOPE -> SpeedscopeWriterTest.assertValidSpeedscope(new ObjectMapper().readTree(bytes));
-                case CHROMETRACE -> ChromeTraceWriterTest.replay(new ObjectMapper().readTree(bytes));
-                case PPROF -> assertEquals(200L, PprofWriterTest.decode(bytes).samples.stream()
+                case SPEEDSCOPE -> SpeedscopeChecks.assertValidSpeedscope(new ObjectMapper().readTree(bytes));
+                case CHROMETRACE -> ChromeTraces.replay(new ObjectMapper().readTree(bytes));
+                case PPROF -> assertEquals(200L, PprofDecoder.decode(bytes).samples.stream()
                         .mapToLong(s -> s.values().get(0)).sum());
                 case FLAMEGRAPH -> assertEquals(13, SvgFlameGraphs.frames(SvgFlameGraphs.parse(bytes)).size());
-                case HTML -> assertEquals(13, HtmlFlameGraphWriterTest.data(bytes).get("n").asInt());
-                case GECKO -> GeckoWriterTest.assertValidGecko(new ObjectMapper().readTree(bytes));
+                case HTML -> assertEquals(13, HtmlFlameGraphData.data(bytes).get("n").asInt());
+                case GECKO -> GeckoChecks.assertValidGecko(new ObjectMapper().readTree(bytes));
                 case TABLE -> assertEquals(8, TableRows.parse(new String(bytes, StandardCharsets.UTF_8)).size());
                 case HEATMAP -> assertTrue(new String(bytes, StandardCharsets.UTF_8).contains("id=\"f0:L5\""));
                 default -> throw new AssertionError(format);
@@ -57,9 +57,9 @@ class AllFormatsTest {
             AtomicFileOutput.write(out, profile, format.writer());
             assertTrue(Files.size(out) > 0);
         }
-        SpeedscopeWriterTest.assertValidSpeedscope(new ObjectMapper().readTree(dir.resolve("r.speedscope").toFile()));
-        ChromeTraceWriterTest.replay(new ObjectMapper().readTree(dir.resolve("r.chrometrace").toFile()));
+        SpeedscopeChecks.assertValidSpeedscope(new ObjectMapper().readTree(dir.resolve("r.speedscope").toFile()));
+        ChromeTraces.replay(new ObjectMapper().readTree(dir.resolve("r.chrometrace").toFile()));
         SvgFlameGraphs.parse(Files.readAllBytes(dir.resolve("r.flamegraph")));
-        GeckoWriterTest.assertValidGecko(new ObjectMapper().readTree(dir.resolve("r.gecko").toFile()));
+        GeckoChecks.assertValidGecko(new ObjectMapper().readTree(dir.resolve("r.gecko").toFile()));
     }
 }

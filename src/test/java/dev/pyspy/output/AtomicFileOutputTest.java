@@ -99,7 +99,7 @@ class AtomicFileOutputTest {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) not installed");
         Path shared = Files.createDirectory(dir.resolve("shared"));
         Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
-        Path in = RenderAndDiffCommandTest.resource(shared, "heavy.txt");
+        Path in = OutputResources.resource(shared, "heavy.txt");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path out = shared.resolve("root.svg");
         Files.writeString(out, "root's");

@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -25,50 +23,16 @@ class ChromeTraceWriterTest {
         return JSON.readTree(out.toByteArray());
     }
 
-    /**
-     * Replays B/E events per thread: every E closes the innermost open B of the same name, nothing stays
-     * open, timestamps never decrease. Returns the total open time (µs) per (tid, name).
-     */
-    static Map<String, Double> replay(JsonNode events) {
-        Map<Long, Deque<JsonNode>> open = new HashMap<>();
-        Map<Long, Double> lastTs = new HashMap<>();
-        Map<String, Double> durations = new HashMap<>();
-        for (JsonNode e : events) {
-            String ph = e.get("ph").asText();
-            if (ph.equals("M")) {
-                continue;
-            }
-            assertTrue(ph.equals("B") || ph.equals("E"), "only B/E/M events: " + e);
-            assertEquals("python", e.get("cat").asText());
-            assertTrue(e.get("pid").isIntegralNumber());
-            long tid = e.get("tid").asLong();
-            double ts = e.get("ts").asDouble();
-            Double last = lastTs.put(tid, ts);
-            assertTrue(last == null || ts >= last, "timestamps monotonic within thread " + tid);
-            Deque<JsonNode> stack = open.computeIfAbsent(tid, t -> new ArrayDeque<>());
-            if (ph.equals("B")) {
-                stack.push(e);
-            } else {
-                assertTrue(!stack.isEmpty(), "E without B: " + e);
-                JsonNode b = stack.pop();
-                assertEquals(b.get("name").asText(), e.get("name").asText(), "E closes the innermost B");
-                durations.merge(tid + "|" + b.get("name").asText(), ts - b.get("ts").asDouble(), Double::sum);
-            }
-        }
-        open.forEach((tid, stack) -> assertTrue(stack.isEmpty(), "thread " + tid + " left open: " + stack));
-        return durations;
-    }
-
     @Test
     void chromeTraceIsAJsonArrayWithBalancedBeginAndEndPerThread() throws IOException {
         JsonNode events = write(TestProfiles.heavy());
         assertTrue(events.isArray());
-        replay(events);
+        ChromeTraces.replay(events);
     }
 
     @Test
     void chromeTraceTimesAreMicrosecondsAndMatchSampleCounts() throws IOException {
-        Map<String, Double> d = replay(write(TestProfiles.heavy()));
+        Map<String, Double> d = ChromeTraces.replay(write(TestProfiles.heavy()));
         // heavy_a runs on MainThread in 60 samples of 10 ms, on the worker in 30.
         assertEquals(600_000.0, d.get("1001|heavy_a (heavy.py:5)"), 1e-6);
         assertEquals(300_000.0, d.get("1002|heavy_a (heavy.py:5)"), 1e-6);
@@ -129,7 +93,7 @@ class ChromeTraceWriterTest {
         p.addSample(10_000_000, t, s);
         p.addSample(500_000_000, t, s); // idle in between
         JsonNode events = write(p);
-        Map<String, Double> d = replay(events);
+        Map<String, Double> d = ChromeTraces.replay(events);
         assertEquals(30_000.0, d.get("1001|b (app.py:1)"), 1e-6);
         long begins = 0;
         for (JsonNode e : events) {

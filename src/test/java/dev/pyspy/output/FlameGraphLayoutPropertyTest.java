@@ -77,7 +77,7 @@ class FlameGraphLayoutPropertyTest {
                 List<String> actual = layout.nodes().stream().map(n -> n.label() + " d=" + n.depth() + " start=" + n.start()
                         + " total=" + n.total() + " self=" + n.self() + " pruned=" + n.pruned()).toList();
                 assertEquals(expected, actual, "round " + round + " min width " + minWidth);
-                FlameGraphLayoutTest.assertGeometry(layout);
+                FlameGraphGeometry.assertGeometry(layout);
             }
         }
     }

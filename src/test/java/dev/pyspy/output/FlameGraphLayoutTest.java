@@ -3,33 +3,11 @@ package dev.pyspy.output;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class FlameGraphLayoutTest {
-
-    static void assertGeometry(FlameGraphLayout layout) {
-        for (FlameGraphLayout.Node n : layout.nodes()) {
-            long sum = 0;
-            long cursor = n.start();
-            String previous = null;
-            for (FlameGraphLayout.Node c : n.children()) {
-                assertTrue(c.total() <= n.total(), "child not wider than parent: " + c + " in " + n);
-                assertTrue(c.width() <= n.width() + 1e-12);
-                assertEquals(cursor, c.start(), "siblings packed left to right without overlap");
-                assertTrue(c.start() >= n.start() && c.start() + c.total() <= n.start() + n.total(),
-                        "child inside parent's span");
-                assertEquals(n.depth() + 1, c.depth());
-                assertTrue(previous == null || previous.compareTo(c.label()) < 0, "siblings sorted by label");
-                previous = c.label();
-                cursor += c.total();
-                sum += c.total();
-            }
-            assertEquals(n.total() - n.self() - n.pruned(), sum, "children sum to parent minus self: " + n);
-        }
-    }
 
     static FlameGraphLayout.Node find(FlameGraphLayout layout, String... path) {
         FlameGraphLayout.Node n = layout.root();
@@ -60,7 +38,7 @@ class FlameGraphLayoutTest {
     @Test
     void childrenAreNeverWiderThanParentsAndSumToParentMinusSelf() {
         FlameGraphLayout l = FlameGraphLayout.build(TestProfiles.heavy(), 0);
-        assertGeometry(l);
+        FlameGraphGeometry.assertGeometry(l);
         FlameGraphLayout.Node main = find(l, "thread (1001)", "<module>", "main");
         assertEquals(100, main.total());
         assertEquals(10, main.self());
@@ -95,7 +73,7 @@ class FlameGraphLayoutTest {
         assertEquals(0, kept.prunedFrames());
 
         FlameGraphLayout pruned = FlameGraphLayout.build(p, 0.005); // 5 of 1000 samples
-        assertGeometry(pruned);
+        FlameGraphGeometry.assertGeometry(pruned);
         assertEquals(List.of("all", "big (app.py:1)"),
                 pruned.nodes().stream().map(FlameGraphLayout.Node::label).toList());
         assertEquals(3, pruned.prunedFrames());
@@ -135,7 +113,7 @@ class FlameGraphLayoutTest {
         TestProfiles.add(p, 1, frames);
         FlameGraphLayout l = FlameGraphLayout.build(p, 0.001);
         assertEquals(20_000, l.maxDepth());
-        assertGeometry(l);
+        FlameGraphGeometry.assertGeometry(l);
     }
 
     @Test

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,21 +14,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class HtmlFlameGraphWriterTest {
-    static final String OPEN = "<script id=\"pyspy-data\" type=\"application/json\">";
 
     static byte[] html(Profile p, FlameGraphOptions options) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         new HtmlFlameGraphWriter(options).write(p, out);
         return out.toByteArray();
-    }
-
-    /** The JSON block the page's script reads. */
-    static JsonNode data(byte[] html) throws IOException {
-        String text = new String(html, StandardCharsets.UTF_8);
-        int start = text.indexOf(OPEN);
-        assertTrue(start > 0, "data block present");
-        int end = text.indexOf("</script>", start);
-        return new ObjectMapper().readTree(text.substring(start + OPEN.length(), end));
     }
 
     /** One decoded frame: depth, label, total, self. */
@@ -64,7 +53,7 @@ class HtmlFlameGraphWriterTest {
     @Test
     void theDataIsTheLayoutInPreOrder() throws Exception {
         Profile p = TestProfiles.heavy();
-        JsonNode data = data(html(p, FlameGraphOptions.defaults().withMinWidthFraction(0)));
+        JsonNode data = HtmlFlameGraphData.data(html(p, FlameGraphOptions.defaults().withMinWidthFraction(0)));
         FlameGraphLayout layout = FlameGraphLayout.build(p, 0);
         List<Frame> frames = decode(data);
         assertEquals(layout.nodes().size(), data.get("n").asInt());
@@ -81,7 +70,7 @@ class HtmlFlameGraphWriterTest {
 
     @Test
     void labelsAndFunctionsAreInternedWithTheSvgColours() throws Exception {
-        JsonNode data = data(html(TestProfiles.heavy(), FlameGraphOptions.defaults()));
+        JsonNode data = HtmlFlameGraphData.data(html(TestProfiles.heavy(), FlameGraphOptions.defaults()));
         List<String> labels = new ArrayList<>();
         data.get("labels").forEach(l -> labels.add(l.asText()));
         assertEquals(labels.size(), labels.stream().distinct().count(), "each label once");
@@ -104,8 +93,8 @@ class HtmlFlameGraphWriterTest {
         Profile p = new Profile("t", 0.01, 0);
         TestProfiles.add(p, 99_999, TestProfiles.fn("big"));
         TestProfiles.add(p, 1, TestProfiles.fn("sliver"));
-        assertEquals(3, data(html(p, new HtmlFlameGraphWriter().options())).get("n").asInt());
-        assertEquals(2, data(html(p, FlameGraphOptions.defaults())).get("n").asInt());
+        assertEquals(3, HtmlFlameGraphData.data(html(p, new HtmlFlameGraphWriter().options())).get("n").asInt());
+        assertEquals(2, HtmlFlameGraphData.data(html(p, FlameGraphOptions.defaults())).get("n").asInt());
     }
 
     @Test
@@ -118,7 +107,7 @@ class HtmlFlameGraphWriterTest {
         assertEquals(2, text.split("</script>", -1).length - 1, "only the two script elements end");
         assertFalse(text.contains("<b>x</b>"));
         assertTrue(text.contains("<title>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;t&quot;</title>"));
-        JsonNode data = data(bytes);
+        JsonNode data = HtmlFlameGraphData.data(bytes);
         assertEquals(p.title(), data.get("title").asText());
         List<String> labels = new ArrayList<>();
         data.get("labels").forEach(l -> labels.add(l.asText()));
@@ -150,7 +139,7 @@ class HtmlFlameGraphWriterTest {
     @Test
     void emptyProfileGivesAPageSayingNoSamples() throws Exception {
         byte[] bytes = html(new Profile("nothing", 0.01, 0), FlameGraphOptions.defaults());
-        assertEquals(0, data(bytes).get("n").asInt());
+        assertEquals(0, HtmlFlameGraphData.data(bytes).get("n").asInt());
         assertTrue(new String(bytes, StandardCharsets.UTF_8).contains("No samples"));
     }
 
@@ -165,7 +154,7 @@ class HtmlFlameGraphWriterTest {
         FlameGraphDiff diff = FlameGraphDiff.build(before, after, 0);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         new HtmlFlameGraphWriter(FlameGraphOptions.defaults()).writeDiff(diff, out);
-        JsonNode data = data(out.toByteArray());
+        JsonNode data = HtmlFlameGraphData.data(out.toByteArray());
         assertEquals(100, data.get("diff").get("before").asLong());
         assertArrayEquals(new long[]{100, 100, 50, 50}, HtmlFlameGraphWriter.unvlq(data.get("diff").get("bt").asText()));
         assertArrayEquals(new long[]{0, 0, 50, 50}, HtmlFlameGraphWriter.unvlq(data.get("diff").get("bs").asText()));

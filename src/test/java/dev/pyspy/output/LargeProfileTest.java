@@ -70,7 +70,7 @@ class LargeProfileTest {
         assertTrue(html.bytes < 12 * full.nodes().size() + 2_000_000L, "a few bytes a frame: " + html.bytes);
         assertTrue(svg.wallMillis < 120_000 && html.wallMillis < 120_000, svg + " " + html);
         SvgFlameGraphs.parse(Files.readAllBytes(dir.resolve("big.svg")));
-        assertEquals(full.nodes().size(), HtmlFlameGraphWriterTest.data(Files.readAllBytes(dir.resolve("big.html")))
+        assertEquals(full.nodes().size(), HtmlFlameGraphData.data(Files.readAllBytes(dir.resolve("big.html")))
                 .get("n").asInt(), "the page keeps every frame");
     }
 }

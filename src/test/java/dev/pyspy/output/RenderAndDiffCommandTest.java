@@ -19,12 +19,6 @@ import org.w3c.dom.Element;
 /** {@code pyspy render} and {@code pyspy diff}, run as a user runs them (own JVM, exit codes, stderr). */
 class RenderAndDiffCommandTest {
 
-    static Path resource(Path dir, String name) throws Exception {
-        Path p = dir.resolve(name);
-        Files.copy(Path.of(RenderAndDiffCommandTest.class.getResource("/output/" + name).toURI()), p);
-        return p;
-    }
-
     static void assertUsageError(PyspyCli.Result r, String expected) {
         assertEquals(2, r.exitCode(), r.toString());
         String err = r.stderr().strip();
@@ -34,7 +28,7 @@ class RenderAndDiffCommandTest {
 
     @Test
     void rendersCollapsedStacksToAnSvgBesideTheInput(@TempDir Path dir) throws Exception {
-        Path in = resource(dir, "heavy.txt");
+        Path in = OutputResources.resource(dir, "heavy.txt");
         PyspyCli.Result r = PyspyCli.run("render", in.toString());
         assertEquals(0, r.exitCode(), r.toString());
         Path out = dir.resolve("heavy.svg");
@@ -47,7 +41,7 @@ class RenderAndDiffCommandTest {
 
     @Test
     void takesTheFlameGraphOptions(@TempDir Path dir) throws Exception {
-        Path in = resource(dir, "heavy.txt");
+        Path in = OutputResources.resource(dir, "heavy.txt");
         Path out = dir.resolve("custom.svg");
         PyspyCli.Result r = PyspyCli.run("render", in.toString(), "-o", out.toString(), "--title", "My <run>",
                 "--width", "800", "--min-width", "20", "--flame");
@@ -65,10 +59,10 @@ class RenderAndDiffCommandTest {
 
     @Test
     void rendersHtmlByOptionOrByExtensionAndPySpysRawOutput(@TempDir Path dir) throws Exception {
-        Path in = resource(dir, "pyspy-raw.txt");
+        Path in = OutputResources.resource(dir, "pyspy-raw.txt");
         Path out = dir.resolve("page.html");
         assertEquals(0, PyspyCli.run("render", in.toString(), "-o", out.toString()).exitCode());
-        assertEquals(78, HtmlFlameGraphWriterTest.data(Files.readAllBytes(out)).get("total").asLong());
+        assertEquals(78, HtmlFlameGraphData.data(Files.readAllBytes(out)).get("total").asLong());
         Path out2 = dir.resolve("page2.page");
         assertEquals(0, PyspyCli.run("render", in.toString(), "-f", "html", "-o", out2.toString()).exitCode());
         assertTrue(Files.readString(out2).startsWith("<!DOCTYPE html>"));
@@ -102,7 +96,7 @@ class RenderAndDiffCommandTest {
         assertTrue(frames.containsKey("slow (app.py:5) (300000000000000000 samples, 75.00%)"), frames.keySet().toString());
         Path html = dir.resolve("ns.html");
         assertEquals(0, PyspyCli.run("render", in.toString(), "-o", html.toString()).exitCode());
-        assertEquals(400_000_000_000_000_000L, HtmlFlameGraphWriterTest.data(Files.readAllBytes(html)).get("total").asLong());
+        assertEquals(400_000_000_000_000_000L, HtmlFlameGraphData.data(Files.readAllBytes(html)).get("total").asLong());
         Path diff = dir.resolve("d.svg");
         assertEquals(0, PyspyCli.run("diff", in.toString(), in.toString(), "-o", diff.toString()).exitCode());
 
@@ -126,7 +120,7 @@ class RenderAndDiffCommandTest {
         Files.write(binary, new byte[]{(byte) 0xff, (byte) 0xfe, 0, 1, 2, (byte) 0xc3, 10});
         assertUsageError(PyspyCli.run("render", binary.toString()), "not a UTF-8 text file");
         assertUsageError(PyspyCli.run("render", dir.toString()), "it is a directory");
-        Path in = resource(dir, "heavy.txt");
+        Path in = OutputResources.resource(dir, "heavy.txt");
         assertUsageError(PyspyCli.run("render", in.toString(), "--min-width", "100"), "--min-width");
         assertUsageError(PyspyCli.run("render", in.toString(), "--width", "10"), "--width");
         assertUsageError(PyspyCli.run("render", in.toString(), "-f", "svg"), "unknown output format 'svg'");
@@ -137,8 +131,8 @@ class RenderAndDiffCommandTest {
 
     @Test
     void diffWritesADifferentialGraph(@TempDir Path dir) throws Exception {
-        Path before = resource(dir, "diff-before.txt");
-        Path after = resource(dir, "diff-after.txt");
+        Path before = OutputResources.resource(dir, "diff-before.txt");
+        Path after = OutputResources.resource(dir, "diff-after.txt");
         PyspyCli.Result r = PyspyCli.run("diff", before.toString(), after.toString());
         assertEquals(0, r.exitCode(), r.toString());
         Path out = dir.resolve("diff-after-diff.svg");
@@ -151,7 +145,7 @@ class RenderAndDiffCommandTest {
 
         Path html = dir.resolve("d.html");
         assertEquals(0, PyspyCli.run("diff", before.toString(), after.toString(), "-o", html.toString()).exitCode());
-        assertEquals(200, HtmlFlameGraphWriterTest.data(Files.readAllBytes(html)).get("diff").get("before").asLong());
+        assertEquals(200, HtmlFlameGraphData.data(Files.readAllBytes(html)).get("diff").get("before").asLong());
 
         assertUsageError(PyspyCli.run("diff", before.toString(), dir.resolve("nope.txt").toString()), "no such file");
         assertUsageError(PyspyCli.run("diff", before.toString(), after.toString(), "-f", "pprof"),
@@ -179,7 +173,7 @@ class RenderAndDiffCommandTest {
 
     @Test
     void theOutputEndingPicksTheFormatAndAContradictingFormatIsAUsageError(@TempDir Path dir) throws Exception {
-        Path in = resource(dir, "heavy.txt");
+        Path in = OutputResources.resource(dir, "heavy.txt");
         Map<String, String> starts = Map.of("a.svg", "<?xml", "a.html", "<!DOCTYPE html>", "a.json", "{\"$schema\"");
         for (Map.Entry<String, String> e : starts.entrySet()) {
             PyspyCli.Result r = PyspyCli.runInProcess("render", in.toString(), "-o", dir.resolve(e.getKey()).toString());
@@ -191,7 +185,7 @@ class RenderAndDiffCommandTest {
                 RawWriter.collapse(CollapsedStackReader.read(dir.resolve("a.txt"))), ".txt is raw");
         for (String pprof : new String[]{"a.pb.gz", "a.pprof"}) {
             assertEquals(0, PyspyCli.runInProcess("render", in.toString(), "-o", dir.resolve(pprof).toString()).exitCode());
-            assertEquals(200L, PprofWriterTest.decode(Files.readAllBytes(dir.resolve(pprof))).samples.stream()
+            assertEquals(200L, PprofDecoder.decode(Files.readAllBytes(dir.resolve(pprof))).samples.stream()
                     .mapToLong(x -> x.values().get(0)).sum(), pprof);
         }
         assertUsageError(PyspyCli.runInProcess("render", in.toString(), "-f", "raw", "-o", dir.resolve("x.svg").toString()),
@@ -200,12 +194,12 @@ class RenderAndDiffCommandTest {
         PyspyCli.Result gecko = PyspyCli.runInProcess("render", in.toString(), "-f", "gecko", "-o",
                 dir.resolve("g.json").toString());
         assertEquals(0, gecko.exitCode(), gecko.toString());
-        GeckoWriterTest.assertValidGecko(new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("g.json").toFile()));
+        GeckoChecks.assertValidGecko(new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("g.json").toFile()));
     }
 
     @Test
     void renderAndDiffDoNotReplaceAFileTheyNamedThemselvesWithoutForce(@TempDir Path dir) throws Exception {
-        Path in = resource(dir, "heavy.txt");
+        Path in = OutputResources.resource(dir, "heavy.txt");
         Path svg = dir.resolve("heavy.svg");
         Files.writeString(svg, "mine");
         assertUsageError(PyspyCli.runInProcess("render", in.toString()), svg + " already exists: give --force");
@@ -217,8 +211,8 @@ class RenderAndDiffCommandTest {
                 "a file named with -o is replaced");
         assertTrue(Files.readString(svg).startsWith("<?xml"));
 
-        Path before = resource(dir, "diff-before.txt");
-        Path after = resource(dir, "diff-after.txt");
+        Path before = OutputResources.resource(dir, "diff-before.txt");
+        Path after = OutputResources.resource(dir, "diff-after.txt");
         Path diff = dir.resolve("diff-after-diff.svg");
         Files.writeString(diff, "mine");
         assertUsageError(PyspyCli.runInProcess("diff", before.toString(), after.toString()), "already exists");
@@ -229,7 +223,7 @@ class RenderAndDiffCommandTest {
 
     @Test
     void afterWritingOneLineSaysHowToOpenTheFile(@TempDir Path dir) throws Exception {
-        Path in = resource(dir, "heavy.txt");
+        Path in = OutputResources.resource(dir, "heavy.txt");
         Map<String, String> hints = Map.of(
                 "flamegraph", "pyspy> Open it in a web browser: file://",
                 "speedscope", "pyspy> Open it at https://www.speedscope.app (or run: npx speedscope ",
@@ -249,7 +243,7 @@ class RenderAndDiffCommandTest {
 
     @Test
     void theTableGoesToStandardOutputWithoutOutputFile(@TempDir Path dir) throws Exception {
-        Path in = resource(dir, "heavy.txt");
+        Path in = OutputResources.resource(dir, "heavy.txt");
         PyspyCli.Result r = PyspyCli.runInProcess("render", in.toString(), "--format", "text", "--sort", "total",
                 "--top", "2");
         assertEquals(0, r.exitCode(), r.toString());
