@@ -2,7 +2,10 @@ package dev.pyspy.cli;
 
 import dev.pyspy.PyspyException;
 import dev.pyspy.sampler.RecordOptions;
+import dev.pyspy.sampler.SampleMode;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /** How to sample: rate, which processes and threads, pausing or not. Shared by record and top. */
 final class SamplingOptions {
@@ -13,6 +16,14 @@ final class SamplingOptions {
 
     @Option(names = {"-s", "--subprocesses"}, description = "Also profile child processes (multiprocessing, subprocess).")
     boolean subprocesses;
+
+    @Option(names = {"--mode"}, paramLabel = "MODE", converter = ModeConverter.class,
+            description = {"What a sample counts: wall (every thread, waiting or not: what --idle keeps), "
+                    + "cpu (threads the kernel has on a CPU, whatever Python is doing), "
+                    + "gil (the thread holding the GIL: what --gil keeps).",
+                    "Default: threads doing work, as py-spy decides it. --idle combines only with wall and gil "
+                            + "(gil --idle: the GIL holder even when idle), --gil only with gil."})
+    SampleMode mode;
 
     @Option(names = {"-g", "--gil"}, description = "Only keep samples of the thread holding the GIL.")
     boolean gil;
@@ -25,7 +36,14 @@ final class SamplingOptions {
 
     /** The recording options these set; the command adds its own. */
     RecordOptions.Builder options() {
-        return RecordOptions.builder(rate).blocking(!nonblocking).idle(idle).gilOnly(gil).subprocesses(subprocesses);
+        SampleMode m = mode();
+        return RecordOptions.builder(rate).blocking(!nonblocking).idle(idle || m == SampleMode.WALL)
+                .gilOnly(gil || m == SampleMode.GIL).subprocesses(subprocesses).mode(m);
+    }
+
+    /** The mode asked for: {@code --mode}, else {@code --gil}'s, else the default. */
+    SampleMode mode() {
+        return mode != null ? mode : gil ? SampleMode.GIL : SampleMode.ACTIVE;
     }
 
     /**
@@ -43,9 +61,42 @@ final class SamplingOptions {
                         + python.version() + "; sampling all threads";
     }
 
+    /**
+     * {@code --mode gil} where there is no GIL to hold (free-threaded builds; stripped old builds that
+     * hide the holder): refused once the target is known, where {@code --gil} only warns as py-spy does.
+     */
+    void checkModeApplies(dev.pyspy.python.PythonProcess python) throws PyspyException {
+        if (mode == SampleMode.GIL && !python.gil().applies()) {
+            throw new PyspyException(dev.pyspy.ExitCode.UNSUPPORTED_VERSION, python.version().freeThreaded()
+                    ? "--mode gil does not apply: Python " + python.version() + " is free-threaded and has no GIL"
+                    : "--mode gil does not apply: pyspy cannot tell which thread holds the GIL in this Python "
+                            + python.version());
+        }
+    }
+
     void validate() throws PyspyException {
         if (rate <= 0 || rate > MAX_RATE) {
             throw RecordCommand.usage("--rate must be between 1 and " + MAX_RATE + " samples per second, not " + rate);
+        }
+        if (mode != null && idle && mode != SampleMode.WALL && mode != SampleMode.GIL) {
+            throw RecordCommand.usage("--idle cannot be used with --mode " + mode.cliName()
+                    + " (--idle is --mode wall; with --mode gil it keeps an idle GIL holder)");
+        }
+        if (mode != null && gil && mode != SampleMode.GIL) {
+            throw RecordCommand.usage("--gil cannot be used with --mode " + mode.cliName() + " (--gil is --mode gil)");
+        }
+    }
+
+    /** {@code --mode} values: the modes' names, not the default one's. */
+    static final class ModeConverter implements ITypeConverter<SampleMode> {
+        @Override
+        public SampleMode convert(String value) {
+            for (SampleMode m : SampleMode.values()) {
+                if (m != SampleMode.ACTIVE && m.cliName().equals(value)) {
+                    return m;
+                }
+            }
+            throw new TypeConversionException("'" + value + "' is not a mode: use wall, cpu or gil");
         }
     }
 }

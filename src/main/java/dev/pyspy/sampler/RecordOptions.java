@@ -16,10 +16,12 @@ package dev.pyspy.sampler;
  * @param fullFilenames  show whole paths
  * @param plainNames     label functions by their plain name ({@code run}), as py-spy does, instead of
  *                       the qualified name 3.11+ records ({@code Thread.run})
+ * @param mode           which threads a sample counts ({@code --mode}); {@code idle} and {@code gilOnly}
+ *                       are what py-spy's flags (and the modes that stand for them) set
  */
 public record RecordOptions(int rate, long durationNanos, boolean blocking, boolean idle, boolean gilOnly,
                             boolean threads, boolean subprocesses, boolean byFunction, boolean lineNumbers,
-                            boolean fullFilenames, boolean plainNames) {
+                            boolean fullFilenames, boolean plainNames, SampleMode mode) {
 
     public long intervalNanos() {
         return 1_000_000_000L / rate;
@@ -43,6 +45,7 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
         private boolean lineNumbers = true;
         private boolean fullFilenames;
         private boolean plainNames;
+        private SampleMode mode = SampleMode.ACTIVE;
 
         private Builder(int rate) {
             this.rate = rate;
@@ -98,9 +101,14 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
             return this;
         }
 
+        public Builder mode(SampleMode m) {
+            this.mode = m;
+            return this;
+        }
+
         public RecordOptions build() {
             return new RecordOptions(rate, durationNanos, blocking, idle, gilOnly, threads, subprocesses, byFunction,
-                    lineNumbers, fullFilenames, plainNames);
+                    lineNumbers, fullFilenames, plainNames, mode);
         }
     }
 }

@@ -81,8 +81,8 @@ public final class SampledProcess implements AutoCloseable {
     /** Takes one sample and hands each kept thread to {@code consumer}. */
     void sample(long nanos, RecordOptions options, SampleConsumer consumer, Sampler.PauseListener pauseListener,
                 SamplerStats stats) throws MemoryReadException {
-        if (!options.idle()) {
-            states.read(); // one pread per thread: only worth it when idle threads are dropped
+        if (options.mode().readsKernelStates(options.idle())) {
+            states.read(); // one pread per thread: only worth it when the kernel's word decides
         }
         long pausedAt = 0;
         if (pauser != null) {
@@ -113,9 +113,10 @@ public final class SampledProcess implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             RawThreadStack t = snapshot.thread(i);
             TrackedThread thread = slots[i];
-            boolean isActive = ThreadActivity.isActive(states.state(thread.osThreadId), t);
+            char kernelState = states.state(thread.osThreadId);
+            boolean isActive = ThreadActivity.isActive(kernelState, t);
             // --gil keeps only the GIL holder where there is a GIL to hold (not in free-threaded builds)
-            if ((!options.idle() && !isActive) || (options.gilOnly() && gilApplies && !t.ownsGil)) {
+            if (!options.mode().keeps(kernelState, isActive, t, options.idle(), options.gilOnly(), gilApplies)) {
                 continue;
             }
             // like py-spy, GIL and activity are counted over the kept samples only
