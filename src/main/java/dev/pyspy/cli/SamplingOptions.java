@@ -20,7 +20,8 @@ final class SamplingOptions {
     @Option(names = {"--mode"}, paramLabel = "MODE", converter = ModeConverter.class,
             description = {"What a sample counts: wall (every thread, waiting or not: what --idle keeps), "
                     + "cpu (threads the kernel has on a CPU, whatever Python is doing), "
-                    + "gil (the thread holding the GIL: what --gil keeps).",
+                    + "gil (the thread holding the GIL: what --gil keeps), "
+                    + "exception (threads raising or handling an exception, under an <exception TypeName> frame).",
                     "Default: threads doing work, as py-spy decides it. --idle combines only with wall and gil "
                             + "(gil --idle: the GIL holder even when idle), --gil only with gil."})
     SampleMode mode;
@@ -31,6 +32,9 @@ final class SamplingOptions {
     @Option(names = {"-i", "--idle"}, description = "Keep samples of idle (not running) threads.")
     boolean idle;
 
+    @Option(names = {"--no-gc"}, description = "Leave out the <GC> frame put on a thread while it collects garbage.")
+    boolean noGc;
+
     @Option(names = {"--nonblocking"}, description = "Do not pause the program while sampling (lower overhead, stacks may be torn).")
     boolean nonblocking;
 
@@ -38,7 +42,8 @@ final class SamplingOptions {
     RecordOptions.Builder options() {
         SampleMode m = mode();
         return RecordOptions.builder(rate).blocking(!nonblocking).idle(idle || m == SampleMode.WALL)
-                .gilOnly(gil || m == SampleMode.GIL).subprocesses(subprocesses).mode(m);
+                .gilOnly(gil || m == SampleMode.GIL).subprocesses(subprocesses).mode(m)
+                .gcFrames(!noGc);
     }
 
     /** The mode asked for: {@code --mode}, else {@code --gil}'s, else the default. */
@@ -72,6 +77,11 @@ final class SamplingOptions {
                     : "--mode gil does not apply: pyspy cannot tell which thread holds the GIL in this Python "
                             + python.version());
         }
+        String noExceptions = mode == SampleMode.EXCEPTION ? dev.pyspy.python.ExceptionStates.missing(python.layout()) : null;
+        if (noExceptions != null) {
+            throw new PyspyException(dev.pyspy.ExitCode.UNSUPPORTED_VERSION, "--mode exception does not apply: pyspy does not know "
+                    + "where Python " + python.version() + " keeps " + noExceptions);
+        }
     }
 
     void validate() throws PyspyException {
@@ -96,7 +106,7 @@ final class SamplingOptions {
                     return m;
                 }
             }
-            throw new TypeConversionException("'" + value + "' is not a mode: use wall, cpu or gil");
+            throw new TypeConversionException("'" + value + "' is not a mode: use wall, cpu, gil or exception");
         }
     }
 }

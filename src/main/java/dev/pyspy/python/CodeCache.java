@@ -68,6 +68,7 @@ public final class CodeCache {
     private int nextId;
     /** Markers of stacks cut in the middle, by frames left out (few distinct counts: recursions this deep are rare). */
     private final Map<Integer, CodeInfo> omittedMarkers = new HashMap<>();
+    private final Map<String, CodeInfo> markers = new HashMap<>();
     private long walk;
     /** Entries used in the last {@link #RECENT_WALKS} walks (the first {@link #MAX_PROBES} are probed). */
     private final List<Entry> recent = new ArrayList<>();
@@ -209,6 +210,17 @@ public final class CodeCache {
         }
         return omittedMarkers.computeIfAbsent(count, n -> new CodeInfo(nextId++, 0,
                 "<" + n + " frames omitted>", null, null, 0, new byte[0], lineFormat));
+    }
+
+    /**
+     * A synthetic frame labelled {@code label} ({@code <exception ValueError>}, {@code <GC>}): a code
+     * with no file, interned per label so a sample that shows it allocates nothing.
+     */
+    public CodeInfo marker(String label) {
+        if (markers.size() >= 4096) {
+            markers.clear();
+        }
+        return markers.computeIfAbsent(label, l -> new CodeInfo(nextId++, 0, l, null, null, 0, new byte[0], lineFormat));
     }
 
     public int size() {

@@ -18,10 +18,12 @@ package dev.pyspy.sampler;
  *                       the qualified name 3.11+ records ({@code Thread.run})
  * @param mode           which threads a sample counts ({@code --mode}); {@code idle} and {@code gilOnly}
  *                       are what py-spy's flags (and the modes that stand for them) set
+ * @param gcFrames       put a {@code <GC>} frame on the thread that is collecting garbage ({@code --no-gc}: not)
  */
 public record RecordOptions(int rate, long durationNanos, boolean blocking, boolean idle, boolean gilOnly,
                             boolean threads, boolean subprocesses, boolean byFunction, boolean lineNumbers,
-                            boolean fullFilenames, boolean plainNames, SampleMode mode) {
+                            boolean fullFilenames, boolean plainNames, SampleMode mode,
+                            boolean gcFrames) {
 
     public long intervalNanos() {
         return 1_000_000_000L / rate;
@@ -46,6 +48,7 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
         private boolean fullFilenames;
         private boolean plainNames;
         private SampleMode mode = SampleMode.ACTIVE;
+        private boolean gcFrames = true;
 
         private Builder(int rate) {
             this.rate = rate;
@@ -106,9 +109,14 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
             return this;
         }
 
+        public Builder gcFrames(boolean on) {
+            this.gcFrames = on;
+            return this;
+        }
+
         public RecordOptions build() {
             return new RecordOptions(rate, durationNanos, blocking, idle, gilOnly, threads, subprocesses, byFunction,
-                    lineNumbers, fullFilenames, plainNames, mode);
+                    lineNumbers, fullFilenames, plainNames, mode, gcFrames);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.pyspy.sampler;
 
+import dev.pyspy.python.CodeInfo;
 import dev.pyspy.python.RawThreadStack;
 import dev.pyspy.python.ThreadActivity;
 
@@ -18,7 +19,9 @@ public enum SampleMode {
     /** Threads the kernel has running (or runnable), whatever their Python frames look like. */
     CPU("cpu"),
     /** The thread holding the GIL. */
-    GIL("gil");
+    GIL("gil"),
+    /** Threads raising or handling an exception, under an {@code <exception TypeName>} leaf frame. */
+    EXCEPTION("exception");
 
     private final String metadataName;
 
@@ -38,7 +41,7 @@ public enum SampleMode {
 
     /** Whether the kernel's thread states are needed each sample. */
     boolean readsKernelStates(boolean idle) {
-        return this == CPU || (this != WALL && !idle);
+        return this == CPU || (this != WALL && this != EXCEPTION && !idle);
     }
 
     /**
@@ -46,8 +49,11 @@ public enum SampleMode {
      * Python activity {@code active}. {@code idle} and {@code gilOnly} are py-spy's flags, which
      * combine with the default mode as py-spy combines them.
      */
-    boolean keeps(char kernelState, boolean active, RawThreadStack t, boolean idle, boolean gilOnly, boolean gilApplies) {
+    boolean keeps(char kernelState, boolean active, RawThreadStack t, boolean idle, boolean gilOnly, boolean gilApplies,
+                  CodeInfo exception) {
         return switch (this) {
+            // waiting inside an except block is time the error path costs too
+            case EXCEPTION -> exception != null;
             case WALL -> true;
             // the kernel alone decides; a thread whose tid is unknown falls back to py-spy's guess
             case CPU -> kernelState != 0 ? kernelState == 'R' : active;

@@ -3,6 +3,7 @@ package dev.pyspy.sampler;
 import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
+import dev.pyspy.python.CodeInfo;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.RawStacks;
 import dev.pyspy.python.ThreadActivity;
@@ -32,6 +33,12 @@ public final class SampledProcess implements AutoCloseable {
     private final String label;
     private TrackedThread[] slots = new TrackedThread[16];
     private long threadSetSignature = -1;
+    /** The collector's flag (null where no thread can be named as collecting), looked up on first use. */
+    private dev.pyspy.python.GcState gc;
+    private boolean gcLookedUp;
+    private CodeInfo gcMarker;
+    /** Made on the first sample of {@code --mode exception}. */
+    private dev.pyspy.python.ExceptionStates exceptions;
     private long lastRefresh;
     private int failedInARow;
 
@@ -85,6 +92,7 @@ public final class SampledProcess implements AutoCloseable {
             states.read(); // one pread per thread: only worth it when the kernel's word decides
         }
         long pausedAt = 0;
+        boolean collecting;
         if (pauser != null) {
             warmUp(options);
             pausedAt = System.nanoTime();
@@ -97,6 +105,10 @@ public final class SampledProcess implements AutoCloseable {
             while (pauser != null && !pauser.confirmParked()) {
                 python.walker().walk(snapshot); // a thread left running woke during the walk: it is stopped now
             }
+            if (options.mode() == SampleMode.EXCEPTION) {
+                exceptionStates().read(snapshot); // while paused: the same instant as the stacks
+            }
+            collecting = options.gcFrames() && collecting();
             failedInARow = 0;
         } finally {
             if (pauser != null) {
@@ -116,18 +128,62 @@ public final class SampledProcess implements AutoCloseable {
             char kernelState = states.state(thread.osThreadId);
             boolean isActive = ThreadActivity.isActive(kernelState, t);
             // --gil keeps only the GIL holder where there is a GIL to hold (not in free-threaded builds)
-            if (!options.mode().keeps(kernelState, isActive, t, options.idle(), options.gilOnly(), gilApplies)) {
+            CodeInfo exception = exceptions != null ? exceptions.leaf(i) : null;
+            if (!options.mode().keeps(kernelState, isActive, t, options.idle(), options.gilOnly(), gilApplies, exception)) {
                 continue;
             }
             // like py-spy, GIL and activity are counted over the kept samples only
             kept++;
             gil += t.ownsGil ? 1 : 0;
             active += isActive ? 1 : 0;
-            consumer.accept(nanos, this, thread, t);
+            if (exception != null) {
+                t.addLeaf(exception);
+            }
+            if (collecting && t.ownsGil) {
+                t.addLeaf(gcMarker); // a collection runs in the thread holding the GIL
+            }
+            try {
+                consumer.accept(nanos, this, thread, t);
+            } finally {
+                t.removeLeaves();
+            }
         }
         stats.keptThreadSamples += kept;
         stats.gilSamples += gil;
         stats.activeSamples += active;
+    }
+
+    /** Whether the collector runs now; read only when some thread holds the GIL (none can collect otherwise). */
+    private boolean collecting() throws MemoryReadException {
+        if (!gcLookedUp) {
+            gcLookedUp = true;
+            gc = dev.pyspy.python.GcState.of(python);
+            gcMarker = python.codes().marker("<GC>");
+        }
+        if (gc == null) {
+            return false;
+        }
+        for (int i = 0; i < snapshot.threadCount(); i++) {
+            if (snapshot.thread(i).ownsGil) {
+                return gc.collecting();
+            }
+        }
+        return false;
+    }
+
+    private dev.pyspy.python.ExceptionStates exceptionStates() throws MemoryReadException {
+        if (exceptions == null) {
+            try {
+                exceptions = dev.pyspy.python.ExceptionStates.forLayout(python.memory(), python.layout(),
+                        python.objects(), python.codes());
+            } catch (dev.pyspy.PyspyException e) {
+                throw new MemoryReadException(e.getMessage());
+            }
+            if (exceptions == null) {
+                throw new MemoryReadException("this Python's layout does not say where threads keep their exceptions");
+            }
+        }
+        return exceptions;
     }
 
     /** Maps this walk's threads to remembered ones; re-reads names and tids when the set changed. */

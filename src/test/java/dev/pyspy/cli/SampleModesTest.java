@@ -1,5 +1,6 @@
 package dev.pyspy.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
@@ -13,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static dev.pyspy.cli.RecordIntegrationTest.readCollapsed;
 import static dev.pyspy.cli.RecordIntegrationTest.samplesContaining;
@@ -28,7 +31,7 @@ class SampleModesTest {
 
     @BeforeAll
     static void copyScripts() throws Exception {
-        scripts = TargetProcess.scripts("modes_target.py", "gil_target.py");
+        scripts = TargetProcess.scripts("modes_target.py", "gil_target.py", "exception_target.py", "gc_target.py");
     }
 
     static List<Interpreter> interpreters() {
@@ -40,13 +43,62 @@ class SampleModesTest {
     }
 
     private static Map<String, Long> record(TargetProcess target, String... extra) throws Exception {
+        return recordWithPasses(target, extra).stacks();
+    }
+
+    private record Recording(Map<String, Long> stacks, long passes, String output) {
+    }
+
+    private static Recording recordWithPasses(TargetProcess target, String... extra) throws Exception {
         Path out = Files.createTempFile(scripts, "mode", ".txt");
-        List<String> args = new java.util.ArrayList<>(List.of("record", "-r", PyspyCli.RATE, "-d", "2", "-f", "raw",
+        List<String> args = new java.util.ArrayList<>(List.of("record", "-r", PyspyCli.RATE, "-f", "raw",
                 "-o", out.toString(), "-p", Integer.toString(target.pid())));
         args.addAll(List.of(extra));
+        if (!args.contains("-d")) {
+            args.addAll(List.of("-d", "2"));
+        }
         PyspyCli.Result r = PyspyCli.run(args.toArray(new String[0]));
         assertEquals(0, r.exitCode(), r.toString());
-        return readCollapsed(out);
+        Matcher m = Pattern.compile("Passes: (\\d+)").matcher(r.stderr());
+        assertTrue(m.find(), r.toString());
+        return new Recording(readCollapsed(out), Long.parseLong(m.group(1)), r.toString());
+    }
+
+    /**
+     * Two threads spend a share of their time (which they measure) inside except blocks, one of them
+     * in a generator's: the exception-mode profile holds only those stacks, each under the type it
+     * handles, and each thread in about the share of the passes it measured.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("interpreters")
+    void exceptionModeKeepsOnlyThreadsInExceptBlocksUnderTheirType(Interpreter python) throws Exception {
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("exception_target.py"))) {
+            JsonNode before = target.truth(30);
+            Recording rec = recordWithPasses(target, "--mode", "exception", "-d", "3");
+            JsonNode after = target.truth(5);
+            Map<String, Long> stacks = rec.stacks();
+            double handler = windowShare(before.get("handler"), after.get("handler"));
+            double generator = windowShare(before.get("generator"), after.get("generator"));
+            String what = rec.output() + "\n" + handler + " " + generator + "\n" + stacks;
+            assertTrue(rec.passes() >= 50, what);
+            long mainThread = 0;
+            for (Map.Entry<String, Long> e : stacks.entrySet()) {
+                String stack = e.getKey();
+                if (stack.startsWith("<module> (")) {
+                    mainThread += e.getValue(); // an exception raised and caught inside json or io: true, and rare
+                    continue;
+                }
+                boolean valueError = stack.endsWith(";<exception ValueError>") && stack.contains("value_error (");
+                boolean keyError = stack.endsWith(";<exception KeyError>") && stack.contains("key_errors (");
+                assertTrue(valueError || keyError, "a stack outside the except blocks, or of the wrong type: " + stack
+                        + "\n" + what);
+            }
+            assertTrue(mainThread <= rec.passes() / 100, "the main thread handles no exception of its own: " + what);
+            double valueShare = samplesContaining(stacks, "<exception ValueError>") / (double) rec.passes();
+            double keyShare = samplesContaining(stacks, "<exception KeyError>") / (double) rec.passes();
+            assertShare(valueShare, handler, rec.passes(), "ValueError share\n" + what);
+            assertShare(keyShare, generator, rec.passes(), "KeyError share\n" + what);
+        }
     }
 
     /**
@@ -72,6 +124,76 @@ class SampleModesTest {
                 assertTrue(Math.abs(share - 0.25) <= 0.05, f + " has " + share + " of wall samples: " + wall);
             }
         }
+    }
+
+    /** Where a collection's thread can be named: 3.7+ (the flag in a struct), with a GIL. */
+    static List<Interpreter> collectorReadable() {
+        return Interpreters.all().stream().filter(i -> !i.freeThreaded() && !i.isPython2()
+                && !i.majorMinor().equals("3.6")).toList();
+    }
+
+    /**
+     * A program that collects a large graph of cyclic garbage in collect_cycles (and measures the time
+     * its collections take): {@code <GC>} frames sit on top of that function, in about the share of
+     * samples the program measured; {@code --no-gc} leaves them out; with the collector disabled there
+     * are none.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("collectorReadable")
+    void gcFramesSitOnTheFunctionThatCollects(Interpreter python) throws Exception {
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("gc_target.py"), "collect")) {
+            JsonNode before = target.truth(30);
+            Recording rec = recordWithPasses(target, "-d", "3");
+            JsonNode after = target.truth(5);
+            double truth = (after.get("collecting").asDouble() - before.get("collecting").asDouble())
+                    / (after.get("elapsed").asDouble() - before.get("elapsed").asDouble());
+            Map<String, Long> stacks = rec.stacks();
+            String what = rec.output() + "\n" + truth + "\n" + stacks;
+            int collectLine = lineOf("gc_target.py", "gc.collect()");
+            long gc = samplesContaining(stacks, ";<GC>");
+            long onCollect = stacks.entrySet().stream().filter(e -> e.getKey().endsWith(";collect_cycles (gc_target.py:"
+                    + collectLine + ");<GC>")).mapToLong(Map.Entry::getValue).sum();
+            long all = stacks.values().stream().mapToLong(Long::longValue).sum();
+            assertTrue(stacks.keySet().stream().allMatch(k -> !k.contains("<GC>") || k.endsWith(";<GC>")),
+                    "<GC> is always innermost: " + what);
+            assertTrue(onCollect >= gc / 2, "most collections are the explicit ones: " + what);
+            assertShare(gc / (double) all, truth, all, "<GC> share\n" + what);
+
+            Map<String, Long> without = record(target, "--no-gc");
+            assertEquals(0, samplesContaining(without, "<GC>"), without.toString());
+            assertTrue(samplesContaining(without, "collect_cycles (") > 0, without.toString());
+        }
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("gc_target.py"), "disabled")) {
+            target.truth(30);
+            Map<String, Long> stacks = record(target);
+            assertTrue(samplesContaining(stacks, "make_garbage (") >= 100, stacks.toString());
+            assertEquals(0, samplesContaining(stacks, "<GC>"), stacks.toString());
+        }
+    }
+
+    /** The share of a thread's time in except blocks between two of its [handling, total] readings. */
+    private static double windowShare(JsonNode before, JsonNode after) {
+        return (after.get(0).asDouble() - before.get(0).asDouble()) / (after.get(1).asDouble() - before.get(1).asDouble());
+    }
+
+    /** The 1-based number of the first line of the target script {@code name} that is {@code text} (indented). */
+    private static int lineOf(String name, String text) throws Exception {
+        List<String> lines = Files.readAllLines(scripts.resolve(name));
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).strip().equals(text)) {
+                return i + 1;
+            }
+        }
+        throw new AssertionError(text + " not in " + name);
+    }
+
+    /**
+     * A sampled share within 5 points of the truth plus three standard deviations of a share of
+     * {@code passes} samples (a loaded machine may give few passes).
+     */
+    private static void assertShare(double sampled, double truth, long passes, String what) {
+        double tolerance = 0.05 + 3 * Math.sqrt(truth * (1 - truth) / passes);
+        assertTrue(Math.abs(sampled - truth) <= tolerance, sampled + " vs " + truth + " (tolerance " + tolerance + ") " + what);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -113,6 +235,9 @@ class SampleModesTest {
                 {"record", "--mode", "-p", none},
                 {"top", "--mode", "cpu", "-i", "-p", none},
                 {"top", "--mode", "sometimes", "-p", none},
+                {"record", "--mode", "exception", "-i", "-p", none},
+                {"record", "--no-gc=maybe", "-p", none},
+                {"top", "--mode", "exception", "--gil", "-p", none},
         };
         for (String[] args : cases) {
             PyspyCli.Result r = PyspyCli.runInProcess(args);
