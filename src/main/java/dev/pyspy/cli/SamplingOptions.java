@@ -20,10 +20,11 @@ final class SamplingOptions {
     @Option(names = {"--mode"}, paramLabel = "MODE", converter = ModeConverter.class,
             description = {"What a sample counts: wall (every thread, waiting or not: what --idle keeps), "
                     + "cpu (threads the kernel has on a CPU, whatever Python is doing), "
-                    + "gil (the thread holding the GIL: what --gil keeps), "
+                    + "gil (the thread holding the GIL, even when it looked idle to the kernel just before; "
+                    + "--gil keeps it only when it looks active, as py-spy), "
                     + "exception (threads raising or handling an exception, under an <exception TypeName> frame).",
-                    "Default: threads doing work, as py-spy decides it. --idle combines only with wall and gil "
-                            + "(gil --idle: the GIL holder even when idle), --gil only with gil."})
+                    "Default: threads doing work, as py-spy decides it. --idle combines only with wall (the same) and gil, "
+                            + "--gil only with gil."})
     SampleMode mode;
 
     @Option(names = {"-g", "--gil"}, description = "Only keep samples of the thread holding the GIL.")
@@ -46,9 +47,9 @@ final class SamplingOptions {
                 .gcFrames(!noGc);
     }
 
-    /** The mode asked for: {@code --mode}, else {@code --gil}'s, else the default. */
+    /** The mode asked for: {@code --mode}, else the default (py-spy's {@code --gil} is the default mode's filter). */
     SampleMode mode() {
-        return mode != null ? mode : gil ? SampleMode.GIL : SampleMode.ACTIVE;
+        return mode != null ? mode : SampleMode.ACTIVE;
     }
 
     /**
@@ -90,7 +91,7 @@ final class SamplingOptions {
         }
         if (mode != null && idle && mode != SampleMode.WALL && mode != SampleMode.GIL) {
             throw RecordCommand.usage("--idle cannot be used with --mode " + mode.cliName()
-                    + " (--idle is --mode wall; with --mode gil it keeps an idle GIL holder)");
+                    + " (--idle is --mode wall)");
         }
         if (mode != null && gil && mode != SampleMode.GIL) {
             throw RecordCommand.usage("--gil cannot be used with --mode " + mode.cliName() + " (--gil is --mode gil)");

@@ -9,7 +9,8 @@ import java.util.Locale;
 /**
  * What a sample counts ({@code --mode}): which threads of each tick are kept. {@link #ACTIVE} is the
  * default (py-spy's: running threads, by the kernel and the well-known waiting calls); py-spy's
- * {@code --idle} is {@link #WALL} and {@code --gil} is {@link #GIL}.
+ * {@code --idle} is {@link #WALL}; its {@code --gil} keeps the default mode's rule for idle threads
+ * (the holder only when it looks active, or with {@code --idle}), which {@link #GIL} drops.
  */
 public enum SampleMode {
     /** Threads doing work, as py-spy decides it ({@link ThreadActivity}). */
@@ -18,7 +19,7 @@ public enum SampleMode {
     WALL("wall"),
     /** Threads the kernel has running (or runnable), whatever their Python frames look like. */
     CPU("cpu"),
-    /** The thread holding the GIL. */
+    /** The thread holding the GIL, idle-looking or not. */
     GIL("gil"),
     /** Threads raising or handling an exception, under an {@code <exception TypeName>} leaf frame. */
     EXCEPTION("exception");
@@ -41,7 +42,7 @@ public enum SampleMode {
 
     /** Whether the kernel's thread states are needed each sample. */
     boolean readsKernelStates(boolean idle) {
-        return this == CPU || (this != WALL && this != EXCEPTION && !idle);
+        return this == CPU || (this == ACTIVE && !idle);
     }
 
     /**
@@ -56,8 +57,10 @@ public enum SampleMode {
             case EXCEPTION -> exception != null;
             case WALL -> true;
             // the kernel alone decides; a thread whose tid is unknown falls back to py-spy's guess
-            case CPU -> kernelState != 0 ? kernelState == 'R' : active;
-            case GIL -> (!gilApplies || t.ownsGil) && (idle || active);
+            // 't': still held by our pauser since the last sample, which stopped it while it ran
+            case CPU -> kernelState != 0 ? kernelState == 'R' || kernelState == 't' : active;
+            // the holder is doing work by holding it, whatever the kernel said just before the pause
+            case GIL -> !gilApplies || t.ownsGil;
             case ACTIVE -> (idle || active) && (!gilOnly || !gilApplies || t.ownsGil);
         };
     }

