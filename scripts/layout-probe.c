@@ -285,6 +285,38 @@ int main(void)
 #endif
     SIZE("PyThreadState", PyThreadState);
 
+    /* --- exceptions: the one being raised, the stack of ones being handled (--mode exception) --- */
+#if PY_VERSION_HEX < 0x030C0000
+    OFF("PyThreadState.curexc_type", PyThreadState, curexc_type);
+#else
+    OFF("PyThreadState.current_exception", PyThreadState, current_exception);
+#endif
+#if PY_VERSION_HEX < 0x03070000
+    OFF("PyThreadState.exc_type", PyThreadState, exc_type);
+#else
+    OFF("PyThreadState.exc_info", PyThreadState, exc_info);
+    OFF("PyThreadState.exc_state", PyThreadState, exc_state);
+    OFF("_PyErr_StackItem.exc_value", _PyErr_StackItem, exc_value);
+    OFF("_PyErr_StackItem.previous_item", _PyErr_StackItem, previous_item);
+    SIZE("_PyErr_StackItem", _PyErr_StackItem);
+#  if PY_VERSION_HEX < 0x030B0000
+    OFF("_PyErr_StackItem.exc_type", _PyErr_StackItem, exc_type);
+#  endif
+#endif
+
+    /* --- the cyclic garbage collector's state (<GC> frames); 2.7 and 3.6 keep it in static
+     * variables of gcmodule.c, out of any struct --- */
+#if PY_VERSION_HEX >= 0x03070000 && PY_VERSION_HEX < 0x03090000
+    OFF("_PyRuntimeState.gc", _PyRuntimeState, gc);
+#elif PY_VERSION_HEX >= 0x03090000
+    OFF("PyInterpreterState.gc", PyInterpreterState, gc);
+#endif
+#if PY_VERSION_HEX >= 0x03070000
+    OFF("_gc_runtime_state.collecting", struct _gc_runtime_state, collecting);
+    FSIZE("_gc_runtime_state_collecting", struct _gc_runtime_state, collecting);
+    SIZE("_gc_runtime_state", struct _gc_runtime_state);
+#endif
+
     /* --- frames ------------------------------------------------------- */
 #if PY_VERSION_HEX < 0x030B0000
     OFF("PyFrameObject.f_back", PyFrameObject, f_back);

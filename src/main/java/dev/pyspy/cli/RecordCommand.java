@@ -116,6 +116,7 @@ public final class RecordCommand implements Callable<Integer> {
         }
         PrintStream err = System.err;
         try (Target t = Target.open(target.pid, target.command, sampling.subprocesses, err)) {
+            sampling.checkModeApplies(t.python());
             Path out = toStdout ? null : output != null ? output : defaultOutput(t, format);
             if (out != null) {
                 AtomicFileOutput.ensureWritable(out);

@@ -59,6 +59,7 @@ public final class TopCommand implements Callable<Integer> {
         RecordOptions options = sampling.options().fullFilenames(fullFilenames).build();
         PrintStream err = System.err;
         try (Target t = Target.open(target.pid, target.command, sampling.subprocesses, err)) {
+            sampling.checkModeApplies(t.python());
             TerminalView screen = Tty.stdout() ? openTerminal() : null;
             try {
                 return show(t, options, screen, err);

@@ -147,7 +147,7 @@ public final class AsyncStacks {
             for (int i = outerFirst.depth - 1; i >= 0; i--) {
                 t.push(outerFirst.codes[i], outerFirst.lines[i], outerFirst.frameAddresses[i], false);
             }
-            t.push(codes.syntheticFrame("<task " + nameOf(name) + ">"), 0, 0, true);
+            t.push(codes.marker("<task " + nameOf(name) + ">"), 0, 0, true);
         }
     }
 
@@ -175,7 +175,7 @@ public final class AsyncStacks {
             task = new Task();
             task.coro = coro;
             task.name = name;
-            task.root = codes.syntheticFrame("<task " + nameOf(name) + ">");
+            task.root = codes.marker("<task " + nameOf(name) + ">");
             tasks.put(taskAddress, task);
         }
         long frame = o.genFrame != AsyncioOffsets.ABSENT ? reads.readLong(coro + o.genFrame) : coro + o.genInterpreterFrame;

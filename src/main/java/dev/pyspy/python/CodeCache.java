@@ -68,7 +68,7 @@ public final class CodeCache {
     private int nextId;
     /** Markers of stacks cut in the middle, by frames left out (few distinct counts: recursions this deep are rare). */
     private final Map<Integer, CodeInfo> omittedMarkers = new HashMap<>();
-    private final Map<String, CodeInfo> syntheticFrames = new HashMap<>();
+    private final Map<String, CodeInfo> markers = new HashMap<>();
     private long walk;
     /** Entries used in the last {@link #RECENT_WALKS} walks (the first {@link #MAX_PROBES} are probed). */
     private final List<Entry> recent = new ArrayList<>();
@@ -213,15 +213,14 @@ public final class CodeCache {
     }
 
     /**
-     * A frame that is no Python code but names what a stack belongs to ({@code <task NAME>} of
-     * {@code --async-aware}), interned by name: no file, outputs show its name alone.
+     * A synthetic frame labelled {@code label} ({@code <exception ValueError>}, {@code <GC>}): a code
+     * with no file, interned per label so a sample that shows it allocates nothing.
      */
-    public CodeInfo syntheticFrame(String name) {
-        if (syntheticFrames.size() >= 4096) {
-            syntheticFrames.clear();
+    public CodeInfo marker(String label) {
+        if (markers.size() >= 4096) {
+            markers.clear();
         }
-        return syntheticFrames.computeIfAbsent(name, n -> new CodeInfo(nextId++, 0, n, null, null, 0, new byte[0],
-                lineFormat));
+        return markers.computeIfAbsent(label, l -> new CodeInfo(nextId++, 0, l, null, null, 0, new byte[0], lineFormat));
     }
 
     public int size() {

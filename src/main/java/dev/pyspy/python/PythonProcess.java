@@ -218,6 +218,11 @@ public final class PythonProcess {
                 + "its _Py_DebugOffsets do not describe " + String.join(", ", missing) + " (" + where + ")");
     }
 
+    /** Address of {@code _PyRuntime} (3.7+), 0 when unknown or before 3.7. */
+    public long runtime() {
+        return found.runtime();
+    }
+
     public int pid() {
         return pid;
     }

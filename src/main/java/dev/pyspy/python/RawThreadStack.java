@@ -36,6 +36,9 @@ public final class RawThreadStack {
     public int[] lines = new int[32];
     public long[] frameAddresses = new long[32];
     public boolean[] entries = new boolean[32];
+    /** Synthetic frames put innermost after the walk ({@link #addLeaf}); taken off by {@link #removeLeaves}. */
+    private int leaves;
+    private long versionBeforeLeaves;
     /** Frames pushed by this walk, kept or not. */
     private int pushed;
     /** Where the last pushed frame went. */
@@ -48,6 +51,50 @@ public final class RawThreadStack {
         stackVersion = 0;
         ownsGil = false;
         nativeThreadId = 0;
+        leaves = 0;
+    }
+
+    /**
+     * Puts a synthetic frame ({@code <exception ValueError>}, {@code <GC>}) innermost, for the
+     * consumers of this sample; {@link #removeLeaves} must follow before the next walk, which may
+     * reuse these arrays as they were decoded. The stack's version is unknown meanwhile.
+     */
+    public void addLeaf(CodeInfo marker) {
+        if (depth == codes.length) {
+            int n = codes.length + 1;
+            codes = Arrays.copyOf(codes, n);
+            lines = Arrays.copyOf(lines, n);
+            frameAddresses = Arrays.copyOf(frameAddresses, n);
+            entries = Arrays.copyOf(entries, n);
+        }
+        System.arraycopy(codes, 0, codes, 1, depth);
+        System.arraycopy(lines, 0, lines, 1, depth);
+        System.arraycopy(frameAddresses, 0, frameAddresses, 1, depth);
+        System.arraycopy(entries, 0, entries, 1, depth);
+        codes[0] = marker;
+        lines[0] = 0;
+        frameAddresses[0] = 0;
+        entries[0] = false;
+        depth++;
+        if (leaves++ == 0) {
+            versionBeforeLeaves = stackVersion;
+        }
+        stackVersion = 0;
+    }
+
+    /** Takes off the frames {@link #addLeaf} put on, restoring the stack as the walk decoded it. */
+    public void removeLeaves() {
+        if (leaves == 0) {
+            return;
+        }
+        depth -= leaves;
+        System.arraycopy(codes, leaves, codes, 0, depth);
+        System.arraycopy(lines, leaves, lines, 0, depth);
+        System.arraycopy(frameAddresses, leaves, frameAddresses, 0, depth);
+        System.arraycopy(entries, leaves, entries, 0, depth);
+        codes[depth] = null;
+        stackVersion = versionBeforeLeaves;
+        leaves = 0;
     }
 
     void push(CodeInfo code, int line, long frameAddress, boolean entry) {

@@ -16,13 +16,16 @@ package dev.pyspy.sampler;
  * @param fullFilenames  show whole paths
  * @param plainNames     label functions by their plain name ({@code run}), as py-spy does, instead of
  *                       the qualified name 3.11+ records ({@code Thread.run})
+ * @param mode           which threads a sample counts ({@code --mode}); {@code idle} and {@code gilOnly}
+ *                       are what py-spy's flags (and the modes that stand for them) set
+ * @param gcFrames       put a {@code <GC>} frame on the thread that is collecting garbage ({@code --no-gc}: not)
  * @param asyncAware     a thread running an asyncio task is sampled as that task: rooted at {@code <task NAME>}
  * @param asyncAllTasks  with {@code asyncAware}: every suspended task is sampled too, under the process's first thread
  */
 public record RecordOptions(int rate, long durationNanos, boolean blocking, boolean idle, boolean gilOnly,
                             boolean threads, boolean subprocesses, boolean byFunction, boolean lineNumbers,
-                            boolean fullFilenames, boolean plainNames, boolean asyncAware,
-                            boolean asyncAllTasks) {
+                            boolean fullFilenames, boolean plainNames, SampleMode mode,
+                            boolean gcFrames, boolean asyncAware, boolean asyncAllTasks) {
 
     public long intervalNanos() {
         return 1_000_000_000L / rate;
@@ -48,6 +51,8 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
         private boolean plainNames;
         private boolean asyncAware;
         private boolean asyncAllTasks;
+        private SampleMode mode = SampleMode.ACTIVE;
+        private boolean gcFrames = true;
 
         private Builder(int rate) {
             this.rate = rate;
@@ -113,9 +118,19 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
             return this;
         }
 
+        public Builder mode(SampleMode m) {
+            this.mode = m;
+            return this;
+        }
+
+        public Builder gcFrames(boolean on) {
+            this.gcFrames = on;
+            return this;
+        }
+
         public RecordOptions build() {
             return new RecordOptions(rate, durationNanos, blocking, idle, gilOnly, threads, subprocesses, byFunction,
-                    lineNumbers, fullFilenames, plainNames, asyncAware, asyncAllTasks);
+                    lineNumbers, fullFilenames, plainNames, mode, gcFrames, asyncAware, asyncAllTasks);
         }
     }
 }

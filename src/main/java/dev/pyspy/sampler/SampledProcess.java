@@ -4,6 +4,7 @@ import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.AsyncStacks;
+import dev.pyspy.python.CodeInfo;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.RawStacks;
 import dev.pyspy.python.ThreadActivity;
@@ -40,6 +41,12 @@ public final class SampledProcess implements AutoCloseable {
     private List<String> ancestorLabels = List.of();
     private TrackedThread[] slots = new TrackedThread[16];
     private long threadSetSignature = -1;
+    /** The collector's flag (null where no thread can be named as collecting), looked up on first use. */
+    private dev.pyspy.python.GcState gc;
+    private boolean gcLookedUp;
+    private CodeInfo gcMarker;
+    /** Made on the first sample of {@code --mode exception}. */
+    private dev.pyspy.python.ExceptionStates exceptions;
     private long lastRefresh;
     /** THREAD_REFRESH_NANOS, or longer when a refresh is slow (thousands of threads): at most 1/20 of the time. */
     private long refreshEveryNanos = THREAD_REFRESH_NANOS;
@@ -148,10 +155,11 @@ public final class SampledProcess implements AutoCloseable {
     /** Takes one sample and hands each kept thread to {@code consumer}. */
     void sample(long nanos, RecordOptions options, SampleConsumer consumer, Sampler.PauseListener pauseListener,
                 SamplerStats stats) throws MemoryReadException {
-        if (!options.idle()) {
-            states.read(); // one pread per thread: only worth it when idle threads are dropped
+        if (options.mode().readsKernelStates(options.idle())) {
+            states.read(); // one pread per thread: only worth it when the kernel's word decides
         }
         long pausedAt = 0;
+        boolean collecting;
         if (pauser != null) {
             warmUp(options);
             pausedAt = System.nanoTime();
@@ -170,6 +178,10 @@ public final class SampledProcess implements AutoCloseable {
             if (asyncStacks != null) {
                 asyncStacks.rewrite(snapshot); // while paused: the running tasks as the stacks show them
             }
+            if (options.mode() == SampleMode.EXCEPTION) {
+                exceptionStates().read(snapshot); // while paused: the same instant as the stacks
+            }
+            collecting = options.gcFrames() && collecting();
             failedInARow = 0;
         } finally {
             if (pauser != null) {
@@ -186,16 +198,28 @@ public final class SampledProcess implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             RawThreadStack t = snapshot.thread(i);
             TrackedThread thread = slots[i];
-            boolean isActive = ThreadActivity.isActive(held ? 0 : states.state(thread.osThreadId), t);
+            char kernelState = held ? 0 : states.state(thread.osThreadId);
+            boolean isActive = ThreadActivity.isActive(kernelState, t);
             // --gil keeps only the GIL holder where there is a GIL to hold (not in free-threaded builds)
-            if ((!options.idle() && !isActive) || (options.gilOnly() && gilApplies && !t.ownsGil)) {
+            CodeInfo exception = exceptions != null ? exceptions.leaf(i) : null;
+            if (!options.mode().keeps(kernelState, isActive, t, options.idle(), options.gilOnly(), gilApplies, exception)) {
                 continue;
             }
             // like py-spy, GIL and activity are counted over the kept samples only
             kept++;
             gil += t.ownsGil ? 1 : 0;
             active += isActive ? 1 : 0;
-            consumer.accept(nanos, this, thread, t);
+            if (exception != null) {
+                t.addLeaf(exception);
+            }
+            if (collecting && t.ownsGil) {
+                t.addLeaf(gcMarker); // a collection runs in the thread holding the GIL
+            }
+            try {
+                consumer.accept(nanos, this, thread, t);
+            } finally {
+                t.removeLeaves();
+            }
         }
         if (asyncStacks != null && options.asyncAllTasks() && n > 0) {
             // suspended tasks run on no thread: counted under the interpreter's first (oldest) thread
@@ -208,6 +232,39 @@ public final class SampledProcess implements AutoCloseable {
         stats.keptThreadSamples += kept;
         stats.gilSamples += gil;
         stats.activeSamples += active;
+    }
+
+    /** Whether the collector runs now; read only when some thread holds the GIL (none can collect otherwise). */
+    private boolean collecting() throws MemoryReadException {
+        if (!gcLookedUp) {
+            gcLookedUp = true;
+            gc = dev.pyspy.python.GcState.of(python);
+            gcMarker = python.codes().marker("<GC>");
+        }
+        if (gc == null) {
+            return false;
+        }
+        for (int i = 0; i < snapshot.threadCount(); i++) {
+            if (snapshot.thread(i).ownsGil) {
+                return gc.collecting();
+            }
+        }
+        return false;
+    }
+
+    private dev.pyspy.python.ExceptionStates exceptionStates() throws MemoryReadException {
+        if (exceptions == null) {
+            try {
+                exceptions = dev.pyspy.python.ExceptionStates.forLayout(python.memory(), python.layout(),
+                        python.objects(), python.codes());
+            } catch (dev.pyspy.PyspyException e) {
+                throw new MemoryReadException(e.getMessage());
+            }
+            if (exceptions == null) {
+                throw new MemoryReadException("this Python's layout does not say where threads keep their exceptions");
+            }
+        }
+        return exceptions;
     }
 
     /** Maps this walk's threads to remembered ones; re-reads names and tids when the set changed. */
