@@ -23,9 +23,14 @@ final class SamplingOptions {
     @Option(names = {"--nonblocking"}, description = "Do not pause the program while sampling (lower overhead, stacks may be torn).")
     boolean nonblocking;
 
+    @Option(names = {"-n", "--native"},
+            description = "Sample native (C/C++) frames too, with the Python frames in the interpreter's place (blocking mode only).")
+    boolean nativeFrames;
+
     /** The recording options these set; the command adds its own. */
     RecordOptions.Builder options() {
-        return RecordOptions.builder(rate).blocking(!nonblocking).idle(idle).gilOnly(gil).subprocesses(subprocesses);
+        return RecordOptions.builder(rate).blocking(!nonblocking).idle(idle).gilOnly(gil).subprocesses(subprocesses)
+                .nativeFrames(nativeFrames);
     }
 
     /**
@@ -46,6 +51,9 @@ final class SamplingOptions {
     void validate() throws PyspyException {
         if (rate <= 0 || rate > MAX_RATE) {
             throw RecordCommand.usage("--rate must be between 1 and " + MAX_RATE + " samples per second, not " + rate);
+        }
+        if (nativeFrames && nonblocking) {
+            throw RecordCommand.usage("--native needs the threads stopped: it cannot be combined with --nonblocking");
         }
     }
 }

@@ -68,6 +68,7 @@ public final class CodeCache {
     private int nextId;
     /** Markers of stacks cut in the middle, by frames left out (few distinct counts: recursions this deep are rare). */
     private final Map<Integer, CodeInfo> omittedMarkers = new HashMap<>();
+    private final Map<String, CodeInfo> syntheticFrames = new HashMap<>();
     private long walk;
     /** Entries used in the last {@link #RECENT_WALKS} walks (the first {@link #MAX_PROBES} are probed). */
     private final List<Entry> recent = new ArrayList<>();
@@ -209,6 +210,23 @@ public final class CodeCache {
         }
         return omittedMarkers.computeIfAbsent(count, n -> new CodeInfo(nextId++, 0,
                 "<" + n + " frames omitted>", null, null, 0, new byte[0], lineFormat));
+    }
+
+    /**
+     * A frame that is no Python code (a native function, {@code --native}), named {@code name} in
+     * {@code filename}: interned per (name, file) so a sample allocates nothing once it was seen.
+     */
+    public CodeInfo syntheticFrame(String name, String filename, String shortFilename) {
+        String key = name + "\0" + filename;
+        CodeInfo known = syntheticFrames.get(key);
+        if (known == null) {
+            if (syntheticFrames.size() >= 1 << 16) {
+                syntheticFrames.clear();
+            }
+            known = new CodeInfo(nextId++, 0, name, filename, shortFilename, 0, new byte[0], lineFormat);
+            syntheticFrames.put(key, known);
+        }
+        return known;
     }
 
     public int size() {

@@ -16,10 +16,12 @@ package dev.pyspy.sampler;
  * @param fullFilenames  show whole paths
  * @param plainNames     label functions by their plain name ({@code run}), as py-spy does, instead of
  *                       the qualified name 3.11+ records ({@code Thread.run})
+ * @param nativeFrames   unwind each stopped thread's native stack and splice the Python frames
+ *                       into it ({@code --native}; blocking only)
  */
 public record RecordOptions(int rate, long durationNanos, boolean blocking, boolean idle, boolean gilOnly,
                             boolean threads, boolean subprocesses, boolean byFunction, boolean lineNumbers,
-                            boolean fullFilenames, boolean plainNames) {
+                            boolean fullFilenames, boolean plainNames, boolean nativeFrames) {
 
     public long intervalNanos() {
         return 1_000_000_000L / rate;
@@ -43,6 +45,7 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
         private boolean lineNumbers = true;
         private boolean fullFilenames;
         private boolean plainNames;
+        private boolean nativeFrames;
 
         private Builder(int rate) {
             this.rate = rate;
@@ -93,6 +96,11 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
             return this;
         }
 
+        public Builder nativeFrames(boolean on) {
+            this.nativeFrames = on;
+            return this;
+        }
+
         public Builder plainNames(boolean on) {
             this.plainNames = on;
             return this;
@@ -100,7 +108,7 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
 
         public RecordOptions build() {
             return new RecordOptions(rate, durationNanos, blocking, idle, gilOnly, threads, subprocesses, byFunction,
-                    lineNumbers, fullFilenames, plainNames);
+                    lineNumbers, fullFilenames, plainNames, nativeFrames);
         }
     }
 }

@@ -34,6 +34,8 @@ public final class SampledProcess implements AutoCloseable {
     private long threadSetSignature = -1;
     private long lastRefresh;
     private int failedInARow;
+    /** {@code --native}: the native side, or null. */
+    private NativeSampling natives;
 
     SampledProcess(int index, PythonProcess python, ThreadPauser pauser) {
         this.index = index;
@@ -46,6 +48,11 @@ public final class SampledProcess implements AutoCloseable {
 
     public int pid() {
         return python.pid();
+    }
+
+    /** Samples native frames too ({@code --native}); only with a pauser (blocking mode). */
+    void sampleNativeFrames() throws dev.pyspy.PyspyException {
+        natives = new NativeSampling(python);
     }
 
     public int index() {
@@ -97,6 +104,10 @@ public final class SampledProcess implements AutoCloseable {
             while (pauser != null && !pauser.confirmParked()) {
                 python.walker().walk(snapshot); // a thread left running woke during the walk: it is stopped now
             }
+            if (natives != null && pauser != null) {
+                syncThreads(snapshot.threadCount()); // the tids, before the threads run again
+                natives.unwind(snapshot, slots);
+            }
             failedInARow = 0;
         } finally {
             if (pauser != null) {
@@ -105,7 +116,9 @@ public final class SampledProcess implements AutoCloseable {
             }
         }
         int n = snapshot.threadCount();
-        syncThreads(n);
+        if (natives == null || pauser == null) {
+            syncThreads(n);
+        }
         boolean gilApplies = python.gil().applies();
         long kept = 0;
         long gil = 0;
@@ -122,7 +135,7 @@ public final class SampledProcess implements AutoCloseable {
             kept++;
             gil += t.ownsGil ? 1 : 0;
             active += isActive ? 1 : 0;
-            consumer.accept(nanos, this, thread, t);
+            consumer.accept(nanos, this, thread, natives == null || pauser == null ? t : natives.merged(snapshot, i));
         }
         stats.keptThreadSamples += kept;
         stats.gilSamples += gil;

@@ -229,6 +229,10 @@ public final class Sampler {
         if (pauser != null) {
             pauser.leaveBlockedThreadsRunning();
         }
-        processes.add(new SampledProcess(nextIndex++, p, pauser));
+        SampledProcess sampled = new SampledProcess(nextIndex++, p, pauser);
+        if (options.nativeFrames() && pauser != null) {
+            sampled.sampleNativeFrames();
+        }
+        processes.add(sampled);
     }
 }

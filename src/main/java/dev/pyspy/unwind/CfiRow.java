@@ -60,7 +60,7 @@ final class CfiRow {
         cfaRegister = Registers.RSP;
         cfaOffset = 0;
         java.util.Arrays.fill(kind, SAME);
-        DwarfCursor c = t.cursor();
+        DwarfCursor c = cursor(t);
         c.seek(cie.instructionsStart(), cie.instructionsEnd());
         execute(c, cie, Long.MAX_VALUE, t.start(fde), 0);
         System.arraycopy(kind, 0, initialKind, 0, N);
@@ -68,6 +68,18 @@ final class CfiRow {
         System.arraycopy(exprLength, 0, initialExprLength, 0, N);
         c.seek(t.instructionsStart(fde), t.instructionsEnd(fde));
         execute(c, cie, pc, t.start(fde), 0);
+    }
+
+    private CfiTable cursorTable;
+    private DwarfCursor cursor;
+
+    /** A cursor over {@code t}'s section, reused while frames come from the same file. */
+    DwarfCursor cursor(CfiTable t) {
+        if (t != cursorTable) {
+            cursor = t.cursor();
+            cursorTable = t;
+        }
+        return cursor;
     }
 
     private void execute(DwarfCursor c, CfiTable.Cie cie, long pc, long loc, int depth) {

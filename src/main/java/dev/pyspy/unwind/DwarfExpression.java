@@ -12,6 +12,8 @@ final class DwarfExpression {
 
     private final long[] stack = new long[MAX_STACK];
     private int sp;
+    private CfiTable cursorTable;
+    private DwarfCursor cursor;
 
     /**
      * The value of the expression at {@code [start, start + length)} of {@code table}'s section;
@@ -19,7 +21,11 @@ final class DwarfExpression {
      */
     long evaluate(CfiTable table, int start, int length, Registers regs, StackMemory memory, long initial,
             boolean pushInitial) {
-        DwarfCursor c = table.cursor();
+        if (table != cursorTable) {
+            cursor = table.cursor();
+            cursorTable = table;
+        }
+        DwarfCursor c = cursor;
         c.seek(start, start + length);
         sp = 0;
         if (pushInitial) {

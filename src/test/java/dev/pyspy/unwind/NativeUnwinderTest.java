@@ -1,7 +1,8 @@
 package dev.pyspy.unwind;
 
+import dev.pyspy.process.ChildProcess;
+import dev.pyspy.process.LibC;
 import dev.pyspy.process.RemoteMemory;
-import dev.pyspy.process.ThreadPauser;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NativeUnwinderTest {
 
     private Path dir;
-    private Process target;
+    /**
+     * Started with pyspy's own posix_spawn, not java.lang.Process: the JDK's reaper thread waits on
+     * its children and would take the ptrace-stop reports this test's waits are for.
+     */
+    private ChildProcess target;
 
     @BeforeEach
     void start() throws Exception {
@@ -49,8 +54,8 @@ class NativeUnwinderTest {
         String gccOutput = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, gcc.waitFor(), gccOutput);
         Path ready = dir.resolve("ready");
-        target = new ProcessBuilder(binary.toString(), ready.toString()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("log").toFile()).start();
+        target = ChildProcess.start(List.of(binary.toString(), ready.toString()), Map.of(), null,
+                dir.resolve("log"));
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!Files.exists(ready)) {
             assertTrue(target.isAlive(), "target exited");
@@ -61,7 +66,9 @@ class NativeUnwinderTest {
 
     @AfterEach
     void stop() throws Exception {
-        target.destroyForcibly().waitFor();
+        target.kill(LibC.SIGKILL);
+        target.waitForExit();
+        target.close();
         try (var files = Files.walk(dir)) {
             files.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
         }
@@ -69,7 +76,7 @@ class NativeUnwinderTest {
 
     @Test
     void bothThreadsUnwindThroughTheProgramAndLibcAsGdbSeesThem() throws Exception {
-        int pid = (int) target.pid();
+        int pid = target.pid();
         Map<Integer, List<Frame>> gdb = gdbBacktraces(pid);
         assertEquals(2, gdb.size(), "gdb saw both threads: " + gdb);
 
@@ -77,8 +84,8 @@ class NativeUnwinderTest {
         try (RemoteMemory memory = RemoteMemory.open(pid)) {
             NativeStacks stacks = new NativeStacks(pid, memory);
             long[] out = new long[NativeUnwinder.MAX_FRAMES];
-            try (ThreadPauser paused = ThreadPauser.pauseAll(pid)) {
-                for (int tid : paused.stoppedThreads()) {
+            try (StoppedThreads paused = new StoppedThreads(pid)) {
+                for (int tid : paused.tids()) {
                     int n = stacks.unwind(tid, out);
                     assertTrue(n > 0, "thread " + tid + " unwound");
                     List<Frame> frames = new ArrayList<>();
