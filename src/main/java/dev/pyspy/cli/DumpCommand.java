@@ -47,6 +47,10 @@ public final class DumpCommand implements Callable<Integer> {
     @Option(names = {"--nonblocking"}, description = "Do not pause the process while reading (faster, stacks may be torn).")
     boolean nonblocking;
 
+    @Option(names = {"-n", "--native"},
+            description = "Show native (C/C++) frames too, with the Python frames in the interpreter's place. Pauses the process.")
+    boolean nativeFrames;
+
     @Option(names = {"-s", "--subprocesses"},
             description = "Also dump every Python process descending from PID, which may itself be any program.")
     boolean subprocesses;
@@ -139,6 +143,9 @@ public final class DumpCommand implements Callable<Integer> {
         if (pid <= 0) {
             throw RecordCommand.usage("invalid pid " + pid);
         }
+        if (nativeFrames && nonblocking) {
+            throw RecordCommand.usage("--native needs the threads stopped: it cannot be combined with --nonblocking");
+        }
         ThreadStackReader.Options options = new ThreadStackReader.Options(locals.length > 0,
                 locals.length > 1 ? LONG_REPR : SHORT_REPR, fullFilenames);
         // one large write instead of one per line: System.out flushes on every write it gets
@@ -159,7 +166,7 @@ public final class DumpCommand implements Callable<Integer> {
             dumpTree(out, options);
         } else {
             PythonProcess process = PythonProcess.attach(pid);
-            List<ThreadStack> stacks = DumpSession.read(process, options, !nonblocking);
+            List<ThreadStack> stacks = readStacks(process, options);
             if (json) {
                 DumpPrinter.printJson(out, stacks);
             } else {
@@ -168,6 +175,11 @@ public final class DumpCommand implements Callable<Integer> {
         }
         out.flush();
         return ExitCode.OK.code;
+    }
+
+    private List<ThreadStack> readStacks(PythonProcess process, ThreadStackReader.Options options)
+            throws PyspyException {
+        return nativeFrames ? DumpSession.readNative(process, options) : DumpSession.read(process, options, !nonblocking);
     }
 
     /**
@@ -186,7 +198,7 @@ public final class DumpCommand implements Callable<Integer> {
             List<ThreadStack> stacks;
             try {
                 process = PythonProcess.attach(member);
-                stacks = DumpSession.read(process, options, !nonblocking);
+                stacks = readStacks(process, options);
             } catch (PyspyException e) {
                 log.debug("not dumping process {}: {}", member, e.getMessage());
                 continue;

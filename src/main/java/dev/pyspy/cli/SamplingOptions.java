@@ -39,6 +39,10 @@ final class SamplingOptions {
     @Option(names = {"--nonblocking"}, description = "Do not pause the program while sampling (lower overhead, stacks may be torn).")
     boolean nonblocking;
 
+    @Option(names = {"-n", "--native"},
+            description = "Sample native (C/C++) frames too, with the Python frames in the interpreter's place (blocking mode only).")
+    boolean nativeFrames;
+
     @Option(names = {"--async-aware"}, description = "Sample a thread running an asyncio task as that task: "
             + "its frames rooted at <task NAME> instead of the event loop's (CPython 3.8+).")
     boolean asyncAware;
@@ -53,7 +57,8 @@ final class SamplingOptions {
         SampleMode m = mode();
         return RecordOptions.builder(rate).blocking(!nonblocking).idle(idle || m == SampleMode.WALL)
                 .gilOnly(gil || m == SampleMode.GIL).subprocesses(subprocesses).mode(m)
-                .gcFrames(!noGc).asyncAware(asyncAware).asyncAllTasks("all".equals(asyncMode));
+                .gcFrames(!noGc).asyncAware(asyncAware).asyncAllTasks("all".equals(asyncMode))
+                .nativeFrames(nativeFrames);
     }
 
     /** The mode asked for: {@code --mode}, else the default (py-spy's {@code --gil} is the default mode's filter). */
@@ -114,6 +119,9 @@ final class SamplingOptions {
     void validate() throws PyspyException {
         if (rate <= 0 || rate > MAX_RATE) {
             throw RecordCommand.usage("--rate must be between 1 and " + MAX_RATE + " samples per second, not " + rate);
+        }
+        if (nativeFrames && nonblocking) {
+            throw RecordCommand.usage("--native needs the threads stopped: it cannot be combined with --nonblocking");
         }
         validateAsyncMode();
         if (mode != null && idle && mode != SampleMode.WALL && mode != SampleMode.GIL) {

@@ -300,6 +300,81 @@ public final class ElfFile {
         return out;
     }
 
+    /** The bytes of a section as a read-only view of the file (no copy); empty for .bss-like sections. */
+    public ByteBuffer sectionData(Section s) throws PyspyException {
+        if (!s.hasFileData()) {
+            return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        checkRange(s.offset, s.size, s.name);
+        return buf.slice((int) s.offset, (int) s.size).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** STT_FUNC and STT_GNU_IFUNC: the symbol types that name code. */
+    public static final int STT_FUNC = 2;
+    public static final int STT_GNU_IFUNC = 10;
+
+    /**
+     * Every defined function symbol of {@code .symtab} and {@code .dynsym} (both: a stripped file has
+     * only the second), in file order; names are the raw (mangled) ones.
+     */
+    public List<Symbol> functionSymbols() throws PyspyException {
+        List<Symbol> out = new ArrayList<>();
+        for (Section table : sections) {
+            if (table.type != SHT_SYMTAB && table.type != SHT_DYNSYM) {
+                continue;
+            }
+            if (table.link <= 0 || table.link >= sections.size()) {
+                continue;
+            }
+            Section strtab = sections.get(table.link);
+            checkRange(table.offset, table.size, table.name);
+            checkRange(strtab.offset, strtab.size, strtab.name);
+            long entSize = table.entrySize == 0 ? SYM_SIZE : table.entrySize;
+            if (entSize < SYM_SIZE) {
+                continue;
+            }
+            long count = table.size / entSize;
+            for (long i = 0; i < count; i++) {
+                int at = (int) (table.offset + i * entSize);
+                int info = u8(at + 4);
+                int symType = info & 0xf;
+                int shndx = u16(at + 6);
+                long value = buf.getLong(at + 8);
+                long nameOffset = Integer.toUnsignedLong(buf.getInt(at));
+                if ((symType != STT_FUNC && symType != STT_GNU_IFUNC) || shndx == SHN_UNDEF || value == 0
+                        || nameOffset >= strtab.size) {
+                    continue;
+                }
+                String symbolName = cString(strtab.offset + nameOffset, strtab.offset + strtab.size);
+                out.add(new Symbol(symbolName, value, buf.getLong(at + 16), symType, info >>> 4, shndx));
+            }
+        }
+        return out;
+    }
+
+    private static final int NT_GNU_BUILD_ID = 3;
+
+    /** The GNU build id in hex (from {@code .note.gnu.build-id}), which names separate debug files. */
+    public Optional<String> buildId() throws PyspyException {
+        Optional<Section> note = section(".note.gnu.build-id");
+        if (note.isEmpty() || note.get().size < 16) {
+            return Optional.empty();
+        }
+        ByteBuffer b = sectionData(note.get());
+        long nameSize = Integer.toUnsignedLong(b.getInt(0));
+        long descSize = Integer.toUnsignedLong(b.getInt(4));
+        int noteType = b.getInt(8);
+        long descAt = 12 + ((nameSize + 3) & ~3L);
+        if (noteType != NT_GNU_BUILD_ID || descSize == 0 || descAt + descSize > b.capacity()) {
+            return Optional.empty();
+        }
+        StringBuilder hex = new StringBuilder();
+        for (int i = 0; i < descSize; i++) {
+            hex.append(String.format("%02x", b.get((int) (descAt + i)) & 0xff));
+        }
+        return Optional.of(hex.toString());
+    }
+
     /**
      * The load bias of this file in a process: what to add to a symbol's value to get its runtime
      * address (0 for a non-PIE executable). {@code mappings} are the /proc/PID/maps entries of this

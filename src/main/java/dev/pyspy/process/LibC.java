@@ -59,6 +59,10 @@ public final class LibC {
     public static final long PTRACE_DETACH = 17;
     public static final long PTRACE_SEIZE = 0x4206;
     public static final long PTRACE_INTERRUPT = 0x4207;
+    /** Copies a stopped tracee's general registers into a {@link #SIZEOF_USER_REGS_STRUCT}-byte buffer. */
+    public static final long PTRACE_GETREGS = 12;
+    /** sizeof(struct user_regs_struct) on x86_64: 27 registers of 8 bytes. */
+    public static final int SIZEOF_USER_REGS_STRUCT = 27 * 8;
     /** Stop reported after PTRACE_INTERRUPT or a group-stop of a seized tracee: {@code status >> 16}. */
     public static final int PTRACE_EVENT_STOP = 128;
     /**

@@ -68,7 +68,7 @@ public final class CodeCache {
     private int nextId;
     /** Markers of stacks cut in the middle, by frames left out (few distinct counts: recursions this deep are rare). */
     private final Map<Integer, CodeInfo> omittedMarkers = new HashMap<>();
-    private final Map<String, CodeInfo> markers = new HashMap<>();
+    private final Map<String, CodeInfo> syntheticFrames = new HashMap<>();
     private long walk;
     /** Entries used in the last {@link #RECENT_WALKS} walks (the first {@link #MAX_PROBES} are probed). */
     private final List<Entry> recent = new ArrayList<>();
@@ -213,14 +213,28 @@ public final class CodeCache {
     }
 
     /**
-     * A synthetic frame labelled {@code label} ({@code <exception ValueError>}, {@code <GC>}): a code
-     * with no file, interned per label so a sample that shows it allocates nothing.
+     * A frame that is no Python code (a native function, {@code --native}), named {@code name} in
+     * {@code filename}: interned per (name, file) so a sample allocates nothing once it was seen.
+     */
+    public CodeInfo syntheticFrame(String name, String filename, String shortFilename) {
+        String key = filename == null ? name : name + "\0" + filename; // markers: no concatenation per sample
+        CodeInfo known = syntheticFrames.get(key);
+        if (known == null) {
+            if (syntheticFrames.size() >= 1 << 16) {
+                syntheticFrames.clear();
+            }
+            known = new CodeInfo(nextId++, 0, name, filename, shortFilename, 0, new byte[0], lineFormat);
+            syntheticFrames.put(key, known);
+        }
+        return known;
+    }
+
+    /**
+     * A synthetic frame labelled {@code label} ({@code <exception ValueError>}, {@code <GC>},
+     * {@code <task NAME>}): a code with no file, interned like the native ones.
      */
     public CodeInfo marker(String label) {
-        if (markers.size() >= 4096) {
-            markers.clear();
-        }
-        return markers.computeIfAbsent(label, l -> new CodeInfo(nextId++, 0, l, null, null, 0, new byte[0], lineFormat));
+        return syntheticFrame(label, null, null);
     }
 
     public int size() {

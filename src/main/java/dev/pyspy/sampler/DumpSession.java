@@ -3,15 +3,19 @@ package dev.pyspy.sampler;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 import dev.pyspy.model.AsyncTask;
+import dev.pyspy.model.Frame;
 import dev.pyspy.model.ThreadStack;
 import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.AsyncioTasks;
+import dev.pyspy.python.NativeFrameMerger;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.RawStacks;
 import dev.pyspy.python.ThreadStackReader;
+import dev.pyspy.unwind.NativeStacks;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,14 +34,25 @@ public final class DumpSession {
     /** The stacks of every thread of {@code process}, in the interpreter's thread order. */
     public static List<ThreadStack> read(PythonProcess process, ThreadStackReader.Options options, boolean blocking)
             throws PyspyException {
-        return blocking ? readPaused(process, options) : readWithRetries(process, options);
+        return blocking ? readPaused(process, options, false) : readWithRetries(process, options);
     }
 
-    private static List<ThreadStack> readPaused(PythonProcess process, ThreadStackReader.Options options)
+    /**
+     * As {@link #read}, paused, each thread's stack its native frames with its Python frames spliced
+     * in ({@code --native}; {@link NativeFrameMerger}).
+     */
+    public static List<ThreadStack> readNative(PythonProcess process, ThreadStackReader.Options options)
             throws PyspyException {
+        return readPaused(process, options, true);
+    }
+
+    private static List<ThreadStack> readPaused(PythonProcess process, ThreadStackReader.Options options,
+                                                 boolean nativeFrames) throws PyspyException {
         Map<Long, Character> states = kernelStates(process.pid());
+        NativeStacks natives = nativeFrames ? new NativeStacks(process.pid(), process.memory()) : null;
         try (ThreadPauser paused = ThreadPauser.pauseAll(process.pid())) {
-            return read(process, states, options);
+            List<ThreadStack> stacks = read(process, states, options);
+            return natives == null ? stacks : withNativeFrames(stacks, new NativeFrameMerger(process, natives));
         } catch (MemoryReadException e) {
             throw gone(process.pid(), e);
         }
@@ -95,6 +110,16 @@ public final class DumpSession {
         RawStacks snapshot = new RawStacks();
         process.walker().walk(snapshot);
         return reader.read(snapshot, fullFilenames);
+    }
+
+    private static List<ThreadStack> withNativeFrames(List<ThreadStack> stacks, NativeFrameMerger merger) {
+        List<ThreadStack> out = new ArrayList<>(stacks.size());
+        for (ThreadStack t : stacks) {
+            List<Frame> frames = t.osThreadId() > 0 ? merger.merge((int) t.osThreadId(), t.frames()) : t.frames();
+            out.add(new ThreadStack(t.pid(), t.threadId(), t.osThreadId(), t.threadName(), t.active(), t.ownsGil(),
+                    frames));
+        }
+        return out;
     }
 
     private static Map<Long, Character> kernelStates(int pid) throws PyspyException {

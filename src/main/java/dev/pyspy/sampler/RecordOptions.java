@@ -21,11 +21,13 @@ package dev.pyspy.sampler;
  * @param gcFrames       put a {@code <GC>} frame on the thread that is collecting garbage ({@code --no-gc}: not)
  * @param asyncAware     a thread running an asyncio task is sampled as that task: rooted at {@code <task NAME>}
  * @param asyncAllTasks  with {@code asyncAware}: every suspended task is sampled too, under the process's first thread
+ * @param nativeFrames   unwind each stopped thread's native stack and splice the Python frames
+ *                       into it ({@code --native}; blocking only)
  */
 public record RecordOptions(int rate, long durationNanos, boolean blocking, boolean idle, boolean gilOnly,
                             boolean threads, boolean subprocesses, boolean byFunction, boolean lineNumbers,
                             boolean fullFilenames, boolean plainNames, SampleMode mode,
-                            boolean gcFrames, boolean asyncAware, boolean asyncAllTasks) {
+                            boolean gcFrames, boolean asyncAware, boolean asyncAllTasks, boolean nativeFrames) {
 
     public long intervalNanos() {
         return 1_000_000_000L / rate;
@@ -53,6 +55,7 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
         private boolean asyncAllTasks;
         private SampleMode mode = SampleMode.ACTIVE;
         private boolean gcFrames = true;
+        private boolean nativeFrames;
 
         private Builder(int rate) {
             this.rate = rate;
@@ -103,6 +106,11 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
             return this;
         }
 
+        public Builder nativeFrames(boolean on) {
+            this.nativeFrames = on;
+            return this;
+        }
+
         public Builder plainNames(boolean on) {
             this.plainNames = on;
             return this;
@@ -130,7 +138,7 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
 
         public RecordOptions build() {
             return new RecordOptions(rate, durationNanos, blocking, idle, gilOnly, threads, subprocesses, byFunction,
-                    lineNumbers, fullFilenames, plainNames, mode, gcFrames, asyncAware, asyncAllTasks);
+                    lineNumbers, fullFilenames, plainNames, mode, gcFrames, asyncAware, asyncAllTasks, nativeFrames);
         }
     }
 }

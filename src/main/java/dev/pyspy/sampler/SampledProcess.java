@@ -52,6 +52,8 @@ public final class SampledProcess implements AutoCloseable {
     private long refreshEveryNanos = THREAD_REFRESH_NANOS;
     private int failedInARow;
     private final AsyncStacks asyncStacks;
+    /** {@code --native}: the native side, or null. */
+    private NativeSampling natives;
 
     SampledProcess(int index, PythonProcess python, ThreadPauser pauser) {
         this(index, python, pauser, null);
@@ -91,6 +93,11 @@ public final class SampledProcess implements AutoCloseable {
 
     public int pid() {
         return python.pid();
+    }
+
+    /** Samples native frames too ({@code --native}); only with a pauser (blocking mode). */
+    void sampleNativeFrames() throws dev.pyspy.PyspyException {
+        natives = new NativeSampling(python);
     }
 
     public int index() {
@@ -175,6 +182,10 @@ public final class SampledProcess implements AutoCloseable {
             while (pauser != null && !pauser.confirmParked()) {
                 python.walker().walk(snapshot); // a thread left running woke during the walk: it is stopped now
             }
+            if (natives != null && pauser != null) {
+                syncThreads(snapshot.threadCount()); // the tids, before the threads run again
+                natives.unwind(snapshot, slots);
+            }
             if (asyncStacks != null) {
                 asyncStacks.rewrite(snapshot); // while paused: the running tasks as the stacks show them
             }
@@ -190,7 +201,9 @@ public final class SampledProcess implements AutoCloseable {
             }
         }
         int n = snapshot.threadCount();
-        syncThreads(n);
+        if (natives == null || pauser == null) {
+            syncThreads(n);
+        }
         boolean gilApplies = python.gil().applies();
         long kept = 0;
         long gil = 0;
@@ -209,16 +222,17 @@ public final class SampledProcess implements AutoCloseable {
             kept++;
             gil += t.ownsGil ? 1 : 0;
             active += isActive ? 1 : 0;
+            RawThreadStack shown = natives == null || pauser == null ? t : natives.merged(snapshot, i);
             if (exception != null) {
-                t.addLeaf(exception);
+                shown.addLeaf(exception);
             }
             if (collecting && t.ownsGil) {
-                t.addLeaf(gcMarker); // a collection runs in the thread holding the GIL
+                shown.addLeaf(gcMarker); // a collection runs in the thread holding the GIL
             }
             try {
-                consumer.accept(nanos, this, thread, t);
+                consumer.accept(nanos, this, thread, shown);
             } finally {
-                t.removeLeaves();
+                shown.removeLeaves();
             }
         }
         if (asyncStacks != null && options.asyncAllTasks() && n > 0) {

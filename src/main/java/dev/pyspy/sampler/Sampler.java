@@ -268,7 +268,17 @@ public final class Sampler {
     }
 
     private void add(PythonProcess p) throws PyspyException {
-        processes.add(new SampledProcess(nextIndex++, p, pauser(p.pid()), asyncStacks(p)));
+        ThreadPauser pauser = pauser(p.pid());
+        SampledProcess sampled = new SampledProcess(nextIndex++, p, pauser, asyncStacks(p));
+        sampleNativeFramesOf(sampled, pauser);
+        processes.add(sampled);
+    }
+
+    /** {@code --native}: unwinding needs the threads stopped, so only where a pauser stops them. */
+    private void sampleNativeFramesOf(SampledProcess sampled, ThreadPauser pauser) throws PyspyException {
+        if (options.nativeFrames() && pauser != null) {
+            sampled.sampleNativeFrames();
+        }
     }
 
     private AsyncStacks asyncStacks(PythonProcess p) throws PyspyException {
@@ -281,7 +291,9 @@ public final class Sampler {
         for (int i = 0; i < processes.size(); i++) {
             SampledProcess p = processes.get(i);
             try {
-                p.released(pauser(p.pid()));
+                ThreadPauser pauser = pauser(p.pid());
+                p.released(pauser);
+                sampleNativeFramesOf(p, pauser);
             } catch (PyspyException e) {
                 if (!PythonProcess.isGone(p.pid())) {
                     throw e;
