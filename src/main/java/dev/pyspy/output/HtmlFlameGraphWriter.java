@@ -259,24 +259,6 @@ public final class HtmlFlameGraphWriter implements ProfileWriter {
         } while (v != 0);
     }
 
-    /** Reads back what {@link #vlq} wrote, for tests. */
-    static long[] unvlq(String s) {
-        List<Long> out = new ArrayList<>();
-        long v = 0;
-        int shift = 0;
-        for (int i = 0; i < s.length(); i++) {
-            int d = B64.indexOf(s.charAt(i));
-            v |= (long) (d & 31) << shift;
-            shift += 5;
-            if ((d & 32) == 0) {
-                out.add(v);
-                v = 0;
-                shift = 0;
-            }
-        }
-        return out.stream().mapToLong(Long::longValue).toArray();
-    }
-
     private static int parseRgb(String css) {
         String[] parts = css.substring(css.indexOf('(') + 1, css.indexOf(')')).split(",");
         return Integer.parseInt(parts[0].trim()) << 16 | Integer.parseInt(parts[1].trim()) << 8

@@ -22,4 +22,22 @@ final class HtmlFlameGraphData {
         int end = text.indexOf("</script>", start);
         return new ObjectMapper().readTree(text.substring(start + OPEN.length(), end));
     }
+
+    /** Reads back the page's base-64 variable-length numbers (what {@code HtmlFlameGraphWriter.vlq} wrote). */
+    static long[] unvlq(String s) {
+        java.util.List<Long> out = new java.util.ArrayList<>();
+        long v = 0;
+        int shift = 0;
+        for (int i = 0; i < s.length(); i++) {
+            int d = HtmlFlameGraphWriter.B64.indexOf(s.charAt(i));
+            v |= (long) (d & 31) << shift;
+            shift += 5;
+            if ((d & 32) == 0) {
+                out.add(v);
+                v = 0;
+                shift = 0;
+            }
+        }
+        return out.stream().mapToLong(Long::longValue).toArray();
+    }
 }

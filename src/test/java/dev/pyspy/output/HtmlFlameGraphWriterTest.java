@@ -26,7 +26,7 @@ class HtmlFlameGraphWriterTest {
     }
 
     static List<Frame> decode(JsonNode data) {
-        long[] v = HtmlFlameGraphWriter.unvlq(data.get("nodes").asText());
+        long[] v = HtmlFlameGraphData.unvlq(data.get("nodes").asText());
         List<Frame> out = new ArrayList<>();
         int prev = -1;
         for (int i = 0; i < v.length; i += 4) {
@@ -44,7 +44,7 @@ class HtmlFlameGraphWriterTest {
         for (long v : values) {
             HtmlFlameGraphWriter.vlq(sb, v);
         }
-        assertArrayEquals(values, HtmlFlameGraphWriter.unvlq(sb.toString()));
+        assertArrayEquals(values, HtmlFlameGraphData.unvlq(sb.toString()));
         StringBuilder one = new StringBuilder();
         HtmlFlameGraphWriter.vlq(one, 5);
         assertEquals("F", one.toString(), "small numbers take one character");
@@ -76,7 +76,7 @@ class HtmlFlameGraphWriterTest {
         assertEquals(labels.size(), labels.stream().distinct().count(), "each label once");
         // heavy_a and heavy_b appear twice each: most used first
         assertTrue(labels.indexOf("heavy_a (heavy.py:5)") < 2 && labels.indexOf("heavy_b (heavy.py:12)") < 2, labels.toString());
-        long[] lfn = HtmlFlameGraphWriter.unvlq(data.get("lfn").asText());
+        long[] lfn = HtmlFlameGraphData.unvlq(data.get("lfn").asText());
         assertEquals(labels.size(), lfn.length);
         int a = (int) lfn[labels.indexOf("heavy_a (heavy.py:5)")];
         assertEquals("heavy_a", data.get("fname").get(a).asText());
@@ -156,8 +156,8 @@ class HtmlFlameGraphWriterTest {
         new HtmlFlameGraphWriter(FlameGraphOptions.defaults()).writeDiff(diff, out);
         JsonNode data = HtmlFlameGraphData.data(out.toByteArray());
         assertEquals(100, data.get("diff").get("before").asLong());
-        assertArrayEquals(new long[]{100, 100, 50, 50}, HtmlFlameGraphWriter.unvlq(data.get("diff").get("bt").asText()));
-        assertArrayEquals(new long[]{0, 0, 50, 50}, HtmlFlameGraphWriter.unvlq(data.get("diff").get("bs").asText()));
+        assertArrayEquals(new long[]{100, 100, 50, 50}, HtmlFlameGraphData.unvlq(data.get("diff").get("bt").asText()));
+        assertArrayEquals(new long[]{0, 0, 50, 50}, HtmlFlameGraphData.unvlq(data.get("diff").get("bs").asText()));
         assertEquals(40, data.get("total").asLong());
     }
 
