@@ -38,7 +38,7 @@ class MainCommandLineTest {
         assertEquals(0, r.exitCode(), r.stderr());
         Path script = dir.resolve("pyspy.bash");
         Files.writeString(script, r.stdout());
-        // what bash offers after "pyspy re" and after "pyspy dump --n"
+        // what bash offers after "pyspy re" and after "pyspy dump --n" (--nonblocking and --native)
         String probe = "source '" + script + "'; complete -p pyspy;"
                 + " COMP_WORDS=(pyspy re); COMP_CWORD=1; COMP_LINE='pyspy re'; COMP_POINT=8; _complete_pyspy; echo \"${COMPREPLY[*]}\";"
                 + " COMP_WORDS=(pyspy dump --n); COMP_CWORD=2; COMP_LINE='pyspy dump --n'; COMP_POINT=14; _complete_pyspy;"
@@ -47,7 +47,7 @@ class MainCommandLineTest {
         Process bash = new ProcessBuilder("bash", "-c", probe).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(bash.getInputStream().readAllBytes());
         assertTrue(bash.waitFor(60, TimeUnit.SECONDS));
-        assertEquals("complete -o default -F _complete_pyspy pyspy\nrecord render\n--nonblocking\n", out);
+        assertEquals("complete -o default -F _complete_pyspy pyspy\nrecord render\n--nonblocking --native\n", out);
     }
 
     @Test
