@@ -225,7 +225,8 @@ class RecordIntegrationTest {
         PyspyCli.Result r = PyspyCli.run(120, args.toArray(new String[0]));
         assertEquals(0, r.exitCode(), r.toString());
         Set<String> processes = new HashSet<>();
-        Pattern root = Pattern.compile("^process (\\d+):");
+        // the innermost process frame is the sampled process (the ones above it are its ancestors)
+        Pattern root = Pattern.compile("^(?:process \\d+:\"[^\"]*\";)*process (\\d+):");
         for (String stack : Collapsed.read(out).keySet()) {
             Matcher m = root.matcher(stack);
             assertTrue(m.find(), "every stack starts with its process: " + stack);
