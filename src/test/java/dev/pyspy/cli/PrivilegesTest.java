@@ -43,7 +43,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @NeedsRoot
 class PrivilegesTest {
     /** ptrace requests pyspy may make: none of them changes the tracee's memory or registers. */
-    private static final Set<String> ALLOWED_PTRACE = Set.of("PTRACE_SEIZE", "PTRACE_INTERRUPT", "PTRACE_DETACH");
+    private static final Set<String> ALLOWED_PTRACE = Set.of("PTRACE_SEIZE", "PTRACE_INTERRUPT", "PTRACE_DETACH",
+            "PTRACE_GETREGS"); // --native reads a stopped thread's registers; SETREGS stays forbidden below
     /** Request numbers that write: POKETEXT/DATA/USER, SETREGS, SETFPREGS, SETSIGINFO, SETREGSET, POKEUSR. */
     private static final Set<Long> WRITING_PTRACE = Set.of(4L, 5L, 6L, 13L, 15L, 0x4203L, 0x4205L);
     /** Every native function pyspy binds; adding one (process_vm_writev, pwrite, ...) must be a decision. */
@@ -53,7 +54,9 @@ class PrivilegesTest {
             "posix_spawn_file_actions_init", "posix_spawn_file_actions_destroy", "posix_spawn_file_actions_addopen",
             "posix_spawn_file_actions_adddup2", "sigemptyset", "strerror", "getppid", "isatty", "ioctl",
             // pyspy's own signal dispositions (StopSignals), never the target's
-            "sigaction", "signal");
+            "sigaction", "signal",
+            // /proc thread files read through pyspy's own descriptors (TaskFileReader); pwrite stays forbidden
+            "openat", "pread");
 
     @Test
     void aProgramLaunchedUnderSudoRunsAsTheUserWhoInvokedSudo() throws Exception {
