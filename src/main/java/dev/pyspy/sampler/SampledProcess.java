@@ -1,13 +1,17 @@
 package dev.pyspy.sampler;
 
+import dev.pyspy.PyspyException;
 import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.AsyncStacks;
 import dev.pyspy.python.CodeInfo;
+import dev.pyspy.python.ExceptionStates;
+import dev.pyspy.python.GcState;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.RawStacks;
 import dev.pyspy.python.ThreadActivity;
+import dev.pyspy.python.ThreadStackReader;
 import dev.pyspy.python.RawThreadStack;
 
 import java.util.HashMap;
@@ -42,11 +46,11 @@ public final class SampledProcess implements AutoCloseable {
     private TrackedThread[] slots = new TrackedThread[16];
     private long threadSetSignature = -1;
     /** The collector's flag (null where no thread can be named as collecting), looked up on first use. */
-    private dev.pyspy.python.GcState gc;
+    private GcState gc;
     private boolean gcLookedUp;
     private CodeInfo gcMarker;
     /** Made on the first sample of {@code --mode exception}. */
-    private dev.pyspy.python.ExceptionStates exceptions;
+    private ExceptionStates exceptions;
     private long lastRefresh;
     /** THREAD_REFRESH_NANOS, or longer when a refresh is slow (thousands of threads): at most 1/20 of the time. */
     private long refreshEveryNanos = THREAD_REFRESH_NANOS;
@@ -54,10 +58,6 @@ public final class SampledProcess implements AutoCloseable {
     private final AsyncStacks asyncStacks;
     /** {@code --native}: the native side, or null. */
     private NativeSampling natives;
-
-    SampledProcess(int index, PythonProcess python, ThreadPauser pauser) {
-        this(index, python, pauser, null);
-    }
 
     /** {@code asyncStacks}: re-roots threads running an asyncio task ({@code --async-aware}), or null. */
     SampledProcess(int index, PythonProcess python, ThreadPauser pauser, AsyncStacks asyncStacks) {
@@ -96,7 +96,7 @@ public final class SampledProcess implements AutoCloseable {
     }
 
     /** Samples native frames too ({@code --native}); only with a pauser (blocking mode). */
-    void sampleNativeFrames() throws dev.pyspy.PyspyException {
+    void sampleNativeFrames() throws PyspyException {
         natives = new NativeSampling(python);
     }
 
@@ -252,7 +252,7 @@ public final class SampledProcess implements AutoCloseable {
     private boolean collecting() throws MemoryReadException {
         if (!gcLookedUp) {
             gcLookedUp = true;
-            gc = dev.pyspy.python.GcState.of(python);
+            gc = GcState.of(python);
             gcMarker = python.codes().marker("<GC>");
         }
         if (gc == null) {
@@ -266,10 +266,10 @@ public final class SampledProcess implements AutoCloseable {
         return false;
     }
 
-    private dev.pyspy.python.ExceptionStates exceptionStates() throws MemoryReadException {
+    private ExceptionStates exceptionStates() throws MemoryReadException {
         if (exceptions == null) {
             try {
-                exceptions = dev.pyspy.python.ExceptionStates.forLayout(python.memory(), python.layout(),
+                exceptions = ExceptionStates.forLayout(python.memory(), python.layout(),
                         python.objects(), python.codes());
             } catch (dev.pyspy.PyspyException e) {
                 throw new MemoryReadException(e.getMessage());
@@ -318,7 +318,7 @@ public final class SampledProcess implements AutoCloseable {
         } catch (dev.pyspy.PyspyException e) {
             // the process is exiting: tids stay unknown
         }
-        long[] nativeIds = dev.pyspy.python.ThreadStackReader.nativeIds(python, snapshot, tids);
+        long[] nativeIds = ThreadStackReader.nativeIds(python, snapshot, tids);
         Map<Long, TrackedThread> alive = new HashMap<>();
         for (int i = 0; i < n; i++) {
             TrackedThread thread = slots[i];
