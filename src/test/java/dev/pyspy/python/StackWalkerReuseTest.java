@@ -1,6 +1,7 @@
 package dev.pyspy.python;
 
 import dev.pyspy.testing.NeedsRoot;
+import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
@@ -88,6 +89,7 @@ class StackWalkerReuseTest {
             RawStacks kept = new RawStacks();
             long reused = 0;
             long changedWhileFramePointerSame = 0;
+            int torn = 0;
             Set<String> innermost = new HashSet<>();
             List<Long> lastVersions = new ArrayList<>();
             List<Long> lastFirstFrames = new ArrayList<>();
@@ -95,12 +97,36 @@ class StackWalkerReuseTest {
             try (ThreadPauser pauser = ThreadPauser.attach(pid)) {
                 for (int w = 0; w < WALKS; w++) {
                     RawStacks oracle = new RawStacks();
+                    MemoryReadException reusingFailed = null;
+                    MemoryReadException freshFailed = null;
                     pauser.interrupt();
                     try {
-                        reusing.walker().walk(kept);
-                        fresh.walker().walk(oracle);
+                        try {
+                            reusing.walker().walk(kept);
+                        } catch (MemoryReadException e) {
+                            reusingFailed = e;
+                        }
+                        try {
+                            fresh.walker().walk(oracle);
+                        } catch (MemoryReadException e) {
+                            freshFailed = e;
+                        }
                     } finally {
                         pauser.resume();
+                    }
+                    if (freshFailed != null) {
+                        // A thread stopped mid-call (e.g. 3.12's new _PyCFrame is current before its
+                        // current_frame is set) holds a torn chain: no oracle for this walk. What the
+                        // reusing walker remembered from it is not compared against older stacks.
+                        torn++;
+                        lastVersions.clear();
+                        lastFirstFrames.clear();
+                        lastStacks.clear();
+                        continue;
+                    }
+                    if (reusingFailed != null) {
+                        throw new AssertionError("the reusing walker failed where a fresh decode did not, walk " + w,
+                                reusingFailed);
                     }
                     assertEquals(oracle.threadCount(), kept.threadCount(), "threads in walk " + w);
                     for (int i = 0; i < kept.threadCount(); i++) {
@@ -136,6 +162,7 @@ class StackWalkerReuseTest {
                 // Process.destroyForcibly would not signal it: kill it by pid.
                 new ProcessBuilder("kill", "-KILL", Integer.toString(pid)).start().waitFor();
             }
+            assertTrue(torn <= WALKS / 20, torn + " of " + WALKS + " walks met a torn frame chain");
             assertTrue(reused > 0, "no stack was ever reused: the test proves nothing");
             assertTrue(changedWhileFramePointerSame > 0,
                     "the stack never changed under an unchanged innermost frame: the test proves nothing");
