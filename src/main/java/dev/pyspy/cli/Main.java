@@ -37,10 +37,12 @@ public final class Main implements Callable<Integer> {
     private static String commandLine = "pyspy";
 
     public static void main(String[] args) {
-        runAndExit(Instrumentation.NONE, args);
+        prepareJna();
+        Logging.configure();
+        System.exit(run(args));
     }
 
-    /** The whole program: {@code main}, or a program that embeds the command line with additions. */
+    /** The whole program, for a program that embeds the command line with additions. */
     static void runAndExit(Instrumentation instrumentation, String[] args) {
         prepareJna();
         Logging.configure();
@@ -97,18 +99,37 @@ public final class Main implements Callable<Integer> {
     }
 
     public static int run(String... args) {
-        return run(Instrumentation.NONE, args);
+        int plain = runPlain(args);
+        // Instrumentation.NONE only here: its lambdas and the classes it names are start-up a plain dump need not pay
+        return plain != NOT_PLAIN ? plain : runWithPicocli(new CommandFactory(Instrumentation.NONE), args);
     }
 
     static int run(Instrumentation instrumentation, String... args) {
+        int plain = runPlain(args);
+        return plain != NOT_PLAIN ? plain : runWithPicocli(new CommandFactory(instrumentation), args);
+    }
+
+    private static final int NOT_PLAIN = -1;
+
+    /**
+     * The one-shot command lines run without building picocli's model (which costs more than the
+     * command itself): a plain {@code dump} ({@link DumpCommand#parsePlain}) and {@code --version}
+     * alone, which prints what picocli's version option prints. {@link #NOT_PLAIN} for the rest.
+     */
+    private static int runPlain(String[] args) {
         commandLine = "pyspy " + String.join(" ", args);
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+            System.out.println("pyspy " + version());
+            System.out.flush();
+            return ExitCode.OK.code;
+        }
         if (args.length > 0 && args[0].equals("dump")) {
             DumpCommand dump = DumpCommand.parsePlain(Arrays.copyOfRange(args, 1, args.length));
             if (dump != null) {
                 return runAlone(dump);
             }
         }
-        return runWithPicocli(new CommandFactory(instrumentation), args);
+        return NOT_PLAIN;
     }
 
     /** Runs a command parsed without picocli, reporting failures as picocli's handler below would. */
