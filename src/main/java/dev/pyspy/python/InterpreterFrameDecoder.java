@@ -82,7 +82,7 @@ final class InterpreterFrameDecoder implements FrameDecoder {
         byte frameOwner = owner >= 0 ? b.get(base + owner) : -1;
         if (owner >= 0 && (frameOwner == ownedByCStack || frameOwner == ownedByInterpreter)) {
             // A shim frame (C stack / interpreter entry): not Python code, but the frame above it was entered from C.
-            t.markLastAsEntry();
+            t.markLastAsEntry(frame);
             return older;
         }
         long object = b.getLong(base + executable) & executableMask;

@@ -36,6 +36,11 @@ public final class RawThreadStack {
     public int[] lines = new int[32];
     public long[] frameAddresses = new long[32];
     public boolean[] entries = new boolean[32];
+    /**
+     * For an entry frame of 3.12+, the address of the shim frame it was entered through (on the
+     * C stack of the evaluation loop that runs it: {@code --native} finds that loop by it); else 0.
+     */
+    public long[] entryLinks = new long[32];
     /** Synthetic frames put innermost after the walk ({@link #addLeaf}); taken off by {@link #removeLeaves}. */
     private int leaves;
     private long versionBeforeLeaves;
@@ -66,15 +71,18 @@ public final class RawThreadStack {
             lines = Arrays.copyOf(lines, n);
             frameAddresses = Arrays.copyOf(frameAddresses, n);
             entries = Arrays.copyOf(entries, n);
+            entryLinks = Arrays.copyOf(entryLinks, n);
         }
         System.arraycopy(codes, 0, codes, 1, depth);
         System.arraycopy(lines, 0, lines, 1, depth);
         System.arraycopy(frameAddresses, 0, frameAddresses, 1, depth);
         System.arraycopy(entries, 0, entries, 1, depth);
+        System.arraycopy(entryLinks, 0, entryLinks, 1, depth);
         codes[0] = marker;
         lines[0] = 0;
         frameAddresses[0] = 0;
         entries[0] = false;
+        entryLinks[0] = 0;
         depth++;
         if (leaves++ == 0) {
             versionBeforeLeaves = stackVersion;
@@ -92,6 +100,7 @@ public final class RawThreadStack {
         System.arraycopy(lines, leaves, lines, 0, depth);
         System.arraycopy(frameAddresses, leaves, frameAddresses, 0, depth);
         System.arraycopy(entries, leaves, entries, 0, depth);
+        System.arraycopy(entryLinks, leaves, entryLinks, 0, depth);
         codes[depth] = null;
         stackVersion = versionBeforeLeaves;
         leaves = 0;
@@ -107,6 +116,7 @@ public final class RawThreadStack {
                 lines = Arrays.copyOf(lines, n);
                 frameAddresses = Arrays.copyOf(frameAddresses, n);
                 entries = Arrays.copyOf(entries, n);
+                entryLinks = Arrays.copyOf(entryLinks, n);
             }
             depth = i + 1;
         } else {
@@ -116,6 +126,7 @@ public final class RawThreadStack {
         lines[i] = line;
         frameAddresses[i] = frameAddress;
         entries[i] = entry;
+        entryLinks[i] = 0;
         lastIndex = i;
         pushed++;
     }
@@ -142,10 +153,12 @@ public final class RawThreadStack {
         System.arraycopy(lines, KEPT_INNER, lines, KEPT_INNER + 1, KEPT_OUTER);
         System.arraycopy(frameAddresses, KEPT_INNER, frameAddresses, KEPT_INNER + 1, KEPT_OUTER);
         System.arraycopy(entries, KEPT_INNER, entries, KEPT_INNER + 1, KEPT_OUTER);
+        System.arraycopy(entryLinks, KEPT_INNER, entryLinks, KEPT_INNER + 1, KEPT_OUTER);
         codes[KEPT_INNER] = marker;
         lines[KEPT_INNER] = 0;
         frameAddresses[KEPT_INNER] = 0;
         entries[KEPT_INNER] = false;
+        entryLinks[KEPT_INNER] = 0;
         depth = MAX_FRAMES;
     }
 
@@ -169,6 +182,9 @@ public final class RawThreadStack {
             boolean e = entries[i];
             entries[i] = entries[j];
             entries[j] = e;
+            long k = entryLinks[i];
+            entryLinks[i] = entryLinks[j];
+            entryLinks[j] = k;
         }
     }
 
@@ -186,6 +202,16 @@ public final class RawThreadStack {
     void markLastAsEntry() {
         if (pushed > 0) {
             entries[lastIndex] = true;
+        }
+    }
+
+    /** As {@link #markLastAsEntry()}, through the shim frame at {@code shim} (see {@link #entryLinks}). */
+    void markLastAsEntry(long shim) {
+        if (pushed > 0) {
+            entries[lastIndex] = true;
+            if (entryLinks[lastIndex] == 0) { // the nearest shim: one further out (a thread's base frame) is no loop's
+                entryLinks[lastIndex] = shim;
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ import dev.pyspy.python.AsyncioTasks;
 import dev.pyspy.python.NativeFrameMerger;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.RawStacks;
+import dev.pyspy.python.RawThreadStack;
 import dev.pyspy.python.ThreadStackReader;
 import dev.pyspy.unwind.NativeStacks;
 
@@ -51,8 +52,10 @@ public final class DumpSession {
         Map<Long, Character> states = kernelStates(process.pid());
         NativeStacks natives = nativeFrames ? new NativeStacks(process.pid(), process.memory()) : null;
         try (ThreadPauser paused = ThreadPauser.pauseAll(process.pid())) {
-            List<ThreadStack> stacks = read(process, states, options);
-            return natives == null ? stacks : withNativeFrames(stacks, new NativeFrameMerger(process, natives));
+            RawStacks snapshot = new RawStacks();
+            List<ThreadStack> stacks = read(process, states, options, snapshot);
+            return natives == null ? stacks
+                    : withNativeFrames(stacks, snapshot, new NativeFrameMerger(process, natives));
         } catch (MemoryReadException e) {
             throw gone(process.pid(), e);
         }
@@ -73,7 +76,12 @@ public final class DumpSession {
 
     private static List<ThreadStack> read(PythonProcess process, Map<Long, Character> states,
                                           ThreadStackReader.Options options) throws MemoryReadException {
-        RawStacks snapshot = new RawStacks();
+        return read(process, states, options, new RawStacks());
+    }
+
+    private static List<ThreadStack> read(PythonProcess process, Map<Long, Character> states,
+                                          ThreadStackReader.Options options, RawStacks snapshot)
+            throws MemoryReadException {
         process.walker().walk(snapshot);
         Map<Long, String> names = process.threadNames().refresh();
         return ThreadStackReader.build(process, snapshot, states, names, options);
@@ -112,10 +120,14 @@ public final class DumpSession {
         return reader.read(snapshot, fullFilenames);
     }
 
-    private static List<ThreadStack> withNativeFrames(List<ThreadStack> stacks, NativeFrameMerger merger) {
+    /** {@code stacks} were built from {@code snapshot}, thread for thread. */
+    private static List<ThreadStack> withNativeFrames(List<ThreadStack> stacks, RawStacks snapshot,
+                                                      NativeFrameMerger merger) {
         List<ThreadStack> out = new ArrayList<>(stacks.size());
-        for (ThreadStack t : stacks) {
-            List<Frame> frames = t.osThreadId() > 0 ? merger.merge((int) t.osThreadId(), t.frames()) : t.frames();
+        for (int i = 0; i < stacks.size(); i++) {
+            ThreadStack t = stacks.get(i);
+            RawThreadStack raw = i < snapshot.threadCount() ? snapshot.thread(i) : null;
+            List<Frame> frames = t.osThreadId() > 0 ? merger.merge((int) t.osThreadId(), t.frames(), raw) : t.frames();
             out.add(new ThreadStack(t.pid(), t.threadId(), t.osThreadId(), t.threadName(), t.active(), t.ownsGil(),
                     frames));
         }

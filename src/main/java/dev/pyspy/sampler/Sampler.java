@@ -281,6 +281,16 @@ public final class Sampler {
         }
     }
 
+    /**
+     * {@code --native} where threads blocked in the kernel are kept (idle, wall, exception): they
+     * are stopped too, so their native stacks (the call they wait in) are unwound like the others'.
+     */
+    private boolean unwindsSleepers() {
+        SampleMode mode = options.mode();
+        return options.nativeFrames()
+                && (mode == SampleMode.WALL || mode == SampleMode.EXCEPTION || (mode == SampleMode.ACTIVE && options.idle()));
+    }
+
     private AsyncStacks asyncStacks(PythonProcess p) throws PyspyException {
         return options.asyncAware() ? AsyncStacks.of(p, options.asyncAllTasks()) : null;
     }
@@ -307,7 +317,7 @@ public final class Sampler {
 
     private ThreadPauser pauser(int pid) throws PyspyException {
         ThreadPauser pauser = options.blocking() ? ThreadPauser.attach(pid) : null;
-        if (pauser != null) {
+        if (pauser != null && !unwindsSleepers()) {
             pauser.leaveBlockedThreadsRunning();
         }
         return pauser;

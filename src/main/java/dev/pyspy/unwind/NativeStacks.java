@@ -28,10 +28,15 @@ public final class NativeStacks {
      * registers could not be read (gone, or not stopped).
      */
     public int unwind(int tid, long[] out) {
+        return unwind(tid, out, null);
+    }
+
+    /** As {@link #unwind(int, long[])}, with where each frame's part of the stack ends ({@link NativeUnwinder#unwind(Registers, long[], long[])}). */
+    public int unwind(int tid, long[] out, long[] tops) {
         if (!registers.read(tid, regs)) {
             return -1;
         }
-        return unwinder.unwind(regs, out);
+        return unwinder.unwind(regs, out, tops);
     }
 
     public NativeSymbol symbol(long address) {

@@ -38,7 +38,22 @@ public final class NativeSymbolizer {
         long rel = address - m.bias();
         SymbolTable symbols = m.file().symbols();
         int i = symbols.find(rel);
-        String function = i < 0 ? null : Demangler.demangle(symbols.name(i));
-        return new NativeSymbol(function, m.name(), m.path(), rel);
+        if (i < 0) {
+            // no symbol (a static function of a stripped library): named by where its code starts,
+            // so that every address in one function is one frame
+            return new NativeSymbol(null, m.name(), m.path(), functionStart(m.file(), rel));
+        }
+        return new NativeSymbol(Demangler.demangle(symbols.name(i)), m.name(), m.path(), rel);
+    }
+
+    /** The start of the CFI entry (a function, or a part gcc split off one) holding {@code rel}, else {@code rel}. */
+    private static long functionStart(ModuleFile file, long rel) {
+        for (CfiTable t : new CfiTable[] {file.ehFrame(), file.debugFrame()}) {
+            int fde = t == null ? -1 : t.find(rel);
+            if (fde >= 0) {
+                return t.start(fde);
+            }
+        }
+        return rel;
     }
 }

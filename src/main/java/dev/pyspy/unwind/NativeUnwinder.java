@@ -36,8 +36,18 @@ public final class NativeUnwinder {
      * it cannot step over, or when the stack pointer does not move up.
      */
     public int unwind(Registers regs, long[] out) {
+        return unwind(regs, out, null);
+    }
+
+    /**
+     * As {@link #unwind(Registers, long[])}, and writes into {@code tops} (as long as {@code out}, or
+     * null) where each frame's part of the stack ends: its caller's stack pointer (the CFA), so frame
+     * i's locals lie in {@code [tops[i-1], tops[i])}; the outermost frame's ends with the stack mapping.
+     */
+    public int unwind(Registers regs, long[] out, long[] tops) {
         cur.copyFrom(regs);
-        stack.reset(cur.sp(), modules.mappingEnd(cur.sp()));
+        long stackEnd = modules.mappingEnd(cur.sp());
+        stack.reset(cur.sp(), stackEnd);
         boolean returnAddress = false;
         int n = 0;
         while (n < out.length) {
@@ -46,6 +56,9 @@ public final class NativeUnwinder {
                 break;
             }
             long lookup = returnAddress ? pc - 1 : pc;
+            if (tops != null) {
+                tops[n] = stackEnd == 0 ? -1L : stackEnd; // until the step says otherwise
+            }
             out[n++] = lookup;
             try {
                 int step = step(lookup);
@@ -58,6 +71,9 @@ public final class NativeUnwinder {
             }
             if (Long.compareUnsigned(next.sp(), cur.sp()) <= 0 && returnAddress) {
                 break; // no progress: a loop or garbage
+            }
+            if (tops != null) {
+                tops[n - 1] = next.sp();
             }
             cur.copyFrom(next);
         }
