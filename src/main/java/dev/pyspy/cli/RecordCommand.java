@@ -9,6 +9,7 @@ import dev.pyspy.output.Profile;
 import dev.pyspy.output.ProfileWriter;
 import dev.pyspy.output.StackRecorder;
 import dev.pyspy.sampler.RecordOptions;
+import dev.pyspy.sampler.SampleMode;
 import dev.pyspy.sampler.Sampler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -123,6 +124,8 @@ public final class RecordCommand implements Callable<Integer> {
             }
             String heading = title != null ? title : Main.commandLine();
             Profile profile = new Profile(heading, 1.0 / sampling.rate, System.currentTimeMillis(), format.needsTimeline());
+            SampleMode mode = options.mode().recorded(options.idle(), options.gilOnly());
+            profile.setMode(mode.cliName(), mode.description(options.gilOnly()));
             StatusLine status = new StatusLine(err, options.durationNanos(), Tty.stderr());
             sampling.checkAsyncAware(t.python());
             Sampler sampler = new Sampler(options, t.rootPid(), List.of(t.python()), new StackRecorder(profile, options),

@@ -12,7 +12,8 @@ import java.util.Set;
 /**
  * Trace Event Format ({@code --format chrometrace}), read by chrome://tracing, Perfetto and speedscope.
  *
- * <p>The file is a JSON array. First come {@code M} metadata events ({@code process_name} per process,
+ * <p>The file is a JSON array. First come {@code M} metadata events ({@code process_name} per process and
+ * its {@code process_labels}, the sampling mode ({@link Profile#modeLabel()}), which the viewers show beside it;
  * {@code thread_name} per thread); then, thread by thread, duration events: each sample is compared with
  * the previous sample of the same thread, frames that left the stack get an {@code E} (leaf first) and
  * frames that entered get a {@code B} (root first), all at the sample's time. A sample stands for one
@@ -53,6 +54,17 @@ public final class ChromeTraceWriter implements ProfileWriter {
                 g.writeStringField("name", profile.title() == null ? "python" : profile.title());
                 g.writeEndObject();
                 g.writeEndObject();
+                if (profile.modeLabel() != null) {
+                    g.writeStartObject();
+                    g.writeStringField("name", "process_labels");
+                    g.writeStringField("ph", "M");
+                    g.writeNumberField("pid", t.pid());
+                    g.writeNumberField("tid", 0);
+                    g.writeObjectFieldStart("args");
+                    g.writeStringField("labels", profile.modeLabel());
+                    g.writeEndObject();
+                    g.writeEndObject();
+                }
             }
         }
         int[] order = threadOrder(profile);

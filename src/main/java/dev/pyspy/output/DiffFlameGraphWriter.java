@@ -29,7 +29,7 @@ public final class DiffFlameGraphWriter {
     public void write(FlameGraphDiff diff, OutputStream out) throws IOException {
         String title = options.title() != null ? options.title() : "Differential flame graph";
         Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
-        new FlameGraphWriter(options).render(diff.layout(), title, new Style(diff), w);
+        new FlameGraphWriter(options).render(diff.layout(), title, null, new Style(diff), w);
         w.flush();
     }
 

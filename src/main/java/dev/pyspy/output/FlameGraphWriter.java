@@ -14,7 +14,8 @@ import java.util.Map;
  * An interactive flame graph ({@code --format flamegraph}, the default): one standalone SVG with its own
  * style sheet and script, no network access.
  *
- * <p>What a reader gets: the title on top, a legend of colour families under it, frames as an icicle
+ * <p>What a reader gets: the title on top (followed by the sampling mode, {@link Profile#modeLabel()}), a
+ * legend of colour families under it, frames as an icicle
  * (root on top, the default) or a classic flame (root at the bottom). Hovering a frame shows
  * {@code function (file:line) (N samples, x.xx%)} in the details line at the bottom; clicking it zooms
  * (ancestors dimmed, everything beside it hidden, labels re-fitted) and "Reset Zoom" undoes that.
@@ -101,11 +102,12 @@ public final class FlameGraphWriter implements ProfileWriter {
     public void write(Profile profile, OutputStream out) throws IOException {
         FlameGraphLayout layout = FlameGraphLayout.build(profile, options.minWidthFraction());
         Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
-        render(layout, title(profile), CATEGORY_STYLE, w);
+        render(layout, title(profile), profile.modeLabel(), CATEGORY_STYLE, w);
         w.flush();
     }
 
-    void render(FlameGraphLayout layout, String title, FrameStyle style, Writer w) throws IOException {
+    /** @param subtitle what a sample counts, after the title in smaller type; null for none */
+    void render(FlameGraphLayout layout, String title, String subtitle, FrameStyle style, Writer w) throws IOException {
         int fh = options.frameHeight();
         int fs = options.fontSize();
         int width = options.width();
@@ -121,6 +123,8 @@ public final class FlameGraphWriter implements ProfileWriter {
         fill.put("height", WebTemplate.text(String.valueOf(height)));
         fill.put("font-size", WebTemplate.text(String.valueOf(fs)));
         fill.put("title", WebTemplate.text(Xml.escape(title)));
+        fill.put("subtitle", WebTemplate.text(subtitle == null ? ""
+                : "<tspan id=\"subtitle\" dx=\"10\">" + Xml.escape(subtitle) + "</tspan>"));
         fill.put("legend", style::writeLegend);
         fill.put("pad", WebTemplate.text(String.valueOf(PAD)));
         fill.put("details-y", WebTemplate.text(String.valueOf(detailsY)));

@@ -91,7 +91,8 @@ public final class GeckoWriter implements ProfileWriter {
         g.writeStringField("oscpu", System.getProperty("os.arch", ""));
         g.writeStringField("abi", System.getProperty("os.arch", ""));
         g.writeStringField("toolkit", "");
-        g.writeStringField("misc", "");
+        // shown in the profile's information panel
+        g.writeStringField("misc", profile.modeLabel() == null ? "" : profile.modeLabel());
         g.writeStringField("appBuildID", "");
         g.writeArrayFieldStart("categories");
         for (String[] c : CATEGORIES) {

@@ -135,6 +135,7 @@ public final class HeatmapWriter implements ProfileWriter {
         Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
         PAGE.write(w, Map.of(
                 "title", WebTemplate.text(Xml.escape(heading)),
+                "subtitle", WebTemplate.text(HtmlFlameGraphWriter.subtitle(profile.modeLabel())),
                 "legend", WebTemplate.text(HtmlFlameGraphWriter.categoryLegend()),
                 "table-head", WebTemplate.text(HtmlFlameGraphWriter.TABLE_HEAD),
                 "heatmap", page -> {

@@ -55,16 +55,17 @@ public final class HtmlFlameGraphWriter implements ProfileWriter {
         FlameGraphLayout layout = FlameGraphLayout.build(profile, options.minWidthFraction());
         String title = options.title() != null ? options.title()
                 : profile.title() != null ? profile.title() : "Flame Graph";
-        write(layout, null, title, out);
+        write(layout, null, title, profile.modeLabel(), out);
     }
 
     /** A differential graph: widths from {@code after}, colours from the change in self time. */
     public void writeDiff(FlameGraphDiff diff, OutputStream out) throws IOException {
         String title = options.title() != null ? options.title() : "Differential flame graph";
-        write(diff.layout(), diff, title, out);
+        write(diff.layout(), diff, title, null, out);
     }
 
-    private void write(FlameGraphLayout layout, FlameGraphDiff diff, String title, OutputStream out) throws IOException {
+    private void write(FlameGraphLayout layout, FlameGraphDiff diff, String title, String subtitle, OutputStream out)
+            throws IOException {
         Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
         String tableHead = diff == null
                 ? TABLE_HEAD
@@ -73,6 +74,7 @@ public final class HtmlFlameGraphWriter implements ProfileWriter {
                         + "<th data-k=\"dtotal\">Total change</th>";
         PAGE.write(w, Map.of(
                 "title", WebTemplate.text(Xml.escape(title)),
+                "subtitle", WebTemplate.text(subtitle(subtitle)),
                 "legend", WebTemplate.text(diff == null ? categoryLegend() : diffLegend(diff)),
                 "table-head", WebTemplate.text(tableHead),
                 "data", page -> writeData(layout, diff, title, null, page)));
@@ -82,6 +84,11 @@ public final class HtmlFlameGraphWriter implements ProfileWriter {
     /** The head of the functions table's columns after the name (a differential graph has more). */
     static final String TABLE_HEAD = "<th data-k=\"self\">Self</th><th data-k=\"self\">Self %</th>"
             + "<th data-k=\"total\">Total</th><th data-k=\"total\">Total %</th>";
+
+    /** The line under the title: what a sample counts ({@link Profile#modeLabel()}); nothing when null. */
+    static String subtitle(String text) {
+        return text == null ? "" : "<div id=\"subtitle\">" + Xml.escape(text) + "</div>\n";
+    }
 
     /** The legend of the frame colours. */
     static String categoryLegend() {

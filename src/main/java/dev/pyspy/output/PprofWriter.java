@@ -18,7 +18,9 @@ import java.util.zip.GZIPOutputStream;
  * pprof ({@code --format pprof}): a gzipped {@code perftools.profiles.Profile} message, written by hand
  * with {@link CodedOutputStream} against the field numbers of google/pprof's {@code proto/profile.proto}.
  *
- * <p>Sample types are {@code samples/count} and {@code cpu/nanoseconds} (count × period). Every distinct
+ * <p>Sample types are {@code samples/count} and {@code TYPE/nanoseconds} (count × period), TYPE the sampling
+ * mode ({@code wall}, {@code cpu}, {@code gil}, {@code exception}; {@code cpu} for the default one), which is
+ * also the period type and the default sample type; the comments are the title and the mode's label. Every distinct
  * (thread, stack) pair is one Sample (ordered by thread, then stack), leaf location first, labelled {@code thread_id} (num) and, when
  * known, {@code thread_name} (str). A Function is a distinct (name, full path, first line): the full path,
  * not the short name the labels show, so that {@code go tool pprof -list} finds the source on the
@@ -95,7 +97,8 @@ public final class PprofWriter implements ProfileWriter {
 
         long samplesIdx = strings.id("samples");
         long countIdx = strings.id("count");
-        long cpuIdx = strings.id("cpu");
+        // the time a sample stands for is named after the mode: wall, cpu, gil, exception time
+        long timeIdx = strings.id(timeType(profile));
         long nanosIdx = strings.id("nanoseconds");
         long threadIdIdx = strings.id("thread_id");
         long threadNameIdx = strings.id("thread_name");
@@ -127,7 +130,7 @@ public final class PprofWriter implements ProfileWriter {
 
         // sample_type
         writeValueType(cos, PROFILE_SAMPLE_TYPE, samplesIdx, countIdx);
-        writeValueType(cos, PROFILE_SAMPLE_TYPE, cpuIdx, nanosIdx);
+        writeValueType(cos, PROFILE_SAMPLE_TYPE, timeIdx, nanosIdx);
 
         // sample
         List<ProfileThread> threads = profile.threads();
@@ -222,6 +225,7 @@ public final class PprofWriter implements ProfileWriter {
         }
 
         long titleIdx = profile.title() == null || profile.title().isEmpty() ? 0 : strings.id(profile.title());
+        long modeIdx = profile.modeLabel() == null ? 0 : strings.id(profile.modeLabel());
 
         // scalars
         if (profile.startEpochMillis() != 0) {
@@ -230,17 +234,25 @@ public final class PprofWriter implements ProfileWriter {
         if (profile.durationNanos() != 0) {
             cos.writeInt64(PROFILE_DURATION_NANOS, profile.durationNanos());
         }
-        writeValueType(cos, PROFILE_PERIOD_TYPE, cpuIdx, nanosIdx);
+        writeValueType(cos, PROFILE_PERIOD_TYPE, timeIdx, nanosIdx);
         cos.writeInt64(PROFILE_PERIOD, periodNanos);
         if (titleIdx != 0) {
             cos.writeInt64(PROFILE_COMMENT, titleIdx);
         }
-        cos.writeInt64(PROFILE_DEFAULT_SAMPLE_TYPE, cpuIdx);
+        if (modeIdx != 0) {
+            cos.writeInt64(PROFILE_COMMENT, modeIdx);
+        }
+        cos.writeInt64(PROFILE_DEFAULT_SAMPLE_TYPE, timeIdx);
 
         // string_table last: every index above is already assigned
         for (String s : strings.list) {
             cos.writeString(PROFILE_STRING_TABLE, s);
         }
+    }
+
+    /** The type of the time values: the mode's name; {@code cpu} for the default mode and an unknown one, as before modes. */
+    static String timeType(Profile profile) {
+        return profile.mode() == null || profile.mode().equals("active") ? "cpu" : profile.mode();
     }
 
     private static void writeValueType(CodedOutputStream cos, int field, long type, long unit) throws IOException {

@@ -39,6 +39,8 @@ public final class Profile {
     private long[] threadStackCounts = new long[256];
     private final boolean keepTimeline;
     private long durationNanos;
+    private String mode;
+    private String modeDescription;
 
     public Profile(String title, double intervalSeconds, long startEpochMillis) {
         this(title, intervalSeconds, startEpochMillis, true);
@@ -146,6 +148,28 @@ public final class Profile {
 
     public String title() {
         return title;
+    }
+
+    /**
+     * Records what a sample counts ({@code --mode}): its name ({@code active}, {@code wall}, {@code cpu},
+     * {@code gil}, {@code exception}) and a few words saying it, which the writers put in their metadata.
+     */
+    public void setMode(String name, String description) {
+        this.mode = name;
+        this.modeDescription = description;
+    }
+
+    /** The sampling mode's name, or null when unknown (a profile read from collapsed stacks). */
+    public String mode() {
+        return mode;
+    }
+
+    /** {@code mode: NAME (what a sample counts)}, or null when the mode is unknown. */
+    public String modeLabel() {
+        if (mode == null) {
+            return null;
+        }
+        return modeDescription == null ? "mode: " + mode : "mode: " + mode + " (" + modeDescription + ")";
     }
 
     /** Nominal time one sample stands for: 1 / rate. */

@@ -16,7 +16,8 @@ import java.util.List;
  * {@code type: "sampled"}, {@code name} (py-spy's {@code Thread TID "name"}, prefixed with
  * {@code Process PID} when the profile holds several processes),
  * {@code unit}, {@code startValue}, {@code endValue}, {@code samples} (frame indices, root first) and
- * {@code weights} (one per sample); then {@code name}, {@code activeProfileIndex} (the {@link PrimaryThread},
+ * {@code weights} (one per sample); then {@code name} (the title, then the sampling mode in brackets:
+ * {@code python app.py (mode: wall (every thread in every sample))}), {@code activeProfileIndex} (the {@link PrimaryThread},
  * which speedscope opens on) and {@code exporter}.
  * The frame index is the profile's own frame id. Each sample weighs {@link Profile#intervalSeconds()}
  * seconds; a thread's profile runs from 0 to the sum of its weights.
@@ -93,11 +94,20 @@ public final class SpeedscopeWriter implements ProfileWriter {
         }
         g.writeEndArray();
 
-        g.writeStringField("name", profile.title() == null ? "" : profile.title());
+        g.writeStringField("name", name(profile));
         g.writeNumberField("activeProfileIndex", threads.isEmpty() ? 0 : PrimaryThread.of(profile));
         g.writeStringField("exporter", exporter);
         g.writeEndObject();
         g.flush();
+    }
+
+    /** The file's name, which speedscope shows as its title: the profile's title, then its mode. */
+    static String name(Profile profile) {
+        String title = profile.title() == null ? "" : profile.title();
+        if (profile.mode() == null) {
+            return title;
+        }
+        return title.isEmpty() ? profile.modeLabel() : title + " (" + profile.modeLabel() + ")";
     }
 
     /** py-spy's profile name, so that tools reading its speedscope files read ours. */

@@ -11,7 +11,7 @@ import java.util.Locale;
 
 /**
  * A pstats-like table of functions ({@code --format table}, also {@code text}), to read in a terminal
- * or feed to scripts. Lines starting with {@code #} are comments (title, sample count, column names);
+ * or feed to scripts. Lines starting with {@code #} are comments (title, sampling mode, sample count, column names);
  * every other line is one function:
  * <pre>
  *      OWN   OWN%    TOTAL TOTAL%  FUNCTION  FILE:LINE
@@ -43,6 +43,9 @@ public final class TableWriter implements ProfileWriter {
         Writer w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
         if (profile.title() != null) {
             w.write("# " + profile.title().replace('\n', ' ') + "\n");
+        }
+        if (profile.modeLabel() != null) {
+            w.write("# " + profile.modeLabel() + "\n");
         }
         w.write(String.format(Locale.ROOT, "# %d samples, %d functions%s, sorted by %s samples%n", all, rows.size(),
                 shown < rows.size() ? " (top " + shown + " shown)" : "", options.byTotal() ? "total" : "own"));

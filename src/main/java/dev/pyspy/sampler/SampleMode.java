@@ -14,30 +14,42 @@ import java.util.Locale;
  */
 public enum SampleMode {
     /** Threads doing work, as py-spy decides it ({@link ThreadActivity}). */
-    ACTIVE("samples"),
+    ACTIVE("threads doing work"),
     /** Every thread in every sample: time spent waiting shows up. */
-    WALL("wall"),
+    WALL("every thread in every sample"),
     /** Threads the kernel has running (or runnable), whatever their Python frames look like. */
-    CPU("cpu"),
+    CPU("threads the kernel has on a CPU"),
     /** The thread holding the GIL, idle-looking or not. */
-    GIL("gil"),
+    GIL("the thread holding the GIL"),
     /** Threads raising or handling an exception, under an {@code <exception TypeName>} leaf frame. */
-    EXCEPTION("exception");
+    EXCEPTION("threads raising or handling an exception");
 
-    private final String metadataName;
+    private final String description;
 
-    SampleMode(String metadataName) {
-        this.metadataName = metadataName;
+    SampleMode(String description) {
+        this.description = description;
     }
 
-    /** The name {@code --mode} takes (and output metadata shows). */
+    /** The name {@code --mode} takes (and output metadata shows; {@code active} for the default). */
     public String cliName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** What one kept sample stands for in output metadata: "wall", "cpu", "gil", "exception" or "samples". */
-    public String metadataName() {
-        return metadataName;
+    /**
+     * The mode a recording made with py-spy's flags amounts to, for its metadata: the default mode
+     * with {@code --idle} keeps what {@link #WALL} keeps, and with {@code --idle --gil} what {@link #GIL}
+     * keeps ({@link #keeps}); {@code --gil} alone stays the default mode, restricted to the holder.
+     */
+    public SampleMode recorded(boolean idle, boolean gilOnly) {
+        if (this != ACTIVE || !idle) {
+            return this;
+        }
+        return gilOnly ? GIL : WALL;
+    }
+
+    /** What a sample of this mode counts, in a few words, for output metadata. */
+    public String description(boolean gilOnly) {
+        return this == ACTIVE && gilOnly ? description + ", the GIL holder only" : description;
     }
 
     /** Whether the kernel's thread states are needed each sample. */

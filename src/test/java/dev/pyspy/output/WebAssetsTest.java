@@ -88,7 +88,7 @@ class WebAssetsTest {
     void templatesSpliceTheirResourcesAndFillTheirSlots() throws Exception {
         WebTemplate page = WebTemplate.load("flamegraph.html", "</script");
         StringWriter w = new StringWriter();
-        page.write(w, Map.of("title", WebTemplate.text("T"), "legend", WebTemplate.text("L"),
+        page.write(w, Map.of("title", WebTemplate.text("T"), "subtitle", WebTemplate.text(""), "legend", WebTemplate.text("L"),
                 "table-head", WebTemplate.text("<th>H</th>"), "data", WebTemplate.text("{}")));
         String html = w.toString();
         assertFalse(html.contains("{{"), "no marker left");
