@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * For {@code --subprocesses}: finds the processes of the tree (multiprocessing workers,
@@ -41,6 +42,8 @@ final class ProcessWatcher implements Runnable {
     /** Processes the sampler dropped (they exec'd): to be looked at afresh. */
     private final Queue<Integer> forgotten = new ConcurrentLinkedQueue<>();
     private volatile boolean stopped;
+    /** Woken when a process is found (the thread that starts sampling it). */
+    private volatile Thread notify;
 
     private record Candidate(String exe, long since) {
     }
@@ -55,7 +58,12 @@ final class ProcessWatcher implements Runnable {
         return found;
     }
 
-    /** Called from the sampler thread. */
+    /** {@code thread} is unparked each time a process is found. */
+    void notifyOnFound(Thread thread) {
+        notify = thread;
+    }
+
+    /** Called from the threads that sample. */
     void forget(int pid) {
         forgotten.add(pid);
     }
@@ -112,6 +120,10 @@ final class ProcessWatcher implements Runnable {
         try {
             PythonProcess p = attach(pid);
             found.add(p);
+            Thread t = notify;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
             attached.put(pid, p);
             candidates.remove(pid);
         } catch (PyspyException e) {

@@ -3,7 +3,6 @@ package dev.pyspy.sampler;
 import dev.pyspy.PyspyException;
 import dev.pyspy.process.LibC;
 import dev.pyspy.process.MemoryReadException;
-import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.AsyncStacks;
 import dev.pyspy.python.PythonProcess;
@@ -11,15 +10,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * The sampling loop. Runs on one dedicated thread, which is also the ptrace tracer of every target
  * (ptrace binds tracees to the thread that seized them). Each tick: pause, walk, resume each
- * process, hand kept stacks to the consumer; then sleep until the next scheduled tick.
+ * process, hand kept stacks to the consumer; then sleep until the next scheduled tick. Under
+ * {@code --subprocesses} that thread coordinates instead and each process of the tree is sampled
+ * by a thread of its own ({@link TreeSampling}).
  */
 public final class Sampler {
     private static final Logger log = LoggerFactory.getLogger(Sampler.class);
@@ -30,11 +29,6 @@ public final class Sampler {
     private static final long POLL_NANOS = 2_000_000;
     /** Waits shorter than this are spun, not slept: even a precise sleep (LibC.preciseSleeps) wakes ~10 us late. */
     private static final long SPIN_NANOS = 30_000;
-    /**
-     * Under {@code -s}, a process whose reads fail this many samples in a row while it lives is
-     * dropped and attached again if it still runs Python: it exec'd (a fork attached before its exec).
-     */
-    private static final int REATTACH_AFTER_FAILURES = 3;
 
     /** Why sampling ended. */
     public enum End { STOPPED, DURATION, TARGET_EXITED }
@@ -45,12 +39,11 @@ public final class Sampler {
     private final List<SampledProcess> processes = new ArrayList<>();
     private final List<PythonProcess> initial;
     private final ProcessTree tree;
-    /** Labels of the processes above sampled ones (--subprocesses), by pid. */
-    private final Map<Integer, String> ancestorLabels = new HashMap<>();
     private final ProcessWatcher watcher;
     private final LagListener lagListener;
     private final PauseListener pauseListener;
     private volatile boolean stopRequested;
+    private final java.util.function.BooleanSupplier stopped = () -> stopRequested;
     private volatile Thread samplerThread;
     private int nextIndex;
     /** Made here, not when sampling starts: its first use costs tens of milliseconds (a launched program is still held). */
@@ -69,6 +62,11 @@ public final class Sampler {
         PauseListener NONE = samplesTaken -> { };
 
         void paused(long samplesTaken);
+    }
+
+    /** The {@code --async-aware} reader of a process, or null. */
+    interface AsyncSetup {
+        AsyncStacks of(PythonProcess p) throws PyspyException;
     }
 
     /**
@@ -123,19 +121,25 @@ public final class Sampler {
         stats.startNanos = System.nanoTime();
         Thread watcherThread = null;
         try {
-            for (PythonProcess p : initial) {
-                if (held != null) {
-                    processes.add(SampledProcess.held(nextIndex++, p, asyncStacks(p)));
-                } else if (tree == null) {
-                    add(p);
-                } else {
-                    addFromTree(p); // it may have exited already: the rest of the tree is still sampled
-                }
-            }
             if (watcher != null) {
+                if (held != null) {
+                    held.release(); // a launched tree is not held (cli.Target): never left stopped all the same
+                }
+                watcher.notifyOnFound(samplerThread);
                 watcherThread = new Thread(watcher, "pyspy-process-watcher");
                 watcherThread.setDaemon(true);
                 watcherThread.start();
+                TreeSampling trees = new TreeSampling(options, tree, watcher, consumer, stats, lagListener,
+                        pauseListener, this::asyncStacks);
+                // the workers add their own sampling CPU
+                return trees.run(initial, stopped);
+            }
+            for (PythonProcess p : initial) {
+                if (held != null) {
+                    processes.add(SampledProcess.held(nextIndex++, p, asyncStacks(p)));
+                } else {
+                    add(p);
+                }
             }
             return loop(held);
         } finally {
@@ -174,12 +178,8 @@ public final class Sampler {
             if (pastDuration(start)) {
                 return End.DURATION;
             }
-            addNewProcesses();
             int threads = 0;
             for (int i = 0; i < processes.size(); i++) {
-                if (i > 0 && pastDuration(start)) {
-                    return End.DURATION; // a tick over many slow-to-stop processes must not stretch -d
-                }
                 SampledProcess p = processes.get(i);
                 long readsBefore = p.python().memory().readCalls();
                 try {
@@ -187,14 +187,10 @@ public final class Sampler {
                     stats.reads += p.python().memory().readCalls() - readsBefore;
                     threads += p.threadCount();
                 } catch (MemoryReadException e) {
-                    if (p.gone() || (watcher != null && p.failedInARow() >= REATTACH_AFTER_FAILURES)) {
-                        // exited, or (under -s) most likely exec'd: the watcher looks at it afresh
-                        log.debug("process {} exited or exec'd", p.pid());
+                    if (p.gone()) {
+                        log.debug("process {} exited", p.pid());
                         p.close();
                         processes.remove(i--);
-                        if (watcher != null) {
-                            watcher.forget(p.pid());
-                        }
                     } else {
                         stats.errors++;
                         stats.lastError = e.getMessage();
@@ -210,7 +206,7 @@ public final class Sampler {
                 // the released targets' next sample is one interval after they start running
                 schedule = new SamplingSchedule(System.nanoTime(), options.intervalNanos());
             }
-            if (processes.isEmpty() && (tree == null || !tree.alive())) {
+            if (processes.isEmpty()) {
                 return End.TARGET_EXITED;
             }
             long next = schedule.next(System.nanoTime());
@@ -218,53 +214,30 @@ public final class Sampler {
                 stats.lagNanos = schedule.lagNanos();
                 lagListener.behind(schedule.lagNanos());
             }
-            for (long wait; (wait = next - System.nanoTime()) > 0 && !stopRequested; ) {
-                if (wait < SPIN_NANOS) {
-                    Thread.onSpinWait(); // a sleep this short would overshoot
-                    continue;
-                }
-                boolean poll = false;
-                for (SampledProcess p : processes) {
-                    poll |= p.pollEvents();
-                }
-                LockSupport.parkNanos(poll ? Math.min(wait - SPIN_NANOS / 2, POLL_NANOS) : wait - SPIN_NANOS / 2);
+            sleepUntil(next, processes, stopped);
+        }
+    }
+
+    /**
+     * Sleeps until {@code next} (or {@code stop}), letting go meanwhile of threads of {@code processes}
+     * that stopped late.
+     */
+    static void sleepUntil(long next, List<SampledProcess> processes, java.util.function.BooleanSupplier stop) {
+        for (long wait; (wait = next - System.nanoTime()) > 0 && !stop.getAsBoolean(); ) {
+            if (wait < SPIN_NANOS) {
+                Thread.onSpinWait(); // a sleep this short would overshoot
+                continue;
             }
+            boolean poll = false;
+            for (SampledProcess p : processes) {
+                poll |= p.pollEvents();
+            }
+            LockSupport.parkNanos(poll ? Math.min(wait - SPIN_NANOS / 2, POLL_NANOS) : wait - SPIN_NANOS / 2);
         }
     }
 
     private boolean pastDuration(long start) {
         return options.durationNanos() > 0 && System.nanoTime() - start >= options.durationNanos();
-    }
-
-    private void addNewProcesses() {
-        if (watcher == null) {
-            return;
-        }
-        for (PythonProcess p; (p = watcher.found().poll()) != null; ) {
-            addFromTree(p);
-        }
-    }
-
-    private void addFromTree(PythonProcess p) {
-        try {
-            add(p);
-            List<String> above = new ArrayList<>();
-            for (int pid : tree.ancestors(p.pid())) {
-                above.add(ancestorLabels.computeIfAbsent(pid, Sampler::processLabel));
-            }
-            processes.get(processes.size() - 1).placeUnder(above);
-        } catch (PyspyException e) {
-            log.debug("cannot sample process {}: {}", p.pid(), e.getMessage());
-        }
-    }
-
-    /** A process above a sampled one: its label as it was when first seen (it may be gone later). */
-    private static String processLabel(int pid) {
-        try {
-            return SampledProcess.label(pid, ProcFs.cmdline(pid));
-        } catch (PyspyException e) {
-            return SampledProcess.label(pid, List.of());
-        }
     }
 
     private void add(PythonProcess p) throws PyspyException {

@@ -1,6 +1,9 @@
 package dev.pyspy.sampler;
 
-/** Counters the sampler thread updates and status displays read (single writer, volatile reads). */
+/**
+ * Counters the sampler thread updates and status displays read (volatile reads); under
+ * {@code --subprocesses} each process's sampling thread adds its counts while holding this object.
+ */
 public final class SamplerStats {
     volatile long startNanos;
     /** Sampling passes: one per tick, over every process and thread. */

@@ -1,0 +1,281 @@
+package dev.pyspy.sampler;
+
+import dev.pyspy.PyspyException;
+import dev.pyspy.process.MemoryReadException;
+import dev.pyspy.process.ProcFs;
+import dev.pyspy.process.ThreadPauser;
+import dev.pyspy.python.PythonProcess;
+import dev.pyspy.python.RawThreadStack;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code --subprocesses}: every Python process of the tree sampled by a thread of its own, on its
+ * own schedule, as py-spy does. Stopping a busy process waits until the kernel schedules it; one
+ * thread pausing the processes in turn waited for each in turn, so the tick of every process
+ * (the parent of a fork storm too) stretched with the number of processes on a loaded machine.
+ * Each thread is the ptrace tracer of its one process (ptrace binds a tracee to the thread that
+ * seized it) and detaches from it before it ends. The calling thread coordinates: it starts a
+ * thread for each process the {@link ProcessWatcher} finds, as soon as it is found, and ends
+ * them all when sampling ends.
+ */
+final class TreeSampling {
+    private static final Logger log = LoggerFactory.getLogger(TreeSampling.class);
+    /**
+     * A process whose reads fail this many samples in a row while it lives is dropped and attached
+     * again if it still runs Python: it exec'd (a fork attached before its exec).
+     */
+    private static final int REATTACH_AFTER_FAILURES = 3;
+    /** The coordinator looks at the end conditions at least this often. */
+    private static final long CHECK_NANOS = 5_000_000;
+
+    private final RecordOptions options;
+    private final ProcessTree tree;
+    private final ProcessWatcher watcher;
+    private final SampleConsumer consumer;
+    private final SamplerStats stats;
+    private final Sampler.LagListener lagListener;
+    private final Sampler.PauseListener pauseListener;
+    private final Sampler.AsyncSetup asyncSetup;
+    private final long start;
+    /** Labels of the processes above sampled ones, by pid, as first seen (they may be gone later). */
+    private final Map<Integer, String> ancestorLabels = new HashMap<>();
+    private final List<Worker> workers = new ArrayList<>();
+    private final ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+    private volatile boolean stopping;
+    private volatile Throwable failure;
+    /** The worker whose ticks count as the passes: the oldest one still sampling. */
+    private volatile Worker pacer;
+    private int nextIndex;
+
+    TreeSampling(RecordOptions options, ProcessTree tree, ProcessWatcher watcher, SampleConsumer consumer,
+                 SamplerStats stats, Sampler.LagListener lagListener, Sampler.PauseListener pauseListener,
+                 Sampler.AsyncSetup asyncSetup) {
+        this.options = options;
+        this.tree = tree;
+        this.watcher = watcher;
+        this.consumer = consumer;
+        this.stats = stats;
+        this.lagListener = lagListener;
+        this.pauseListener = pauseListener;
+        this.asyncSetup = asyncSetup;
+        this.start = stats.startNanos;
+    }
+
+    /** Samples {@code initial} and every process the watcher finds until an end; call on the sampler thread. */
+    Sampler.End run(List<PythonProcess> initial, java.util.function.BooleanSupplier stopRequested)
+            throws PyspyException {
+        try {
+            for (PythonProcess p : initial) {
+                startWorker(p);
+            }
+            while (true) {
+                for (PythonProcess p; (p = watcher.found().poll()) != null; ) {
+                    startWorker(p);
+                }
+                int threads = 0;
+                workers.removeIf(w -> !w.thread.isAlive());
+                for (Worker w : workers) {
+                    threads += w.threadCount;
+                }
+                pacer = workers.isEmpty() ? null : workers.get(0);
+                stats.processes = workers.size();
+                stats.threads = threads;
+                rethrowFailure();
+                if (stopRequested.getAsBoolean()) {
+                    return Sampler.End.STOPPED;
+                }
+                if (pastDuration()) {
+                    return Sampler.End.DURATION;
+                }
+                if (workers.isEmpty() && watcher.found().isEmpty() && !tree.alive()) {
+                    return Sampler.End.TARGET_EXITED;
+                }
+                LockSupport.parkNanos(Math.min(CHECK_NANOS, options.intervalNanos())); // the watcher unparks it
+            }
+        } finally {
+            stopping = true;
+            for (Worker w : workers) {
+                LockSupport.unpark(w.thread);
+            }
+            for (Worker w : workers) {
+                joinUninterruptibly(w.thread);
+            }
+        }
+    }
+
+    private void rethrowFailure() throws PyspyException {
+        Throwable t = failure;
+        if (t instanceof PyspyException e) {
+            throw e;
+        }
+        if (t instanceof RuntimeException e) {
+            throw e;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+    }
+
+    private boolean pastDuration() {
+        return options.durationNanos() > 0 && System.nanoTime() - start >= options.durationNanos();
+    }
+
+    private void startWorker(PythonProcess p) {
+        List<String> above = new ArrayList<>();
+        for (int pid : tree.ancestors(p.pid())) {
+            above.add(ancestorLabels.computeIfAbsent(pid, TreeSampling::processLabel));
+        }
+        Worker w = new Worker(nextIndex++, p, above);
+        w.thread = new Thread(w, "pyspy-sampler-" + p.pid());
+        w.thread.setDaemon(true);
+        workers.add(w);
+        if (pacer == null) {
+            pacer = w;
+        }
+        w.thread.start();
+    }
+
+    private static String processLabel(int pid) {
+        try {
+            return SampledProcess.label(pid, ProcFs.cmdline(pid));
+        } catch (PyspyException e) {
+            return SampledProcess.label(pid, List.of());
+        }
+    }
+
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The consumer is shared by the workers: one sample at a time. */
+    private final SampleConsumer shared = new SampleConsumer() {
+        @Override
+        public void accept(long nanosSinceStart, SampledProcess process, TrackedThread thread, RawThreadStack sample) {
+            synchronized (consumer) {
+                consumer.accept(nanosSinceStart, process, thread, sample);
+            }
+        }
+    };
+
+    /** Samples one process on its own thread until sampling ends or the process is gone. */
+    private final class Worker implements Runnable {
+        private final int index;
+        private final PythonProcess python;
+        private final List<String> above;
+        private final SamplerStats own = new SamplerStats();
+        private Thread thread;
+        private volatile int threadCount;
+
+        Worker(int index, PythonProcess python, List<String> above) {
+            this.index = index;
+            this.python = python;
+            this.above = above;
+        }
+
+        @Override
+        public void run() {
+            long cpuStart = cpu.getCurrentThreadCpuTime();
+            SampledProcess p;
+            try {
+                ThreadPauser pauser = options.blocking() ? ThreadPauser.attach(python.pid()) : null;
+                if (pauser != null) {
+                    pauser.leaveBlockedThreadsRunning();
+                }
+                p = new SampledProcess(index, python, pauser, asyncSetup.of(python));
+                if (options.nativeFrames() && pauser != null) {
+                    p.sampleNativeFrames();
+                }
+                p.placeUnder(above);
+            } catch (PyspyException e) {
+                log.debug("cannot sample process {}: {}", python.pid(), e.getMessage());
+                return;
+            }
+            try {
+                sample(p);
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                p.close();
+                synchronized (stats) {
+                    stats.samplerCpuNanos += cpu.getCurrentThreadCpuTime() - cpuStart;
+                }
+            }
+        }
+
+        private void sample(SampledProcess p) {
+            List<SampledProcess> mine = List.of(p);
+            java.util.function.BooleanSupplier stop = () -> stopping;
+            SamplingSchedule schedule = new SamplingSchedule(System.nanoTime(), options.intervalNanos());
+            while (!stopping && !pastDuration()) {
+                long readsBefore = python.memory().readCalls();
+                own.samples = stats.samples; // what the pause listener is told
+                try {
+                    p.sample(System.nanoTime() - start, options, shared, pauseListener, own);
+                    threadCount = p.threadCount();
+                } catch (MemoryReadException e) {
+                    if (p.gone() || p.failedInARow() >= REATTACH_AFTER_FAILURES) {
+                        // exited, or most likely exec'd: the watcher looks at it afresh
+                        log.debug("process {} exited or exec'd", p.pid());
+                        watcher.forget(p.pid());
+                        return;
+                    }
+                    own.errors++;
+                    own.lastError = e.getMessage();
+                }
+                own.reads += python.memory().readCalls() - readsBefore;
+                publish();
+                long next = schedule.next(System.nanoTime());
+                if (schedule.lagNanos() > 0) {
+                    stats.lagNanos = schedule.lagNanos();
+                    lagListener.behind(schedule.lagNanos());
+                }
+                Sampler.sleepUntil(next, mine, stop);
+            }
+        }
+
+        /** Adds this worker's counts since the last call to the shared ones. */
+        private void publish() {
+            synchronized (stats) {
+                if (pacer == this) {
+                    stats.samples++;
+                }
+                stats.keptThreadSamples += own.keptThreadSamples;
+                stats.gilSamples += own.gilSamples;
+                stats.activeSamples += own.activeSamples;
+                stats.pausedNanos += own.pausedNanos;
+                stats.reads += own.reads;
+                stats.errors += own.errors;
+                if (own.lastError != null) {
+                    stats.lastError = own.lastError;
+                }
+            }
+            own.keptThreadSamples = 0;
+            own.gilSamples = 0;
+            own.activeSamples = 0;
+            own.pausedNanos = 0;
+            own.reads = 0;
+            own.errors = 0;
+            own.lastError = null;
+        }
+    }
+}
