@@ -45,49 +45,25 @@ public final class ChromeTraceWriter implements ProfileWriter {
         Set<Integer> pids = new LinkedHashSet<>();
         for (ProfileThread t : threads) {
             if (pids.add(t.pid())) {
-                g.writeStartObject();
-                g.writeStringField("name", "process_name");
-                g.writeStringField("ph", "M");
-                g.writeNumberField("pid", t.pid());
-                g.writeNumberField("tid", 0);
-                g.writeObjectFieldStart("args");
+                startMetadata(g, "process_name", t.pid(), 0);
                 g.writeStringField("name", profile.title() == null ? "python" : profile.title());
-                g.writeEndObject();
-                g.writeEndObject();
+                endMetadata(g);
                 if (profile.modeLabel() != null) {
-                    g.writeStartObject();
-                    g.writeStringField("name", "process_labels");
-                    g.writeStringField("ph", "M");
-                    g.writeNumberField("pid", t.pid());
-                    g.writeNumberField("tid", 0);
-                    g.writeObjectFieldStart("args");
+                    startMetadata(g, "process_labels", t.pid(), 0);
                     g.writeStringField("labels", profile.modeLabel());
-                    g.writeEndObject();
-                    g.writeEndObject();
+                    endMetadata(g);
                 }
             }
         }
         int[] order = threadOrder(profile);
         for (int i = 0; i < order.length; i++) {
             ProfileThread t = threads.get(order[i]);
-            g.writeStartObject();
-            g.writeStringField("name", "thread_name");
-            g.writeStringField("ph", "M");
-            g.writeNumberField("pid", t.pid());
-            g.writeNumberField("tid", t.osThreadId());
-            g.writeObjectFieldStart("args");
+            startMetadata(g, "thread_name", t.pid(), t.osThreadId());
             g.writeStringField("name", t.name() == null ? t.label() : t.name());
-            g.writeEndObject();
-            g.writeEndObject();
-            g.writeStartObject();
-            g.writeStringField("name", "thread_sort_index");
-            g.writeStringField("ph", "M");
-            g.writeNumberField("pid", t.pid());
-            g.writeNumberField("tid", t.osThreadId());
-            g.writeObjectFieldStart("args");
+            endMetadata(g);
+            startMetadata(g, "thread_sort_index", t.pid(), t.osThreadId());
             g.writeNumberField("sort_index", i);
-            g.writeEndObject();
-            g.writeEndObject();
+            endMetadata(g);
         }
 
         for (int t : order) {
@@ -169,5 +145,20 @@ public final class ChromeTraceWriter implements ProfileWriter {
     @Override
     public String extension() {
         return "json";
+    }
+
+    /** Opens a metadata event ("ph": "M") and its args object; the caller writes the args. */
+    private static void startMetadata(JsonGenerator g, String name, long pid, long tid) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", name);
+        g.writeStringField("ph", "M");
+        g.writeNumberField("pid", pid);
+        g.writeNumberField("tid", tid);
+        g.writeObjectFieldStart("args");
+    }
+
+    private static void endMetadata(JsonGenerator g) throws IOException {
+        g.writeEndObject();
+        g.writeEndObject();
     }
 }

@@ -3,6 +3,7 @@ package dev.pyspy.cli;
 import dev.pyspy.testing.NeedsRoot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pyspy.testing.GdbBacktraces;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
@@ -279,29 +280,17 @@ class NativeDumpTest {
         Files.delete(source); // not staged into trees
     }
 
-    private static final Pattern THREAD = Pattern.compile("^Thread \\d+ \\(.*LWP (\\d+)\\).*");
     private static final Pattern FRAME = Pattern.compile("^#\\d+\\s+(?:0x[0-9a-f]+ in )?(\\S+) .*");
 
     /** gdb's frame names for thread {@code tid}, innermost first (inlined frames included). */
     static List<String> gdbFrames(int pid, int tid) throws IOException, InterruptedException {
-        Process gdb = new ProcessBuilder("gdb", "-p", Integer.toString(pid), "-batch", "-ex", "thread apply all bt")
-                .redirectErrorStream(true).start();
-        String text = new String(gdb.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(gdb.waitFor(60, TimeUnit.SECONDS));
         List<String> frames = new ArrayList<>();
-        boolean inThread = false;
-        for (String line : text.split("\n")) {
-            Matcher t = THREAD.matcher(line);
-            if (t.matches()) {
-                inThread = Integer.parseInt(t.group(1)) == tid;
-                continue;
-            }
+        for (String line : GdbBacktraces.frameLines(pid, tid)) {
             Matcher f = FRAME.matcher(line);
-            if (inThread && f.matches()) {
+            if (f.matches()) {
                 frames.add(f.group(1));
             }
         }
-        assertTrue(frames.size() > 3, "gdb saw thread " + tid + ": " + text);
         return frames;
     }
 }

@@ -2,6 +2,7 @@ package dev.pyspy.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pyspy.testing.GdbBacktraces;
 import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.NeedsRoot;
@@ -12,7 +13,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -237,30 +237,18 @@ class NativeLibrariesTest {
         }
     }
 
-    private static final Pattern THREAD = Pattern.compile("^Thread \\d+ \\(.*LWP (\\d+)\\).*");
     private static final Pattern FRAME = Pattern.compile("^#\\d+\\s+(?:0x[0-9a-f]+ in )?(\\S+) \\(.*?\\)(?: from (\\S+))?.*$");
 
     /** gdb's frames of thread {@code tid}, innermost first (inlined ones included), with the library of those without debug information. */
     private static List<GdbFrame> gdbFrames(int pid, int tid) throws IOException, InterruptedException {
-        Process gdb = new ProcessBuilder("gdb", "-p", Integer.toString(pid), "-batch", "-ex", "thread apply all bt")
-                .redirectErrorStream(true).start();
-        String text = new String(gdb.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(gdb.waitFor(60, TimeUnit.SECONDS));
         List<GdbFrame> frames = new ArrayList<>();
-        boolean inThread = false;
-        for (String line : text.split("\n")) {
-            Matcher t = THREAD.matcher(line);
-            if (t.matches()) {
-                inThread = Integer.parseInt(t.group(1)) == tid;
-                continue;
-            }
+        for (String line : GdbBacktraces.frameLines(pid, tid)) {
             Matcher f = FRAME.matcher(line);
-            if (inThread && f.matches()) {
+            if (f.matches()) {
                 String library = line.matches(".*\\) from \\S+$") ? line.substring(line.lastIndexOf(" from ") + 6) : null;
                 frames.add(new GdbFrame(f.group(1), library));
             }
         }
-        assertTrue(frames.size() > 3, "gdb saw thread " + tid + ": " + text);
         return frames;
     }
 }

@@ -1,5 +1,6 @@
 package dev.pyspy.unwind;
 
+import dev.pyspy.testing.GdbBacktraces;
 import dev.pyspy.testing.NeedsRoot;
 import dev.pyspy.process.ChildProcess;
 import dev.pyspy.process.LibC;
@@ -18,7 +19,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -146,37 +146,26 @@ class NativeUnwinderTest {
         }
     }
 
-    private static final Pattern THREAD = Pattern.compile("^Thread \\d+ \\(Thread 0x[0-9a-f]+ \\(LWP (\\d+)\\).*");
     private static final Pattern PHYSICAL = Pattern.compile("^#\\d+\\s+0x([0-9a-f]+) in (\\S+) .*");
     private static final Pattern INLINED = Pattern.compile("^#\\d+\\s+(\\S+) \\(.*");
 
     /** gdb's frames per thread: one per physical frame, named after its outermost inlined function. */
     static Map<Integer, List<Frame>> gdbBacktraces(int pid) throws IOException, InterruptedException {
-        Process gdb = new ProcessBuilder("gdb", "-p", Integer.toString(pid), "-batch", "-ex", "thread apply all bt")
-                .redirectErrorStream(true).start();
-        String text = new String(gdb.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(gdb.waitFor(60, TimeUnit.SECONDS));
         Map<Integer, List<Frame>> out = new HashMap<>();
-        List<Frame> current = null;
-        for (String line : text.split("\n")) {
-            Matcher t = THREAD.matcher(line);
-            if (t.matches()) {
-                current = new ArrayList<>();
-                out.put(Integer.parseInt(t.group(1)), current);
-                continue;
+        GdbBacktraces.frameLines(pid).forEach((tid, lines) -> {
+            List<Frame> current = new ArrayList<>();
+            for (String line : lines) {
+                Matcher p = PHYSICAL.matcher(line);
+                Matcher in = INLINED.matcher(line);
+                if (p.matches()) {
+                    current.add(new Frame(Long.parseUnsignedLong(p.group(1), 16), p.group(2), null));
+                } else if (in.matches() && !current.isEmpty()) {
+                    Frame last = current.remove(current.size() - 1);
+                    current.add(new Frame(last.address, in.group(1), null));
+                }
             }
-            if (current == null) {
-                continue;
-            }
-            Matcher p = PHYSICAL.matcher(line);
-            Matcher in = INLINED.matcher(line);
-            if (p.matches()) {
-                current.add(new Frame(Long.parseUnsignedLong(p.group(1), 16), p.group(2), null));
-            } else if (in.matches() && !current.isEmpty()) {
-                Frame last = current.remove(current.size() - 1);
-                current.add(new Frame(last.address, in.group(1), null));
-            }
-        }
+            out.put(tid, current);
+        });
         return out;
     }
 }
