@@ -1,6 +1,7 @@
 package dev.pyspy.cli;
 
 import dev.pyspy.sampler.Sampler;
+import dev.pyspy.util.Uninterruptibly;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +49,7 @@ final class SamplingRun {
             StopSignals.install(this::onStopSignal);
             thread.start();
             if (held) {
-                awaitUninterruptibly(firstSample);
+                Uninterruptibly.await(firstSample::await);
             }
         } finally {
             target.release();
@@ -59,22 +60,7 @@ final class SamplingRun {
     /** On the sampler thread, after the held target's first sample: waits until it runs. */
     private void handOver() {
         firstSample.countDown();
-        awaitUninterruptibly(released);
-    }
-
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        boolean interruptedWhileWaiting = false;
-        while (true) {
-            try {
-                latch.await();
-                break;
-            } catch (InterruptedException e) {
-                interruptedWhileWaiting = true;
-            }
-        }
-        if (interruptedWhileWaiting) {
-            Thread.currentThread().interrupt();
-        }
+        Uninterruptibly.await(released::await);
     }
 
     private void onStopSignal() {

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * The sampling loop. Runs on one dedicated thread, which is also the ptrace tracer of every target
@@ -43,7 +44,7 @@ public final class Sampler {
     private final LagListener lagListener;
     private final PauseListener pauseListener;
     private volatile boolean stopRequested;
-    private final java.util.function.BooleanSupplier stopped = () -> stopRequested;
+    private final BooleanSupplier stopped = () -> stopRequested;
     private volatile Thread samplerThread;
     private int nextIndex;
     /** Made here, not when sampling starts: its first use costs tens of milliseconds (a launched program is still held). */
@@ -222,7 +223,7 @@ public final class Sampler {
      * Sleeps until {@code next} (or {@code stop}), letting go meanwhile of threads of {@code processes}
      * that stopped late.
      */
-    static void sleepUntil(long next, List<SampledProcess> processes, java.util.function.BooleanSupplier stop) {
+    static void sleepUntil(long next, List<SampledProcess> processes, BooleanSupplier stop) {
         for (long wait; (wait = next - System.nanoTime()) > 0 && !stop.getAsBoolean(); ) {
             if (wait < SPIN_NANOS) {
                 Thread.onSpinWait(); // a sleep this short would overshoot

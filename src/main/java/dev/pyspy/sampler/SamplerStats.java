@@ -23,6 +23,29 @@ public final class SamplerStats {
     /** Wall time the targets spent paused (blocking mode), from the first interrupt to the last resume. */
     volatile long pausedNanos;
 
+    /**
+     * Adds the counts one process's sampling thread gathered in {@code part} since the last call,
+     * and zeroes them there; the caller holds this object.
+     */
+    void drain(SamplerStats part) {
+        keptThreadSamples += part.keptThreadSamples;
+        gilSamples += part.gilSamples;
+        activeSamples += part.activeSamples;
+        pausedNanos += part.pausedNanos;
+        reads += part.reads;
+        errors += part.errors;
+        if (part.lastError != null) {
+            lastError = part.lastError;
+        }
+        part.keptThreadSamples = 0;
+        part.gilSamples = 0;
+        part.activeSamples = 0;
+        part.pausedNanos = 0;
+        part.reads = 0;
+        part.errors = 0;
+        part.lastError = null;
+    }
+
     /** Time since sampling started; 0 before it has. */
     public long elapsedNanos() {
         long start = startNanos;

@@ -6,6 +6,7 @@ import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.RawThreadStack;
+import dev.pyspy.util.Uninterruptibly;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * {@code --subprocesses}: every Python process of the tree sampled by a thread of its own, on its
@@ -71,7 +73,7 @@ final class TreeSampling {
     }
 
     /** Samples {@code initial} and every process the watcher finds until an end; call on the sampler thread. */
-    Sampler.End run(List<PythonProcess> initial, java.util.function.BooleanSupplier stopRequested)
+    Sampler.End run(List<PythonProcess> initial, BooleanSupplier stopRequested)
             throws PyspyException {
         try {
             for (PythonProcess p : initial) {
@@ -107,7 +109,7 @@ final class TreeSampling {
                 LockSupport.unpark(w.thread);
             }
             for (Worker w : workers) {
-                joinUninterruptibly(w.thread);
+                Uninterruptibly.await(w.thread::join);
             }
         }
     }
@@ -149,21 +151,6 @@ final class TreeSampling {
             return SampledProcess.label(pid, ProcFs.cmdline(pid));
         } catch (PyspyException e) {
             return SampledProcess.label(pid, List.of());
-        }
-    }
-
-    private static void joinUninterruptibly(Thread t) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -224,7 +211,7 @@ final class TreeSampling {
 
         private void sample(SampledProcess p) {
             List<SampledProcess> mine = List.of(p);
-            java.util.function.BooleanSupplier stop = () -> stopping;
+            BooleanSupplier stop = () -> stopping;
             SamplingSchedule schedule = new SamplingSchedule(System.nanoTime(), options.intervalNanos());
             while (!stopping && !pastDuration()) {
                 long readsBefore = python.memory().readCalls();
@@ -253,29 +240,14 @@ final class TreeSampling {
             }
         }
 
-        /** Adds this worker's counts since the last call to the shared ones. */
+        /** Adds this worker's counts since the last call to the shared ones; its ticks are the passes if it paces. */
         private void publish() {
             synchronized (stats) {
                 if (pacer == this) {
                     stats.samples++;
                 }
-                stats.keptThreadSamples += own.keptThreadSamples;
-                stats.gilSamples += own.gilSamples;
-                stats.activeSamples += own.activeSamples;
-                stats.pausedNanos += own.pausedNanos;
-                stats.reads += own.reads;
-                stats.errors += own.errors;
-                if (own.lastError != null) {
-                    stats.lastError = own.lastError;
-                }
+                stats.drain(own);
             }
-            own.keptThreadSamples = 0;
-            own.gilSamples = 0;
-            own.activeSamples = 0;
-            own.pausedNanos = 0;
-            own.reads = 0;
-            own.errors = 0;
-            own.lastError = null;
         }
     }
 }
