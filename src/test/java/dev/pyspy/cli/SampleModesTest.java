@@ -34,7 +34,8 @@ class SampleModesTest {
 
     @BeforeAll
     static void copyScripts() throws Exception {
-        scripts = TargetProcess.scripts("modes_target.py", "gil_target.py", "exception_target.py", "gc_target.py");
+        scripts = TargetProcess.scripts("modes_target.py", "gil_target.py", "exception_target.py", "gc_target.py",
+                "cpu_time_target.py");
     }
 
     static List<Interpreter> interpreters() {
@@ -120,7 +121,8 @@ class SampleModesTest {
             long spinning = samplesContaining(cpu, "spin_forever (");
             // a starved sampler (CI saw 8 passes in 2 s at a load of 20) proves no share either way
             assumeTrue(rec.passes() >= 50, "the machine let the sampler take too few passes:\n" + rec.output());
-            assertTrue(total >= 50, "cpu samples: " + cpu + "\n" + rec.output());
+            // cpu counts CPU time: on a loaded machine the spinning thread gets little of it
+            assumeTrue(total >= 50, "the spinning thread got too little CPU: " + cpu + "\n" + rec.output());
             assertTrue(spinning >= 0.95 * total, "cpu samples in the spinning thread: " + spinning + " of " + total + " " + cpu);
 
             Map<String, Long> wall = record(target, "--mode", "wall");
@@ -128,6 +130,37 @@ class SampleModesTest {
             for (String f : FOUR_THREADS) {
                 double share = samplesContaining(wall, f) / (double) all;
                 assertTrue(Math.abs(share - 0.25) <= 0.05, f + " has " + share + " of wall samples: " + wall);
+            }
+        }
+    }
+
+    /** Where a thread can measure its own CPU time: 3.7+ (time.thread_time). */
+    static List<Interpreter> withThreadTime() {
+        return Interpreters.all().stream().filter(i -> !i.isPython2() && !i.majorMinor().equals("3.6")).toList();
+    }
+
+    /**
+     * Threads on a CPU for a known share of their time (all of it, half, a fifth, none), which each
+     * measures with its own CPU clock: {@code cpu} counts each in about that share of the passes,
+     * however long it waited for a CPU while runnable (a loaded machine's runnable threads are mostly
+     * waiting: counting the state alone gave several times their share).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("withThreadTime")
+    void cpuCountsEachThreadInProportionToItsOwnCpuTime(Interpreter python) throws Exception {
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("cpu_time_target.py"))) {
+            JsonNode before = target.truth(30);
+            Recording rec = recordWithPasses(target, "--mode", "cpu", "-d", "3");
+            JsonNode after = target.truth(5);
+            Map<String, Long> stacks = rec.stacks();
+            assumeTrue(rec.passes() >= 50, "the machine let the sampler take too few passes:\n" + rec.output());
+            double wall = after.get("wall").asDouble() - before.get("wall").asDouble();
+            StringBuilder what = new StringBuilder(rec.output()).append('\n').append(stacks);
+            for (String f : new String[]{"spin_all", "half_duty", "fifth_duty", "sleeper"}) {
+                double truth = (after.get("cpu").get(f).asDouble() - before.get("cpu").get(f).asDouble()) / wall;
+                double sampled = samplesContaining(stacks, f + " (") / (double) rec.passes();
+                what.append('\n').append(f).append(": ").append(sampled).append(" of passes, CPU share ").append(truth);
+                assertShare(sampled, truth, rec.passes(), f + "\n" + what);
             }
         }
     }
