@@ -9,8 +9,7 @@ import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.ThreadStackReader;
 import dev.pyspy.sampler.DumpSession;
 import dev.pyspy.sampler.ProcessTree;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.pyspy.util.Log;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,7 +26,7 @@ import java.util.concurrent.Callable;
 @Command(name = "dump", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Dump the current stack of every thread of a running Python program.")
 public final class DumpCommand implements Callable<Integer> {
-    private static final Logger log = LoggerFactory.getLogger(DumpCommand.class);
+    private static final Log log = Log.of(DumpCommand.class);
     static final int SHORT_REPR = 128;
     static final int LONG_REPR = 4096;
 

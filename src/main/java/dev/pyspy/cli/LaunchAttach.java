@@ -9,9 +9,8 @@ import dev.pyspy.process.ProcMaps;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.PythonBinary;
 import dev.pyspy.python.PythonProcess;
+import dev.pyspy.util.Log;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
 import java.util.List;
@@ -34,7 +33,7 @@ import java.util.concurrent.locks.LockSupport;
  * cannot mend.
  */
 final class LaunchAttach {
-    private static final Logger LOG = LoggerFactory.getLogger(LaunchAttach.class);
+    private static final Log LOG = Log.of(LaunchAttach.class);
     private static final long POLL_NANOS = 1_000_000;
     /** A failed inspection of an image that did not change is retried this often (without holding it). */
     private static final long REINSPECT_NANOS = 50_000_000;

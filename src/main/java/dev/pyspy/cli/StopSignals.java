@@ -2,8 +2,7 @@ package dev.pyspy.cli;
 
 import com.sun.jna.LastErrorException;
 import dev.pyspy.process.LibC;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.pyspy.util.Log;
 import sun.misc.Signal;
 
 /**
@@ -14,7 +13,7 @@ import sun.misc.Signal;
  * as py-spy does, so the disposition is reset first.
  */
 final class StopSignals {
-    private static final Logger LOG = LoggerFactory.getLogger(StopSignals.class);
+    private static final Log LOG = Log.of(StopSignals.class);
     private static final String[] NAMES = {"INT", "TERM"};
 
     private StopSignals() {

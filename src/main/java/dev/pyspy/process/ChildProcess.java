@@ -8,9 +8,8 @@ import com.sun.jna.Pointer;
 import com.sun.jna.StringArray;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
+import dev.pyspy.util.Log;
 import dev.pyspy.util.SudoUser;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,7 +32,7 @@ import java.util.Optional;
  */
 public final class ChildProcess implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ChildProcess.class);
+    private static final Log LOG = Log.of(ChildProcess.class);
     private static final int SI_CODE = 8;
     private static final int SI_PID = 16;
     private static final int SI_STATUS = 24;

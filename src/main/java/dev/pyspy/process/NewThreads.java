@@ -3,8 +3,7 @@ package dev.pyspy.process;
 import com.sun.jna.LastErrorException;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.pyspy.util.Log;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -23,7 +22,7 @@ import java.util.Iterator;
  */
 final class NewThreads {
 
-    private static final Logger LOG = LoggerFactory.getLogger(NewThreads.class);
+    private static final Log LOG = Log.of(NewThreads.class);
 
     /** Re-listing /proc/PID/task ends after this many rounds even if threads keep appearing. */
     private static final int MAX_SCAN_ROUNDS = 64;

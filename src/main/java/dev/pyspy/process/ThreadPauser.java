@@ -2,10 +2,9 @@ package dev.pyspy.process;
 
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import dev.pyspy.process.Tracee.State;
+import dev.pyspy.util.Log;
 
 import java.util.Iterator;
 import java.util.List;
@@ -55,7 +54,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ThreadPauser implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ThreadPauser.class);
+    private static final Log LOG = Log.of(ThreadPauser.class);
 
     private static final long DEFAULT_STOP_TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final long DETACH_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(2);

@@ -4,8 +4,7 @@ import com.sun.jna.LastErrorException;
 import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 import dev.pyspy.process.Tracee.State;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.pyspy.util.Log;
 
 import java.util.Arrays;
 import java.util.Collection;
@@ -26,7 +25,7 @@ import java.util.function.IntConsumer;
  */
 final class Tracees {
 
-    private static final Logger LOG = LoggerFactory.getLogger(Tracees.class);
+    private static final Log LOG = Log.of(Tracees.class);
     /** Threads still stopping beyond which {@link #markVanished()} looks at the main thread only. */
     private static final int MAX_VANISHED_CHECKS = 64;
 

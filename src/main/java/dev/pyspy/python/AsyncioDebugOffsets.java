@@ -6,8 +6,7 @@ import dev.pyspy.process.MemoryMapping;
 import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ProcMaps;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.pyspy.util.Log;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -24,7 +23,7 @@ import java.util.Map;
  * and interpreter states (3.14.3 and 3.14.8 differ), which no fixed table can know.
  */
 final class AsyncioDebugOffsets {
-    private static final Logger log = LoggerFactory.getLogger(AsyncioDebugOffsets.class);
+    private static final Log log = Log.of(AsyncioDebugOffsets.class);
     static final String SECTION = ".AsyncioDebug";
     /**
      * The struct's uint64 entries in order (task object: size, task_name, task_awaited_by, task_is_task,

@@ -7,8 +7,7 @@ import dev.pyspy.process.MemoryMapping;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ProcMaps;
 import dev.pyspy.process.RemoteMemory;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.pyspy.util.Log;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -18,7 +17,7 @@ import java.util.List;
  * layout it has, and the readers built on them. Attaching never stops or changes the process.
  */
 public final class PythonProcess {
-    private static final Logger log = LoggerFactory.getLogger(PythonProcess.class);
+    private static final Log log = Log.of(PythonProcess.class);
 
     private final int pid;
     private final RemoteMemory memory;

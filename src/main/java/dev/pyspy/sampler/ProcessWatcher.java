@@ -4,8 +4,7 @@ import dev.pyspy.ExitCode;
 import dev.pyspy.PyspyException;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.python.PythonProcess;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.pyspy.util.Log;
 
 import java.util.HashMap;
 import java.util.List;
@@ -23,7 +22,7 @@ import java.util.concurrent.locks.LockSupport;
  * is not Python is looked at again when it execs another program.
  */
 final class ProcessWatcher implements Runnable {
-    private static final Logger log = LoggerFactory.getLogger(ProcessWatcher.class);
+    private static final Log log = Log.of(ProcessWatcher.class);
     /** A new child is found within one sampling interval, but the tree is not rescanned more often than this. */
     private static final long MIN_SCAN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /**

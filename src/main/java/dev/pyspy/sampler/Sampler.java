@@ -6,8 +6,7 @@ import dev.pyspy.process.MemoryReadException;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.AsyncStacks;
 import dev.pyspy.python.PythonProcess;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.pyspy.util.Log;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +21,7 @@ import java.util.function.BooleanSupplier;
  * by a thread of its own ({@link TreeSampling}).
  */
 public final class Sampler {
-    private static final Logger log = LoggerFactory.getLogger(Sampler.class);
+    private static final Log log = Log.of(Sampler.class);
     /**
      * While a target thread stays seized between ticks (one that did not stop in time), its stops
      * are looked for at least this often; otherwise the loop sleeps until the next tick.

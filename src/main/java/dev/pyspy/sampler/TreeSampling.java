@@ -6,9 +6,8 @@ import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.RawThreadStack;
+import dev.pyspy.util.Log;
 import dev.pyspy.util.Uninterruptibly;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -30,7 +29,7 @@ import java.util.function.BooleanSupplier;
  * them all when sampling ends.
  */
 final class TreeSampling {
-    private static final Logger log = LoggerFactory.getLogger(TreeSampling.class);
+    private static final Log log = Log.of(TreeSampling.class);
     /**
      * A process whose reads fail this many samples in a row while it lives is dropped and attached
      * again if it still runs Python: it exec'd (a fork attached before its exec).

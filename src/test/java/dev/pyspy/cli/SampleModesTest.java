@@ -35,7 +35,7 @@ class SampleModesTest {
     @BeforeAll
     static void copyScripts() throws Exception {
         scripts = TargetProcess.scripts("modes_target.py", "gil_target.py", "exception_target.py", "gc_target.py",
-                "cpu_time_target.py");
+                "cpu_time_target.py", "gil_share_target.py");
     }
 
     static List<Interpreter> interpreters() {
@@ -259,6 +259,34 @@ class SampleModesTest {
             Map<String, Long> stacks = record(target, "--mode", "gil");
             assertTrue(samplesContaining(stacks, "busy_loop (") >= 150, stacks.toString());
             assertEquals(0, samplesContaining(stacks, "sleeper ("), stacks.toString());
+        }
+    }
+
+    static List<Interpreter> withGil() {
+        return Interpreters.all().stream().filter(i -> !i.freeThreaded()).toList();
+    }
+
+    /**
+     * Four threads queue for the GIL and each times its own turns holding it (the interpreter never
+     * takes it from them): {@code gil} mode keeps each in about the share of the passes it held it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("withGil")
+    void gilModeFollowsTheHolderTheTargetTimes(Interpreter python) throws Exception {
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("gil_share_target.py"))) {
+            JsonNode before = target.truth(30);
+            Recording rec = recordWithPasses(target, "--mode", "gil", "-d", "3");
+            JsonNode after = target.truth(5);
+            Map<String, Long> stacks = rec.stacks();
+            assumeTrue(rec.passes() >= 50, "the machine let the sampler take too few passes:\n" + rec.output());
+            double wall = after.get("wall").asDouble() - before.get("wall").asDouble();
+            StringBuilder what = new StringBuilder(rec.output()).append('\n').append(stacks);
+            for (String f : new String[]{"hold_long", "hold_half", "hold_short", "hold_rare"}) {
+                double truth = (after.get("held").get(f).asDouble() - before.get("held").get(f).asDouble()) / wall;
+                double sampled = samplesContaining(stacks, f + " (") / (double) rec.passes();
+                what.append('\n').append(f).append(": ").append(sampled).append(" of passes, held ").append(truth);
+                assertShare(sampled, truth, rec.passes(), f + "\n" + what);
+            }
         }
     }
 
