@@ -18,7 +18,10 @@ import java.util.Map;
  * after its header was seen unchanged in the same walk: the headers of the code objects used in the
  * last {@link #RECENT_WALKS} walks are read as probes in a batched read the walk makes anyway
  * ({@link #addProbes}); an entry not probed is read again when used (one read). A header that
- * changed gets the entry decoded afresh.
+ * changed gets the entry decoded afresh. Where the target runs while it is read (nonblocking mode, in
+ * which no read is atomic anyway) the probes go with a walk at most every {@link #checkEvery}
+ * nanoseconds, and entries checked in the last probed walk stand until the next: probing a handful
+ * of scattered headers costs a shallow walk half again its own time.
  */
 public final class CodeCache {
     private static final int MAX_ENTRIES = 1 << 18;
@@ -70,6 +73,12 @@ public final class CodeCache {
     private final Map<Integer, CodeInfo> omittedMarkers = new HashMap<>();
     private final Map<String, CodeInfo> syntheticFrames = new HashMap<>();
     private long walk;
+    /** The walk whose probes (or reads) an entry's check must date from to be trusted. */
+    private long validSince;
+    /** Whether this walk probes. */
+    private boolean probing = true;
+    private long checkEveryNanos;
+    private long lastProbeNanos;
     /** Entries used in the last {@link #RECENT_WALKS} walks (the first {@link #MAX_PROBES} are probed). */
     private final List<Entry> recent = new ArrayList<>();
     private int probeCount;
@@ -97,9 +106,24 @@ public final class CodeCache {
         this.lineFormat = layout.lineFormat();
     }
 
+    /**
+     * Probes go with a walk at most every {@code nanos} from now on (0: every walk, as when the
+     * target is stopped for each).
+     */
+    public void checkEvery(long nanos) {
+        checkEveryNanos = nanos;
+    }
+
     /** Called once per walk, first: picks the entries to probe (those used lately). */
     public void beginWalk() {
         walk++;
+        long now = checkEveryNanos > 0 ? System.nanoTime() : 0;
+        probing = checkEveryNanos == 0 || now - lastProbeNanos >= checkEveryNanos;
+        if (!probing) {
+            return;
+        }
+        lastProbeNanos = now;
+        validSince = walk;
         int kept = 0;
         for (Entry e : recent) {
             if (e.usedWalk >= walk - RECENT_WALKS && byAddress.get(e.address) == e) {
@@ -117,7 +141,7 @@ public final class CodeCache {
      * returns the next free index. {@link #checkProbes} must follow the batch's read.
      */
     int addProbes(long[] addresses, ByteBuffer[] buffers, int[] lengths, int k) {
-        probeCount = Math.min(recent.size(), MAX_PROBES);
+        probeCount = probeCount();
         for (int i = 0; i < probeCount; i++) {
             Entry e = recent.get(i);
             if (e.probe == null) {
@@ -133,7 +157,7 @@ public final class CodeCache {
 
     /** Probes {@link #addProbes} would add now. */
     int probeCount() {
-        return Math.min(recent.size(), MAX_PROBES);
+        return probing ? Math.min(recent.size(), MAX_PROBES) : 0;
     }
 
     /** The probed batch was not read (a probed object's memory is gone): the entries are read when used. */
@@ -160,7 +184,7 @@ public final class CodeCache {
      */
     boolean stillValid(CodeInfo info) {
         Entry e = byAddress.get(info.address());
-        if (e == null || e.info != info || e.checkedWalk != walk) {
+        if (e == null || e.info != info || e.checkedWalk < validSince) {
             return false;
         }
         markUsed(e);
@@ -178,7 +202,7 @@ public final class CodeCache {
             memory.read(address, buf, size);
             decode(address, e, buf);
             byAddress.put(address, e);
-        } else if (e.checkedWalk != walk) {
+        } else if (e.checkedWalk < validSince) {
             ByteBuffer header = e.changedWalk == walk ? e.probe : buf;
             if (header == buf) {
                 memory.read(address, buf, size);

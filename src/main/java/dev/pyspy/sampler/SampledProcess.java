@@ -37,6 +37,12 @@ public final class SampledProcess implements AutoCloseable {
     private boolean held;
     /** Enough walks for C1 to compile the walk's methods (its thresholds are a few hundred calls). */
     private static final int WARM_UP_WALKS = 1_000;
+    /**
+     * Nonblocking mode: how often the code objects a walk uses are checked against their headers
+     * (every walk up to 10 000 samples a second; CodeCache): a check of a handful of scattered headers
+     * costs a shallow walk half again its own time.
+     */
+    private static final long NONBLOCKING_CODE_CHECK_NANOS = 100_000;
     private static final long WARM_UP_WHILE_HELD_NANOS = 100_000_000;
     private final KernelThreadStates states;
     private final RawStacks snapshot = new RawStacks();
@@ -181,6 +187,8 @@ public final class SampledProcess implements AutoCloseable {
         try {
             pauseListener.paused(stats.samples);
             failedInARow++;
+            // a running target's reads race it anyway: its code objects are checked every so often
+            python.codes().checkEvery(pauser == null && !held ? NONBLOCKING_CODE_CHECK_NANOS : 0);
             python.walker().walk(snapshot);
             while (pauser != null && !pauser.confirmParked()) {
                 python.walker().walk(snapshot); // a thread left running woke during the walk: it is stopped now
