@@ -26,6 +26,12 @@ final class ThreadCpuTimes implements AutoCloseable {
      * a busy thread half its CPU time on a loaded machine (docs/performance.md, "--mode cpu").
      */
     static final long MIN_CREDIT_NANOS = 500_000_000L;
+    /**
+     * Intervals a running thread may count ahead of the CPU time it earned. Without this slack a thread
+     * that earns about what it spends (on a CPU whenever it runs, as a thread contending for the GIL on
+     * an idle machine) loses every sample that finds its credit just short, and was counted 15% low.
+     */
+    static final int MAX_DEBT_INTERVALS = 4;
 
     private final TaskFileReader schedstat;
     /** tid → slot in the arrays below. */
@@ -82,11 +88,13 @@ final class ThreadCpuTimes implements AutoCloseable {
 
     /**
      * Whether the thread counts in this sample: it is on a CPU now ({@code running}: its kernel state)
-     * and ran at least one interval's worth since it last counted; that interval is then spent.
+     * and its credit, less one interval, stays within {@link #MAX_DEBT_INTERVALS}; that interval is
+     * then spent.
      */
     boolean spend(long tid, boolean running) {
         int slot = slots.get(tid, -1);
-        if (!running || slot < 0 || intervalNanos <= 0 || creditNanos[slot] < intervalNanos) {
+        if (!running || slot < 0 || intervalNanos <= 0
+                || creditNanos[slot] - intervalNanos < -MAX_DEBT_INTERVALS * intervalNanos) {
             return false;
         }
         creditNanos[slot] -= intervalNanos;
