@@ -149,19 +149,7 @@ class SampleModesTest {
     @MethodSource("withThreadTime")
     void cpuCountsEachThreadInProportionToItsOwnCpuTime(Interpreter python) throws Exception {
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("cpu_time_target.py"))) {
-            JsonNode before = target.truth(30);
-            Recording rec = recordWithPasses(target, "--mode", "cpu", "-d", "3");
-            JsonNode after = target.truth(5);
-            Map<String, Long> stacks = rec.stacks();
-            assumeTrue(rec.passes() >= 50, "the machine let the sampler take too few passes:\n" + rec.output());
-            double wall = after.get("wall").asDouble() - before.get("wall").asDouble();
-            StringBuilder what = new StringBuilder(rec.output()).append('\n').append(stacks);
-            for (String f : new String[]{"spin_all", "half_duty", "fifth_duty", "sleeper"}) {
-                double truth = (after.get("cpu").get(f).asDouble() - before.get("cpu").get(f).asDouble()) / wall;
-                double sampled = samplesContaining(stacks, f + " (") / (double) rec.passes();
-                what.append('\n').append(f).append(": ").append(sampled).append(" of passes, CPU share ").append(truth);
-                assertShare(sampled, truth, rec.passes(), f + "\n" + what);
-            }
+            assertSharesFollowTheTarget(target, "cpu", "cpu", "spin_all", "half_duty", "fifth_duty", "sleeper");
         }
     }
 
@@ -274,19 +262,29 @@ class SampleModesTest {
     @MethodSource("withGil")
     void gilModeFollowsTheHolderTheTargetTimes(Interpreter python) throws Exception {
         try (TargetProcess target = TargetProcess.start(python, scripts.resolve("gil_share_target.py"))) {
-            JsonNode before = target.truth(30);
-            Recording rec = recordWithPasses(target, "--mode", "gil", "-d", "3");
-            JsonNode after = target.truth(5);
-            Map<String, Long> stacks = rec.stacks();
-            assumeTrue(rec.passes() >= 50, "the machine let the sampler take too few passes:\n" + rec.output());
-            double wall = after.get("wall").asDouble() - before.get("wall").asDouble();
-            StringBuilder what = new StringBuilder(rec.output()).append('\n').append(stacks);
-            for (String f : new String[]{"hold_long", "hold_half", "hold_short", "hold_rare"}) {
-                double truth = (after.get("held").get(f).asDouble() - before.get("held").get(f).asDouble()) / wall;
-                double sampled = samplesContaining(stacks, f + " (") / (double) rec.passes();
-                what.append('\n').append(f).append(": ").append(sampled).append(" of passes, held ").append(truth);
-                assertShare(sampled, truth, rec.passes(), f + "\n" + what);
-            }
+            assertSharesFollowTheTarget(target, "gil", "held", "hold_long", "hold_half", "hold_short", "hold_rare");
+        }
+    }
+
+    /**
+     * Records {@code target} for 3 s in {@code mode}: each of {@code functions} must be in about the
+     * share of the passes the target measured for it, the growth of its entry under {@code truthKey}
+     * (seconds) over the wall time between two of the target's readings around the recording.
+     */
+    private static void assertSharesFollowTheTarget(TargetProcess target, String mode, String truthKey,
+                                                    String... functions) throws Exception {
+        JsonNode before = target.truth(30);
+        Recording rec = recordWithPasses(target, "--mode", mode, "-d", "3");
+        JsonNode after = target.truth(5);
+        Map<String, Long> stacks = rec.stacks();
+        assumeTrue(rec.passes() >= 50, "the machine let the sampler take too few passes:\n" + rec.output());
+        double wall = after.get("wall").asDouble() - before.get("wall").asDouble();
+        StringBuilder what = new StringBuilder(rec.output()).append('\n').append(stacks);
+        for (String f : functions) {
+            double truth = (after.get(truthKey).get(f).asDouble() - before.get(truthKey).get(f).asDouble()) / wall;
+            double sampled = samplesContaining(stacks, f + " (") / (double) rec.passes();
+            what.append('\n').append(f).append(": ").append(sampled).append(" of passes, measured ").append(truth);
+            assertShare(sampled, truth, rec.passes(), f + "\n" + what);
         }
     }
 
