@@ -79,7 +79,75 @@ class SourceLinesTest {
         assertNull(SourceLines.of(ElfFile.open(lib)));
     }
 
+    @Test
+    void aStrippedFilesLinesComeFromItsDebugLink() throws Exception {
+        Path stripped = strippedWithDebugLink();
+        ElfFile elf = ElfFile.open(stripped);
+        assertNull(SourceLines.of(elf), "the stripped file has no line table of its own");
+        ModuleFile module = ModuleFile.parse(elf, stripped, stripped.getFileName().toString(), elf.buildId());
+        assertNotNull(module.sourceLines(), "found through .gnu_debuglink");
+        SourceLine where = module.sourceLines().find(elf.symbol("level3").orElseThrow().value() + 1);
+        assertNotNull(where);
+        assertEquals("call_chain.c", where.fileName());
+        assertEquals(dir.resolve("call_chain.c").toString(), where.path());
+        List<String> source = Files.readAllLines(dir.resolve("call_chain.c"));
+        assertTrue(source.get(where.line() - 1).contains("level3"), "line " + where.line() + " is level3's");
+    }
+
+    @Test
+    void aDebugFileWhoseCrcIsNotTheLinksIsNotUsed() throws Exception {
+        Path stripped = strippedWithDebugLink();
+        // another build's debug file under the linked name: a stale one
+        Path other = build("-gdwarf-4");
+        objcopy("--only-keep-debug", other.toString(), dir.resolve("linked.debug").toString());
+        ElfFile elf = ElfFile.open(stripped);
+        ModuleFile module = ModuleFile.parse(elf, stripped, stripped.getFileName().toString(), elf.buildId());
+        assertNull(module.sourceLines());
+    }
+
+    /** Truncated or corrupted tables cost lines, never an exception: a bad unit ends the index, a bad sequence its lookup. */
+    @Test
+    void garbledTablesNeverThrow() throws Exception {
+        ElfFile elf = ElfFile.open(zlibModule());
+        ByteBuffer good = elf.uncompressedSectionData(elf.section(".debug_line").orElseThrow());
+        ByteBuffer lineStrings = sectionOrEmpty(elf, ".debug_line_str");
+        java.util.Random random = new java.util.Random(14);
+        int answered = 0;
+        for (int round = 0; round < 300; round++) {
+            byte[] bytes = new byte[good.capacity()];
+            good.get(0, bytes);
+            int length = round % 3 == 0 ? random.nextInt(bytes.length) : bytes.length;
+            for (int flips = 0; flips < 1 + random.nextInt(20); flips++) {
+                bytes[random.nextInt(length)] = (byte) random.nextInt(256);
+            }
+            SourceLines lines = SourceLines.parse(ByteBuffer.wrap(bytes, 0, length).slice(), lineStrings,
+                    ByteBuffer.allocate(0));
+            for (ElfFile.Symbol s : elf.functionSymbols()) {
+                answered += lines.find(s.value() + 3) != null ? 1 : 0;
+            }
+        }
+        assertTrue(answered > 0, "some lookups still answer");
+    }
+
     // ---- helpers
+
+    /** A build whose debug information went into {@code linked.debug}, named by its {@code .gnu_debuglink}. */
+    private Path strippedWithDebugLink() throws Exception {
+        Path full = build("-gdwarf-5");
+        Path debug = dir.resolve("linked.debug");
+        Path stripped = dir.resolve("stripped.so");
+        objcopy("--only-keep-debug", full.toString(), debug.toString());
+        objcopy("--strip-debug", "--add-gnu-debuglink=" + debug, full.toString(), stripped.toString());
+        return stripped;
+    }
+
+    private void objcopy(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("objcopy"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), text);
+    }
 
     private Path build(String debug) throws Exception {
         Path source = dir.resolve("call_chain.c");
