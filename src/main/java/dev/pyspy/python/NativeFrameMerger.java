@@ -19,9 +19,11 @@ import java.util.Set;
  * up to and including the next entry frame (3.11+ runs several Python frames in one C call, until
  * the frame entered from C; before 3.11 every frame is an entry, so one per call). Other frames of
  * the interpreter's own files (libpython, the python executable: the call machinery) and libc's
- * process and thread start (by name, and any libc frame outside the outermost Python frame) are left out; every other native frame stays, named
- * {@code symbol (file.c:line)} where its library has a line table, else {@code symbol (library.so)}. Python frames left over when the native stack ends (an unwind that
- * stopped early) go at the outer end, so none is ever lost. Used from the tracer thread.
+ * process and thread start (by name, and any libc frame outside the outermost Python frame) are
+ * left out; every other native frame stays, named {@code symbol (file.c:line)} where its library
+ * has a line table, else {@code symbol (library.so)}. Python frames left over when the native stack
+ * ends (an unwind that stopped early) go at the outer end, so none is ever lost. Used from the
+ * tracer thread.
  *
  * <p>An evaluation frame is known by its data where the interpreter leaves some: from 3.12 on each
  * call of the loop puts a shim frame on its own C stack, which the entry frame it runs links to
