@@ -2,16 +2,15 @@
  * call_back(f): call_back -> ext_call_level1 -> ext_call_level2 -> f() back in Python.
  * spin(ready): calls ready() (the Python side writes its truth), then ext_spin_middle ->
  * ext_spin_inner loops forever. The ext_ functions are not static and not inlined or cloned, so
- * their symbols name them exactly. */
+ * their symbols name them exactly. Built with -g, each frame's line is known from this file: the
+ * spinning line, and in each caller the line of its call. */
 #include <Python.h>
 
 volatile long ext_sink;
 volatile int ext_keep_going = 1;
 
 __attribute__((noinline, noipa)) long ext_spin_inner(long n) {
-    while (ext_keep_going) {
-        ext_sink += n;
-    }
+    while (ext_keep_going) { ext_sink += n; } /* the spinning line: one line, so its line is known */
     return ext_sink;
 }
 

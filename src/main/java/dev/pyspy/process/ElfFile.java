@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
 
 /**
  * A read-only view of an ELF64 little-endian file (executable or shared library): section and
@@ -45,6 +47,8 @@ public final class ElfFile {
     private static final int EHDR_SIZE = 64;
     private static final long PAGE_SIZE = 4096;
     private static final int NT_GNU_BUILD_ID = 3;
+    private static final long SHF_COMPRESSED = 0x800;
+    private static final int ELFCOMPRESS_ZLIB = 1;
 
     /** A section header with its name resolved. */
     public record Section(int index, String name, int type, long flags, long address, long offset, long size,
@@ -263,6 +267,70 @@ public final class ElfFile {
         }
         image.checkRange(s.offset, s.size, s.name);
         return buf.slice((int) s.offset, (int) s.size).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * The bytes of a section as the program reads them: a {@code SHF_COMPRESSED} one (Debian's debug
+     * files compress their {@code .debug_*} sections with zlib) inflated into a heap buffer, any
+     * other one as {@link #sectionData}.
+     */
+    public ByteBuffer uncompressedSectionData(Section s) throws PyspyException {
+        ByteBuffer raw = sectionData(s);
+        if ((s.flags & SHF_COMPRESSED) == 0) {
+            return raw;
+        }
+        // Elf64_Chdr: ch_type, ch_reserved, ch_size, ch_addralign, then the compressed stream
+        if (raw.capacity() < 24 || raw.getInt(0) != ELFCOMPRESS_ZLIB) {
+            throw image.bad(s.name + ": compressed other than with zlib");
+        }
+        long size = raw.getLong(8);
+        if (size < 0 || size > Integer.MAX_VALUE - 8) {
+            throw image.bad(s.name + ": uncompressed size " + size);
+        }
+        byte[] in = new byte[raw.capacity() - 24];
+        raw.get(24, in);
+        byte[] out = new byte[(int) size];
+        Inflater inflater = new Inflater();
+        try {
+            inflater.setInput(in);
+            int n = 0;
+            while (n < out.length && !inflater.finished()) {
+                int got = inflater.inflate(out, n, out.length - n);
+                if (got == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+                    break;
+                }
+                n += got;
+            }
+            if (n != out.length) {
+                throw image.bad(s.name + ": inflates to " + n + " bytes, not " + size);
+            }
+        } catch (DataFormatException e) {
+            throw image.bad(s.name + ": " + e.getMessage());
+        } finally {
+            inflater.end();
+        }
+        return ByteBuffer.wrap(out).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * {@code .gnu_debuglink}: the name of a separate debug file (looked for beside the file and under
+     * /usr/lib/debug) and the CRC-32 of its contents, which tells the right one from a stale one.
+     */
+    public record DebugLink(String fileName, int crc) {
+    }
+
+    public Optional<DebugLink> debugLink() throws PyspyException {
+        Optional<Section> link = section(".gnu_debuglink");
+        if (link.isEmpty() || !link.get().hasFileData() || link.get().size < 8) {
+            return Optional.empty();
+        }
+        ByteBuffer b = sectionData(link.get());
+        String name = image.cString(link.get().offset, link.get().offset + link.get().size);
+        int crcAt = (name.getBytes(StandardCharsets.UTF_8).length + 1 + 3) & ~3;
+        if (name.isEmpty() || name.contains("/") || crcAt + 4 > b.capacity()) {
+            return Optional.empty();
+        }
+        return Optional.of(new DebugLink(name, b.getInt(crcAt)));
     }
 
     /**

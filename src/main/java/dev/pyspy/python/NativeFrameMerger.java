@@ -5,6 +5,7 @@ import dev.pyspy.model.Frame;
 import dev.pyspy.unwind.NativeStacks;
 import dev.pyspy.unwind.NativeSymbol;
 import dev.pyspy.unwind.NativeUnwinder;
+import dev.pyspy.unwind.SourceLine;
 import dev.pyspy.util.LongIntMap;
 
 import java.util.ArrayList;
@@ -18,9 +19,11 @@ import java.util.Set;
  * up to and including the next entry frame (3.11+ runs several Python frames in one C call, until
  * the frame entered from C; before 3.11 every frame is an entry, so one per call). Other frames of
  * the interpreter's own files (libpython, the python executable: the call machinery) and libc's
- * process and thread start (by name, and any libc frame outside the outermost Python frame) are left out; every other native frame stays, named
- * {@code symbol (library.so)}. Python frames left over when the native stack ends (an unwind that
- * stopped early) go at the outer end, so none is ever lost. Used from the tracer thread.
+ * process and thread start (by name, and any libc frame outside the outermost Python frame) are
+ * left out; every other native frame stays, named {@code symbol (file.c:line)} where its library
+ * has a line table, else {@code symbol (library.so)}. Python frames left over when the native stack
+ * ends (an unwind that stopped early) go at the outer end, so none is ever lost. Used from the
+ * tracer thread.
  *
  * <p>An evaluation frame is known by its data where the interpreter leaves some: from 3.12 on each
  * call of the loop puts a shim frame on its own C stack, which the entry frame it runs links to
@@ -50,6 +53,8 @@ public final class NativeFrameMerger {
     private LongIntMap plan = new LongIntMap(1024);
     private final List<CodeInfo> nativeCodes = new ArrayList<>();
     private final List<NativeSymbol> nativeSymbols = new ArrayList<>();
+    /** Per index in {@link #nativeSymbols}: where its address is in the source, or null. */
+    private final List<SourceLine> nativeLines = new ArrayList<>();
     /** Per index in {@link #nativeSymbols}: a frame of libc (or libpthread), left out outside every Python frame. */
     private final List<Boolean> startLibrary = new ArrayList<>();
 
@@ -92,7 +97,7 @@ public final class NativeFrameMerger {
                     out.add(python.get(segments.p++));
                 }
             } else if (what >= 0 && !(segments.p >= python.size() && startLibrary.get(what) && !python.isEmpty())) {
-                out.add(frame(nativeSymbols.get(what)));
+                out.add(frame(nativeSymbols.get(what), nativeLines.get(what)));
             }
         }
         while (segments.p < python.size()) {
@@ -133,7 +138,8 @@ public final class NativeFrameMerger {
                 }
                 rawSegments.p = end + 1;
             } else if (what >= 0 && !(rawSegments.p >= depth && startLibrary.get(what) && depth > 0)) {
-                into.push(nativeCode(what, codes), 0, 0, false);
+                SourceLine line = nativeLines.get(what);
+                into.push(nativeCode(what, codes), line != null ? line.line() : 0, 0, false);
             }
         }
         for (int p = rawSegments.p; p < depth; p++) {
@@ -207,8 +213,10 @@ public final class NativeFrameMerger {
         CodeInfo c = nativeCodes.get(what);
         if (c == null) { // planned by a dump, which needs no code
             NativeSymbol s = nativeSymbols.get(what);
+            SourceLine line = nativeLines.get(what);
             String library = s.library() != null ? s.library() : "?";
-            c = codes.syntheticFrame(s.functionOrOffset(), s.path() != null ? s.path() : library, library);
+            c = line != null ? codes.syntheticFrame(s.functionOrOffset(), line.path(), line.fileName())
+                    : codes.syntheticFrame(s.functionOrOffset(), s.path() != null ? s.path() : library, library);
             nativeCodes.set(what, c);
         }
         return c;
@@ -225,6 +233,7 @@ public final class NativeFrameMerger {
             plan = new LongIntMap(1024);
             nativeCodes.clear();
             nativeSymbols.clear();
+            nativeLines.clear();
             startLibrary.clear();
         }
         NativeSymbol s = natives.symbol(address);
@@ -235,6 +244,7 @@ public final class NativeFrameMerger {
             what = LEFT_OUT;
         } else {
             nativeSymbols.add(s);
+            nativeLines.add(natives.sourceLine(address));
             nativeCodes.add(null);
             startLibrary.add(isStartLibrary(s.library()));
             what = nativeSymbols.size() - 1;
@@ -266,9 +276,14 @@ public final class NativeFrameMerger {
         return f.length() == evalFunction.length() || f.charAt(evalFunction.length()) == '.';
     }
 
-    private static Frame frame(NativeSymbol s) {
+    /** A native frame for dump: its library is its module (as py-spy has it), its file and line the source's where known. */
+    private static Frame frame(NativeSymbol s, SourceLine line) {
         String library = s.library() != null ? s.library() : "?";
-        return new Frame(s.functionOrOffset(), s.path() != null ? s.path() : library, library, null, 0, List.of(),
-                false, false);
+        String path = s.path() != null ? s.path() : library;
+        if (line != null) {
+            return new Frame(s.functionOrOffset(), line.path(), line.fileName(), path, line.line(), List.of(), false,
+                    false);
+        }
+        return new Frame(s.functionOrOffset(), path, library, path, 0, List.of(), false, false);
     }
 }

@@ -2,6 +2,7 @@ package dev.pyspy.unwind;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 
 /**
  * A read position in a section's bytes (little-endian), with the DWARF encodings unwind tables use:
@@ -126,6 +127,13 @@ final class DwarfCursor {
             sb.append((char) c);
         }
         return sb.toString();
+    }
+
+    /** {@code length} bytes from {@code start} as UTF-8 (file names). */
+    String text(int start, int length) {
+        byte[] bytes = new byte[length];
+        buf.get(start, bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     void skip(long n) {

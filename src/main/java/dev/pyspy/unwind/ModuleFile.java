@@ -14,8 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * What the unwinder knows of one ELF file, independent of where it is loaded: its CFI
  * ({@code .eh_frame}, and {@code .debug_frame} when present, from the file or its separate debug
- * file) and its function symbols. Parsed once per file and cached by build id (by path, size and
- * modification time when there is none), so every process and sample shares it.
+ * file), its function symbols and its line table ({@link SourceLines}: read on first need, since
+ * only the frames an output shows need one). Parsed once per file and cached by build id (by path,
+ * size and modification time when there is none), so every process and sample shares it.
  */
 public final class ModuleFile {
 
@@ -29,13 +30,23 @@ public final class ModuleFile {
     private final CfiTable debugFrame;
     private final SymbolTable symbols;
     private final boolean hasDebugFile;
+    /** Where the line table may be: the file, its build-id debug file (or null), and the file's path for a debug link. */
+    private final ElfFile elf;
+    private final ElfFile debug;
+    private final Path file;
+    private SourceLines lines;
+    private boolean linesRead;
 
-    private ModuleFile(String name, CfiTable ehFrame, CfiTable debugFrame, SymbolTable symbols, boolean hasDebugFile) {
+    private ModuleFile(String name, CfiTable ehFrame, CfiTable debugFrame, SymbolTable symbols, ElfFile elf,
+            ElfFile debug, Path file) {
         this.name = name;
         this.ehFrame = ehFrame;
         this.debugFrame = debugFrame;
         this.symbols = symbols;
-        this.hasDebugFile = hasDebugFile;
+        this.hasDebugFile = debug != null;
+        this.elf = elf;
+        this.debug = debug;
+        this.file = file;
     }
 
     /** The parsed file, from the cache when it was seen before. */
@@ -55,12 +66,12 @@ public final class ModuleFile {
         if (cached != null) {
             return cached;
         }
-        ModuleFile parsed = parse(elf, name, buildId);
+        ModuleFile parsed = parse(elf, file, name, buildId);
         CACHE.put(key, parsed);
         return parsed;
     }
 
-    static ModuleFile parse(ElfFile elf, String name, Optional<String> buildId) throws PyspyException {
+    static ModuleFile parse(ElfFile elf, Path file, String name, Optional<String> buildId) throws PyspyException {
         ElfFile debug = buildId.flatMap(ModuleFile::debugFile).orElse(null);
         CfiTable eh = cfi(elf, ".eh_frame", false);
         CfiTable df = cfi(elf, ".debug_frame", true);
@@ -71,7 +82,7 @@ public final class ModuleFile {
             }
             symbols.addAll(debug.functionSymbols());
         }
-        return new ModuleFile(name, eh, df, SymbolTable.of(symbols), debug != null);
+        return new ModuleFile(name, eh, df, SymbolTable.of(symbols), elf, debug, file);
     }
 
     private static Optional<ElfFile> debugFile(String buildId) {
@@ -118,5 +129,29 @@ public final class ModuleFile {
 
     public boolean hasDebugFile() {
         return hasDebugFile;
+    }
+
+    /**
+     * The line table: the file's own, else its debug file's (by build id, else by its
+     * {@code .gnu_debuglink}); null when none has one. Read on the first call; a table that cannot
+     * be read only costs lines.
+     */
+    public synchronized SourceLines sourceLines() {
+        if (!linesRead) {
+            linesRead = true;
+            try {
+                lines = SourceLines.of(elf);
+                if (lines == null && debug != null) {
+                    lines = SourceLines.of(debug);
+                }
+                if (lines == null) {
+                    ElfFile linked = DebugLinks.find(elf, file);
+                    lines = linked == null ? null : SourceLines.of(linked);
+                }
+            } catch (PyspyException | CfiException e) {
+                lines = null;
+            }
+        }
+        return lines;
     }
 }

@@ -43,6 +43,11 @@ public final class NativeStacks {
         return symbolizer.symbol(address);
     }
 
+    /** Where {@code address} is in the source, by its file's line table; null without one. */
+    public SourceLine sourceLine(long address) {
+        return symbolizer.sourceLine(address);
+    }
+
     public ModuleMap modules() {
         return modules;
     }

@@ -46,6 +46,19 @@ public final class NativeSymbolizer {
         return new NativeSymbol(Demangler.demangle(symbols.name(i)), m.name(), m.path(), rel);
     }
 
+    /**
+     * The source file and line of {@code address} (a lookup address: callers' return address - 1)
+     * from its file's line table, or null where there is none. Not cached: ask once per address.
+     */
+    public SourceLine sourceLine(long address) {
+        ModuleMap.Module m = modules.find(address);
+        if (m == null) {
+            return null;
+        }
+        SourceLines lines = m.file().sourceLines();
+        return lines == null ? null : lines.find(address - m.bias());
+    }
+
     /** The start of the CFI entry (a function, or a part gcc split off one) holding {@code rel}, else {@code rel}. */
     private static long functionStart(ModuleFile file, long rel) {
         for (CfiTable t : new CfiTable[] {file.ehFrame(), file.debugFrame()}) {

@@ -8,13 +8,11 @@ import dev.pyspy.testing.Interpreters;
 import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
 import dev.pyspy.testing.TargetProcess;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,7 +57,7 @@ class NativeDumpTest {
         try (var in = getClass().getResourceAsStream("/targets/native_ext_target.py")) {
             Files.copy(in, script);
         }
-        buildExtension(python, dir);
+        NativeExtension.build(python, dir);
         Path staged = python.stage(script);
         try (TargetProcess target = TargetProcess.start(python, script, python.inside(staged.getParent()))) {
             JsonNode truth = target.truth(30);
@@ -81,13 +79,15 @@ class NativeDumpTest {
             List<String> shownNative = new ArrayList<>();
             for (JsonNode f : spinner.get("frames")) {
                 String name = f.get("name").asText();
-                boolean nativeFrame = f.get("line").asInt() == 0;
+                boolean nativeFrame = NativeExtension.isNative(f);
                 // Python frames are qualified on 3.11+ (Thread.run); the truth has plain names
                 shown.add(nativeFrame ? name : name.substring(name.lastIndexOf('.') + 1));
                 if (nativeFrame) {
                     shownNative.add(name);
-                    assertTrue(f.get("short_filename").asText().endsWith(".so") || f.get("short_filename").asText()
-                            .contains(".so."), "a native frame is named after its library: " + f);
+                    assertTrue(NativeExtension.library(f).endsWith(".so") || NativeExtension.library(f)
+                            .contains(".so."), "a native frame's module is its library: " + f);
+                    assertEquals(NativeExtension.library(f), f.get("short_filename").asText(),
+                            "a library without line tables names the frame: " + f);
                 }
             }
             List<String> expected = new ArrayList<>(INNER_C);
@@ -130,7 +130,7 @@ class NativeDumpTest {
         try (var in = getClass().getResourceAsStream("/targets/native_ext_target.py")) {
             Files.copy(in, script);
         }
-        buildExtension(python, dir);
+        NativeExtension.build(python, dir);
         Path staged = python.stage(script);
         try (TargetProcess target = TargetProcess.start(python, script, python.inside(staged.getParent()))) {
             JsonNode truth = target.truth(30);
@@ -195,7 +195,7 @@ class NativeDumpTest {
         try (var in = getClass().getResourceAsStream("/targets/native_ext_target.py")) {
             Files.copy(in, script);
         }
-        buildExtension(python, dir);
+        NativeExtension.build(python, dir);
         try (TargetProcess target = TargetProcess.start(python, script, dir.toString())) {
             target.truth(30);
             Path out = dir.resolve("top.out");
@@ -250,34 +250,6 @@ class NativeDumpTest {
             assertTrue(r.stderr().contains("--native") && r.stderr().contains("--nonblocking"), r.stderr());
             assertEquals(1, r.stderr().strip().lines().count(), r.stderr());
         }
-    }
-
-    /** Builds nativeext.so into {@code dir} with the interpreter's own headers; skips if it has none. */
-    static void buildExtension(Interpreter python, Path dir) throws Exception {
-        Process p = new ProcessBuilder(python.command("-c",
-                "import sysconfig; print(sysconfig.get_paths()['include'])")).redirectErrorStream(true).start();
-        String include = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertEquals(0, p.waitFor(), include);
-        Path hostInclude = python.root() == null ? Path.of(include) : python.root().resolve(include.substring(1));
-        Assumptions.assumeTrue(Files.isRegularFile(hostInclude.resolve("Python.h")),
-                python + " has no C headers at " + hostInclude);
-        Path source = dir.resolve("nativeext.c");
-        try (var in = NativeDumpTest.class.getResourceAsStream("/targets/native/nativeext.c")) {
-            Files.copy(in, source);
-        }
-        List<String> gcc = new ArrayList<>(List.of("gcc", "-shared", "-fPIC", "-O2", "-I" + hostInclude));
-        if (python.root() != null) {
-            // Debian's multiarch pyconfig.h includes <x86_64-linux-gnu/pythonX.Y/pyconfig.h> from the tree's /usr/include
-            gcc.addAll(List.of("-idirafter", python.root().resolve("usr/include").toString()));
-        }
-        if (python.freeThreaded()) {
-            gcc.add("-DPy_GIL_DISABLED=1");
-        }
-        gcc.addAll(List.of("-o", dir.resolve("nativeext.so").toString(), source.toString()));
-        Process cc = new ProcessBuilder(gcc).redirectErrorStream(true).start();
-        String out = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, cc.waitFor(), out);
-        Files.delete(source); // not staged into trees
     }
 
     private static final Pattern FRAME = Pattern.compile("^#\\d+\\s+(?:0x[0-9a-f]+ in )?(\\S+) .*");

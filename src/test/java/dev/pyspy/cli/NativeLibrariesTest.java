@@ -61,7 +61,7 @@ class NativeLibrariesTest {
             List<String> shownPython = new ArrayList<>();
             List<JsonNode> natives = new ArrayList<>();
             for (JsonNode f : frames) {
-                if (f.get("line").asInt() == 0) {
+                if (NativeExtension.isNative(f)) {
                     assertEquals(2, shownPython.size(), "native frames lie between compare and sort: " + frames);
                     natives.add(f);
                 } else {
@@ -84,7 +84,7 @@ class NativeLibrariesTest {
                 at++;
             }
             assertTrue(natives.stream().anyMatch(f -> normalized(f.get("name").asText()).equals("qsort_r")
-                    && f.get("short_filename").asText().startsWith("libc.so")), "qsort_r (libc.so.6): " + natives);
+                    && NativeExtension.library(f).startsWith("libc.so")), "qsort_r (libc.so.6): " + natives);
             // frames gdb shows from a file without debug information (libffi, a stripped _ctypes): each
             // one is there too (the interpreter's own are left out on purpose)
             for (GdbFrame g : chunk) {
@@ -93,7 +93,7 @@ class NativeLibrariesTest {
                     continue;
                 }
                 long inGdb = chunk.stream().filter(c -> g.library.equals(c.library)).count();
-                long shown = natives.stream().filter(f -> f.get("short_filename").asText().startsWith(lib)).count();
+                long shown = natives.stream().filter(f -> NativeExtension.library(f).startsWith(lib)).count();
                 assertTrue(shown >= inGdb, "frames of " + lib + ": gdb " + chunk + "\nshown " + natives);
             }
         }
@@ -137,7 +137,7 @@ class NativeLibrariesTest {
     /** Whether a native frame of {@code library} is named {@code function} (any, if null). */
     private static boolean inFunction(JsonNode thread, String library, String function) {
         for (JsonNode f : thread.get("frames")) {
-            if (f.get("line").asInt() == 0 && f.get("short_filename").asText().startsWith(library)
+            if (NativeExtension.isNative(f) && NativeExtension.library(f).startsWith(library)
                     && (function == null || f.get("name").asText().equals(function))) {
                 return true;
             }
@@ -160,17 +160,16 @@ class NativeLibrariesTest {
         thread.get("frames").forEach(frames::add);
         for (int i = 0; i < frames.size(); i++) {
             JsonNode f = frames.get(i);
-            String file = f.get("short_filename").asText();
-            if (f.get("line").asInt() != 0) {
+            if (!NativeExtension.isNative(f)) {
                 String name = f.get("name").asText();
                 shownPython.add(name.substring(name.lastIndexOf('.') + 1));
                 continue;
             }
             assertTrue(shownPython.isEmpty(), "native frames are innermost: " + frames);
-            if (file.startsWith(library)) {
+            if (NativeExtension.library(f).startsWith(library)) {
                 lastLibrary = i;
                 named0 |= f.get("name").asText().equals(named);
-            } else if (file.startsWith(module) && firstModule < 0) {
+            } else if (NativeExtension.library(f).startsWith(module) && firstModule < 0) {
                 firstModule = i;
             }
         }
