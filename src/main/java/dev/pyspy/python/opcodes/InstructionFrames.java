@@ -80,12 +80,17 @@ public final class InstructionFrames {
      */
     public static InstructionFrames of(String majorMinor, ProcessMemory memory, Layout layout, PyObjects objects,
                                        CodeCache codes) throws PyspyException {
+        return new InstructionFrames(memory, layout, objects, codes, requireTable(majorMinor));
+    }
+
+    /** The opcode table of CPython {@code majorMinor}; fails (exit 6) when pyspy has none. */
+    public static OpcodeTable requireTable(String majorMinor) throws PyspyException {
         OpcodeTable table = OpcodeTable.forVersion(majorMinor);
         if (table == null) {
             throw new PyspyException(ExitCode.UNSUPPORTED_VERSION, "--opcodes: pyspy has no opcode table for Python "
-                    + majorMinor + " (scripts/gen-layouts writes one from a live interpreter)");
+                    + majorMinor + " (scripts/gen-layouts --opcodes-only writes one from a live interpreter)");
         }
-        return new InstructionFrames(memory, layout, objects, codes, table);
+        return table;
     }
 
     /**
@@ -93,7 +98,7 @@ public final class InstructionFrames {
      * {@link #restore} must follow before the next walk. A frame whose instruction cannot be read keeps
      * its plain label.
      */
-    public void label(RawStacks walk) throws MemoryReadException {
+    public void label(RawStacks walk) {
         int threads = walk.threadCount();
         if (originals.length < threads) {
             originals = java.util.Arrays.copyOf(originals, Math.max(threads, originals.length * 2));
@@ -117,6 +122,7 @@ public final class InstructionFrames {
             }
         }
         int k = 0;
+        labelled = 0;
         for (int i = 0; i < threads; i++) {
             RawThreadStack t = walk.thread(i);
             CodeInfo[] saved = originals[i];
@@ -125,6 +131,7 @@ public final class InstructionFrames {
             }
             System.arraycopy(t.codes, 0, saved, 0, t.depth);
             versions[i] = t.stackVersion;
+            labelled = i + 1;
             t.stackVersion = 0; // the same frames may be at other opcodes now: nothing derived from them stands
             for (int f = 0; f < t.depth; f++) {
                 CodeInfo code = t.codes[f];
@@ -140,7 +147,6 @@ public final class InstructionFrames {
                 }
             }
         }
-        labelled = threads;
     }
 
     /** Puts back the frames {@link #label} relabelled, as the walk decoded them. */

@@ -1,0 +1,57 @@
+package dev.pyspy.python.opcodes;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import dev.pyspy.python.LayoutData;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The opcode tables bundled with pyspy: one for every minor version it has a layout for, and the
+ * labels made from them. The numbers are what each interpreter's own {@code dis.opmap} (or
+ * {@code opcode._specialized_opmap}) says.
+ */
+class OpcodeTableTest {
+
+    @Test
+    void everyVersionWithALayoutHasAnOpcodeTable() {
+        for (String table : LayoutData.BUNDLED.tables()) {
+            String majorMinor = table.endsWith("t") ? table.substring(0, table.length() - 1) : table;
+            assertNotNull(OpcodeTable.forVersion(majorMinor), "no opcode table for " + table);
+        }
+    }
+
+    @Test
+    void plainOpcodesAreTheirNames() {
+        assertEquals("BINARY_SUBSCR", OpcodeTable.forVersion("2.7").label(25));
+        assertEquals("LOAD_ATTR", OpcodeTable.forVersion("2.7").label(106));
+        assertEquals("BINARY_SUBSCR", OpcodeTable.forVersion("3.10").label(25));
+        assertEquals("LOAD_ATTR", OpcodeTable.forVersion("3.12").label(106));
+        assertEquals("BINARY_SUBSCR", OpcodeTable.forVersion("3.13").label(5));
+    }
+
+    @Test
+    void specialisedOpcodesShowTheirFamilyInBrackets() {
+        assertEquals("BINARY_SUBSCR_DICT [BINARY_SUBSCR]", OpcodeTable.forVersion("3.11").label(18));
+        assertEquals("BINARY_SUBSCR_ADAPTIVE [BINARY_SUBSCR]", OpcodeTable.forVersion("3.11").label(17));
+        assertEquals("BINARY_SUBSCR_DICT [BINARY_SUBSCR]", OpcodeTable.forVersion("3.12").label(19));
+        assertEquals("BINARY_SUBSCR_DICT [BINARY_SUBSCR]", OpcodeTable.forVersion("3.13").label(157));
+        assertEquals("BINARY_OP_SUBSCR_DICT [BINARY_OP]", OpcodeTable.forVersion("3.14").label(135));
+        assertEquals("BINARY_OP_SUBSCR_DICT [BINARY_OP]", OpcodeTable.forVersion("3.15").label(135));
+    }
+
+    @Test
+    void aByteNoOpcodeHasIsShownAsItsNumberAndLabelsAreMadeOnce() {
+        OpcodeTable t = OpcodeTable.forVersion("3.12");
+        assertEquals("<255>", OpcodeTable.forVersion("2.7").label(255));
+        assertSame(t.label(19), t.label(19), "looked up, not made per call");
+        assertEquals(t.label(19), t.label(19 + 256), "a byte");
+    }
+
+    @Test
+    void aVersionWithoutATableHasNone() {
+        assertNull(OpcodeTable.forVersion("3.99"));
+    }
+}
