@@ -27,6 +27,19 @@ class InstructionLabelTest {
     }
 
     @Test
+    void speedscopeNamesTheInstructionAndGivesTheColumn() throws Exception {
+        Profile p = new Profile("t", 0.01, 0);
+        TestProfiles.add(p, 3, new FrameInfo("spin", "t.py", 12, 10, "/x/t.py", 9, "BINARY_SUBSCR_DICT [BINARY_SUBSCR]"),
+                new FrameInfo("spin", "t.py", 12, 10, "/x/t.py", 0, "LOAD_FAST"));
+        com.fasterxml.jackson.databind.JsonNode frames = SpeedscopeWriterTest.write(p).path("shared").path("frames");
+        assertEquals("spin BINARY_SUBSCR_DICT [BINARY_SUBSCR]", frames.get(0).get("name").asText());
+        assertEquals(9, frames.get(0).get("col").asInt());
+        assertEquals(12, frames.get(0).get("line").asInt());
+        assertEquals("spin LOAD_FAST", frames.get(1).get("name").asText());
+        assertEquals(true, frames.get(1).get("col").isNull(), "no column: null, as py-spy writes");
+    }
+
+    @Test
     void twoInstructionsOfOneLineAreTwoFrames() {
         FrameInfo a = new FrameInfo("spin", "t.py", 12, 10, "t.py", 9, "LOAD_FAST");
         FrameInfo b = new FrameInfo("spin", "t.py", 12, 10, "t.py", 9, "BINARY_SUBSCR");

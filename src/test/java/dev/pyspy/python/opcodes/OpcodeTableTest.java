@@ -51,7 +51,12 @@ class OpcodeTableTest {
     }
 
     @Test
-    void aVersionWithoutATableHasNone() {
+    void aVersionWithoutATableHasNoneAndOpcodesAreRefusedForIt() {
         assertNull(OpcodeTable.forVersion("3.99"));
+        dev.pyspy.PyspyException e = org.junit.jupiter.api.Assertions.assertThrows(dev.pyspy.PyspyException.class,
+                () -> InstructionFrames.requireTable("3.99"));
+        assertEquals(dev.pyspy.ExitCode.UNSUPPORTED_VERSION, e.exitCode());
+        assertEquals("--opcodes: pyspy has no opcode table for Python 3.99 "
+                + "(scripts/gen-layouts --opcodes-only writes one from a live interpreter)", e.getMessage());
     }
 }
