@@ -41,6 +41,10 @@ public final class InstructionFrames {
     /** Bytes per unit of {@code f_lasti} (1 up to 3.9, 2 in 3.10, which counts code units). */
     private final int lastiUnit;
     private final boolean columns;
+    /** Up to 3.10, {@code f_lasti} stays on an {@code EXTENDED_ARG} while the instruction it extends runs. */
+    private final int extendedArg;
+    /** Bytes of an {@code EXTENDED_ARG} (2.7: an opcode and a 2-byte argument; 3.6+: every instruction is 2). */
+    private final int extendedArgWidth;
 
     private LongIntMap labelIds = new LongIntMap(1024);
     private final List<CodeInfo> labels = new ArrayList<>();
@@ -68,6 +72,8 @@ public final class InstructionFrames {
         this.columns = format == CodeInfo.LineFormat.LOCATION_TABLE;
         this.coCode = layout.has("PyCodeObject.co_code") ? layout.offset("PyCodeObject.co_code") : -1;
         this.lastiUnit = format == CodeInfo.LineFormat.LINETABLE_310 ? 2 : 1;
+        this.extendedArg = table.number("EXTENDED_ARG");
+        this.extendedArgWidth = format == CodeInfo.LineFormat.LNOTAB_27 ? 3 : 2;
         if (coCode < 0 && !layout.has("PyCodeObject.co_code_adaptive")) {
             throw new PyspyException(ExitCode.UNSUPPORTED_VERSION,
                     "--opcodes: this Python's layout does not say where a code object keeps its bytecode");
@@ -197,7 +203,15 @@ public final class InstructionFrames {
         }
         byte[] bytes = bytecodes.get(index);
         long offset = (long) lasti * lastiUnit;
-        return offset < bytes.length ? bytes[(int) offset] & 0xff : -1;
+        if (offset >= bytes.length) {
+            return -1;
+        }
+        int opcode = bytes[(int) offset] & 0xff;
+        for (int i = 0; i < 3 && opcode == extendedArg && offset + extendedArgWidth < bytes.length; i++) {
+            offset += extendedArgWidth; // the instruction it extends: what runs
+            opcode = bytes[(int) offset] & 0xff;
+        }
+        return opcode;
     }
 
     /** {@code code} at {@code instruction} executing {@code opcode}: made once, then looked up. */

@@ -14,10 +14,14 @@ public final class OpcodeTable {
     private static final String RESOURCE = "/dev/pyspy/layouts/opcodes-%s.properties";
 
     private final String[] labels = new String[256];
+    private final java.util.Map<String, Integer> numbers = new java.util.HashMap<>();
 
     private OpcodeTable(Properties p) {
         for (int op = 0; op < labels.length; op++) {
             String name = p.getProperty("name." + op);
+            if (name != null) {
+                numbers.put(name, op);
+            }
             if (name == null) {
                 labels[op] = "<" + op + ">"; // not an opcode of this version: memory changing under us
                 continue;
@@ -39,6 +43,11 @@ public final class OpcodeTable {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e); // a resource of our own jar: not the user's to fix
         }
+    }
+
+    /** The number of the opcode named {@code name} in this version, -1 when it has none. */
+    public int number(String name) {
+        return numbers.getOrDefault(name, -1);
     }
 
     /** {@code LOAD_ATTR}, or a specialised opcode with its family: {@code LOAD_ATTR_INSTANCE_VALUE [LOAD_ATTR]}. */
