@@ -133,7 +133,7 @@ public final class InstructionFrames {
             RawThreadStack t = walk.thread(i);
             CodeInfo[] saved = originals[i];
             if (saved == null || saved.length < t.depth) {
-                saved = originals[i] = new CodeInfo[Math.max(t.depth, 32)];
+                saved = originals[i] = new CodeInfo[Math.max(t.depth, saved == null ? 32 : saved.length * 2)];
             }
             System.arraycopy(t.codes, 0, saved, 0, t.depth);
             versions[i] = t.stackVersion;

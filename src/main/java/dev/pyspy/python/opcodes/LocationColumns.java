@@ -50,20 +50,26 @@ public final class LocationColumns {
                 return NONE; // NO_COLUMNS, NO_LOCATION
             }
             // long form: line delta, end line delta, then column + 1 (0: none), each a varint
-            int[] pos = {i};
-            varint(table, pos);
-            varint(table, pos);
-            long column = varint(table, pos);
+            long column = varintAt(table, skipVarint(table, skipVarint(table, i)));
             return column <= 0 || column > Integer.MAX_VALUE ? NONE : (int) column - 1;
         }
         return NONE;
     }
 
-    /** An unsigned varint at {@code pos[0]} (6-bit chunks, least significant first, bit 6: more); -1 if cut off. */
-    private static long varint(byte[] table, int[] pos) {
+    /** Where the varint at {@code i} ends. */
+    private static int skipVarint(byte[] table, int i) {
+        while (i < table.length && (table[i] & 0x80) == 0) {
+            if ((table[i++] & 0x40) == 0) {
+                break;
+            }
+        }
+        return i;
+    }
+
+    /** The unsigned varint at {@code i} (6-bit chunks, least significant first, bit 6: more); -1 if cut off. */
+    private static long varintAt(byte[] table, int i) {
         long value = 0;
         int shift = 0;
-        int i = pos[0];
         while (i < table.length && (table[i] & 0x80) == 0) {
             int b = table[i++];
             if (shift < 42) {
@@ -71,11 +77,9 @@ public final class LocationColumns {
             }
             shift += 6;
             if ((b & 0x40) == 0) {
-                pos[0] = i;
                 return value;
             }
         }
-        pos[0] = i;
         return -1;
     }
 }
