@@ -47,7 +47,8 @@ class OpcodesTest {
     /**
      * The hottest innermost frame is the lookup: its line, its column (3.11+) and the opcode the
      * interpreter runs there, specialised or not, with its family in brackets when specialised, as
-     * the target's own {@code dis} reads them; and it holds most of the loop's samples.
+     * the target's own {@code dis} reads them; and it holds most of the loop's samples. Its caller is
+     * labelled by the call instruction it made.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
@@ -80,6 +81,18 @@ class OpcodesTest {
             String family = truth.get("family").asText();
             assertEquals(opcode, m.group(5), "opcode: " + what);
             assertEquals(opcode.equals(family) ? null : family, m.group(6), "family: " + what);
+
+            // the caller rests on its call (3.11-3.12: on the call's last cache unit, which is no opcode)
+            JsonNode caller = truth.get("caller");
+            String callerFrame = read(out).keySet().stream().filter(s -> s.endsWith(";" + hottest.getKey()))
+                    .map(s -> s.substring(0, s.lastIndexOf(';'))).map(s -> s.substring(s.lastIndexOf(';') + 1))
+                    .findFirst().orElseThrow();
+            Matcher c = INSTRUCTION.matcher(callerFrame);
+            assertTrue(c.matches(), "not an instruction label: " + callerFrame + "\n" + what);
+            assertEquals(caller.get("function").asText(), c.group(1), what);
+            assertEquals(caller.get("line").asInt(), Integer.parseInt(c.group(3)), "caller's line: " + what);
+            assertEquals(caller.get("family").asText(), c.group(6) != null ? c.group(6) : c.group(5),
+                    "caller's call: " + callerFrame + "\n" + what);
         }
     }
 

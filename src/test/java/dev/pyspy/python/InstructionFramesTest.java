@@ -115,6 +115,49 @@ class InstructionFramesTest {
         assertEquals(42, t.stackVersion);
     }
 
+    /**
+     * 3.12: a frame that pushed its callee itself rests on its call's last cache unit (whose bytes are
+     * cache data, not an opcode); it is labelled by the call, found by walking the code's bytecode
+     * with each family's cache units. A frame whose callee was entered from C rests on the call.
+     */
+    @Test
+    void aCallerIsLabelledByItsCallNotByTheCacheUnitItRestsOn() throws Exception {
+        Layout layout = LayoutData.BUNDLED.table("3.12");
+        dev.pyspy.python.opcodes.OpcodeTable ops = dev.pyspy.python.opcodes.OpcodeTable.forVersion("3.12");
+        long caller = 0x6000;
+        // RESUME; LOAD_GLOBAL + 4 caches; CALL_PY_EXACT_ARGS (a specialised CALL) + 3 caches; RETURN_VALUE
+        int[] units = {ops.number("RESUME"), ops.number("LOAD_GLOBAL"), 0, 0, 0, 0, ops.number("CALL_PY_EXACT_ARGS"),
+                0x11, 0x22, SUBSCR, ops.number("RETURN_VALUE")};
+        long bytecode = caller + layout.offset("PyCodeObject.co_code_adaptive");
+        for (int i = 0; i < units.length; i++) {
+            memory.bytes.put(bytecode + 2L * i, (byte) units[i]);
+            memory.bytes.put(bytecode + 2L * i + 1, (byte) 0);
+        }
+        long size = caller + layout.offset("PyVarObject.ob_size");
+        for (int i = 0; i < 8; i++) {
+            memory.bytes.put(size + i, (byte) (i == 0 ? units.length : 0));
+        }
+        CodeInfo callerCode = new CodeInfo(7777, caller, "main", "/x/t.py", "t.py", 20, TABLE,
+                CodeInfo.LineFormat.LOCATION_TABLE);
+        memory.bytes.put(INSTRUCTION, (byte) SUBSCR_DICT);
+        RawStacks stacks = new RawStacks();
+        RawThreadStack s = stacks.next();
+        s.push(code, 12, 0x9000, false, 2, INSTRUCTION);
+        s.push(callerCode, 21, 0x9100, true, 9, bytecode + 2L * 9);
+        frames.label(stacks);
+        assertEquals("BINARY_SUBSCR_DICT [BINARY_SUBSCR]", s.codes[0].instruction(), "the innermost frame as it is");
+        assertEquals("CALL_PY_EXACT_ARGS [CALL]", s.codes[1].instruction());
+        frames.restore(stacks);
+
+        RawStacks fromC = new RawStacks();
+        RawThreadStack c = fromC.next();
+        c.push(code, 12, 0x9000, true, 2, INSTRUCTION);
+        c.push(callerCode, 21, 0x9100, true, 6, bytecode + 2L * 6);
+        frames.label(fromC);
+        assertEquals("CALL_PY_EXACT_ARGS [CALL]", c.codes[1].instruction(), "entered from C: at the call itself");
+        frames.restore(fromC);
+    }
+
     @Test
     void synthesisedLeavesAddedAfterTheLabelComeOffBeforeTheRestore() {
         memory.bytes.put(INSTRUCTION, (byte) SUBSCR_DICT);

@@ -41,6 +41,9 @@ public final class InstructionFrames {
     /** Bytes per unit of {@code f_lasti} (1 up to 3.9, 2 in 3.10, which counts code units). */
     private final int lastiUnit;
     private final boolean columns;
+    /** Where a code object's size in code units is (3.11-3.12: to find where its instructions start). */
+    private final int codeSize;
+    private final int codeAdaptive;
     /** Up to 3.10, {@code f_lasti} stays on an {@code EXTENDED_ARG} while the instruction it extends runs. */
     private final int extendedArg;
     /** Bytes of an {@code EXTENDED_ARG} (2.7: an opcode and a 2-byte argument; 3.6+: every instruction is 2). */
@@ -51,12 +54,17 @@ public final class InstructionFrames {
     /** Up to 3.10: each code object's {@code co_code}, by code id. */
     private LongIntMap bytecodeIds = new LongIntMap(256);
     private final List<byte[]> bytecodes = new ArrayList<>();
+    /** 3.11-3.12: which code units of each code object start an instruction, by code id (null: unknown). */
+    private LongIntMap startsIds = new LongIntMap(256);
+    private final List<boolean[]> starts = new ArrayList<>();
     private final ByteBuffer pointer = ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     // the batched read of 3.11+ opcodes: one byte per frame
     private long[] addresses = new long[0];
     private ByteBuffer[] buffers = new ByteBuffer[0];
     private int[] lengths = new int[0];
+    /** The instruction (code unit index) each read is for. */
+    private int[] readIndexes = new int[0];
     /** What each thread's frames held before {@link #label}: put back by {@link #restore}. */
     private CodeInfo[][] originals = new CodeInfo[0][];
     private long[] versions = new long[0];
@@ -74,6 +82,10 @@ public final class InstructionFrames {
         this.lastiUnit = format == CodeInfo.LineFormat.LINETABLE_310 ? 2 : 1;
         this.extendedArg = table.number("EXTENDED_ARG");
         this.extendedArgWidth = format == CodeInfo.LineFormat.LNOTAB_27 ? 3 : 2;
+        boolean findStarts = table.callerAtLastCache() && layout.has("PyVarObject.ob_size")
+                && layout.has("PyCodeObject.co_code_adaptive");
+        this.codeSize = findStarts ? layout.offset("PyVarObject.ob_size") : -1;
+        this.codeAdaptive = findStarts ? layout.offset("PyCodeObject.co_code_adaptive") : -1;
         if (coCode < 0 && !layout.has("PyCodeObject.co_code_adaptive")) {
             throw new PyspyException(ExitCode.UNSUPPORTED_VERSION,
                     "--opcodes: this Python's layout does not say where a code object keeps its bytecode");
@@ -114,9 +126,18 @@ public final class InstructionFrames {
         for (int i = 0; i < threads; i++) {
             RawThreadStack t = walk.thread(i);
             for (int f = 0; f < t.depth; f++) {
-                if (t.instructionAddresses[f] != 0) {
-                    reads = addRead(reads, t.instructionAddresses[f]);
+                long address = t.instructionAddresses[f];
+                if (address == 0) {
+                    continue;
                 }
+                int index = t.instructions[f];
+                if (codeSize >= 0 && f > 0 && !t.entries[f - 1]) {
+                    // 3.11-3.12: a frame whose callee it pushed itself rests on its call's last cache unit
+                    int start = instructionStart(t.codes[f], index);
+                    address -= 2L * (index - start);
+                    index = start;
+                }
+                reads = addRead(reads, address, index);
             }
         }
         boolean readOk = true;
@@ -142,14 +163,16 @@ public final class InstructionFrames {
             for (int f = 0; f < t.depth; f++) {
                 CodeInfo code = t.codes[f];
                 int opcode = -1;
+                int instruction = t.instructions[f];
                 if (t.instructionAddresses[f] != 0) {
                     opcode = readOk ? buffers[k].get(0) & 0xff : -1;
+                    instruction = readIndexes[k];
                     k++;
-                } else if (coCode >= 0 && t.instructions[f] >= 0 && code != null && code.filename() != null) {
-                    opcode = bytecodeOpcode(code, t.instructions[f]);
+                } else if (coCode >= 0 && instruction >= 0 && code != null && code.filename() != null) {
+                    opcode = bytecodeOpcode(code, instruction);
                 }
                 if (opcode >= 0) {
-                    t.codes[f] = labelled(code, t.instructions[f], opcode);
+                    t.codes[f] = labelled(code, instruction, opcode);
                 }
             }
         }
@@ -166,10 +189,11 @@ public final class InstructionFrames {
         labelled = 0;
     }
 
-    private int addRead(int k, long address) {
+    private int addRead(int k, long address, int index) {
         if (k == addresses.length) {
             int n = Math.max(64, k * 2);
             addresses = java.util.Arrays.copyOf(addresses, n);
+            readIndexes = java.util.Arrays.copyOf(readIndexes, n);
             lengths = java.util.Arrays.copyOf(lengths, n);
             ByteBuffer block = ByteBuffer.allocateDirect(n);
             buffers = new ByteBuffer[n];
@@ -179,7 +203,60 @@ public final class InstructionFrames {
             }
         }
         addresses[k] = address;
+        readIndexes[k] = index;
         return k + 1;
+    }
+
+    /**
+     * 3.11-3.12: the start of the instruction whose code units hold {@code index} (an instruction is
+     * followed by its inline cache units), from the code's bytecode read once; {@code index} itself
+     * when that is unknown.
+     */
+    private int instructionStart(CodeInfo code, int index) {
+        int known = startsIds.get(code.id(), -1);
+        if (known < 0) {
+            if (starts.size() >= MAX_LABELS) {
+                starts.clear();
+                startsIds = new LongIntMap(256);
+            }
+            known = starts.size();
+            starts.add(readStarts(code));
+            startsIds.put(code.id(), known);
+        }
+        boolean[] isStart = starts.get(known);
+        if (isStart == null || index >= isStart.length) {
+            return index;
+        }
+        for (int i = index; i >= 0 && i > index - 64; i--) {
+            if (isStart[i]) {
+                return i;
+            }
+        }
+        return index;
+    }
+
+    /**
+     * Which code units of {@code code} start an instruction: its bytecode walked from the start, each
+     * instruction followed by its family's cache units (specialising an instruction keeps them);
+     * null when the bytecode cannot be read.
+     */
+    private boolean[] readStarts(CodeInfo code) {
+        try {
+            memory.read(code.address() + codeSize, pointer, 8);
+            long units = pointer.getLong(0);
+            if (units <= 0 || units > MAX_CODE_BYTES / 2) {
+                return null;
+            }
+            ByteBuffer bytes = ByteBuffer.allocate((int) units * 2);
+            memory.read(code.address() + codeAdaptive, bytes, (int) units * 2);
+            boolean[] isStart = new boolean[(int) units];
+            for (int i = 0; i < units; i += 1 + table.caches(bytes.get(2 * i))) {
+                isStart[i] = true;
+            }
+            return isStart;
+        } catch (MemoryReadException e) {
+            return null;
+        }
     }
 
     /** Up to 3.10: the opcode at {@code lasti} in the code's {@code co_code}; -1 when unknown. */

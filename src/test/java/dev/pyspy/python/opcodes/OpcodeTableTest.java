@@ -43,6 +43,23 @@ class OpcodeTableTest {
     }
 
     @Test
+    void cacheUnitsFollowTheFamilyAndCallersRestOnTheLastOneOnlyIn311And312() {
+        OpcodeTable t311 = OpcodeTable.forVersion("3.11");
+        OpcodeTable t312 = OpcodeTable.forVersion("3.12");
+        assertEquals(4, t311.caches(t311.number("CALL")));
+        assertEquals(3, t312.caches(t312.number("CALL")));
+        assertEquals(3, t312.caches(t312.number("CALL_PY_EXACT_ARGS")), "a specialised CALL keeps CALL's caches");
+        assertEquals(9, t312.caches(t312.number("LOAD_ATTR")));
+        assertEquals(0, t312.caches(t312.number("RESUME")));
+        assertEquals(0, OpcodeTable.forVersion("3.10").caches(131), "no caches before 3.11");
+        assertEquals(true, t311.callerAtLastCache());
+        assertEquals(true, t312.callerAtLastCache());
+        for (String v : new String[] {"2.7", "3.10", "3.13", "3.14", "3.15"}) {
+            assertEquals(false, OpcodeTable.forVersion(v).callerAtLastCache(), v);
+        }
+    }
+
+    @Test
     void aByteNoOpcodeHasIsShownAsItsNumberAndLabelsAreMadeOnce() {
         OpcodeTable t = OpcodeTable.forVersion("3.12");
         assertEquals("<255>", OpcodeTable.forVersion("2.7").label(255));
