@@ -13,6 +13,7 @@ import dev.pyspy.sampler.SampleMode;
 import dev.pyspy.sampler.Sampler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import dev.pyspy.python.opcodes.InstructionFrames;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -67,6 +68,11 @@ public final class RecordCommand implements Callable<Integer> {
     @Mixin
     PlainNamesOption plainNames;
 
+    @Option(names = {"--opcodes"}, description = "Label each frame with the instruction it executes: "
+            + "function (file:line:column) OPCODE (the column from 3.11 on); a specialised opcode shows its family: "
+            + "LOAD_ATTR_INSTANCE_VALUE [LOAD_ATTR].")
+    boolean opcodes;
+
     @Option(names = {"--flame"}, description = "Flame graph with the root at the bottom (default: icicle, root on top).")
     boolean flame;
 
@@ -102,6 +108,7 @@ public final class RecordCommand implements Callable<Integer> {
                 .lineNumbers(!noLineNumbers)
                 .fullFilenames(fullFilenames)
                 .plainNames(plainNames.plainNames)
+                .opcodes(opcodes)
                 .build();
         // before anything is attached or launched: the output (or the current directory, where the
         // default name goes) must be writable
@@ -118,6 +125,9 @@ public final class RecordCommand implements Callable<Integer> {
         PrintStream err = System.err;
         try (Target t = Target.open(target.pid, target.command, sampling.subprocesses, err)) {
             sampling.checkModeApplies(t.python());
+            if (opcodes) {
+                InstructionFrames.requireTable(t.python().version().majorMinor());
+            }
             Path out = toStdout ? null : output != null ? output : defaultOutput(t, format);
             if (out != null) {
                 AtomicFileOutput.ensureWritable(out);
@@ -217,6 +227,12 @@ public final class RecordCommand implements Callable<Integer> {
         table.validate();
         if (duration != null && !(duration > 0)) {
             throw usage("--duration must be a positive number of seconds, not " + duration);
+        }
+        if (opcodes && function) {
+            throw usage("--opcodes labels frames by instruction: it cannot be used with --function");
+        }
+        if (opcodes && sampling.nativeFrames) {
+            throw usage("--opcodes cannot be used with --native");
         }
         if (function && noLineNumbers) {
             throw usage("--function and --nolineno cannot be used together");

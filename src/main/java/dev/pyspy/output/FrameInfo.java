@@ -9,8 +9,16 @@ package dev.pyspy.output;
  * @param firstLine first line of the function, 0 when unknown
  * @param path      the file's full path as the interpreter knows it, whatever {@code filename} shows
  *                  (categories, pprof and the heatmap need it); null for synthetic frames
+ * @param column    {@code --opcodes}: the instruction's first column (1-based), 0 when none is shown
+ * @param instruction {@code --opcodes}: the opcode executed ({@code LOAD_ATTR_INSTANCE_VALUE [LOAD_ATTR]}),
+ *                  null for a frame labelled by line
  */
-public record FrameInfo(String name, String filename, int line, int firstLine, String path) {
+public record FrameInfo(String name, String filename, int line, int firstLine, String path, int column,
+                        String instruction) {
+
+    public FrameInfo(String name, String filename, int line, int firstLine, String path) {
+        this(name, filename, line, firstLine, path, 0, null);
+    }
 
     /** A frame whose printed file name is all that is known of its path (read back from collapsed stacks). */
     public FrameInfo(String name, String filename, int line, int firstLine) {
@@ -21,12 +29,14 @@ public record FrameInfo(String name, String filename, int line, int firstLine, S
     @Override
     public boolean equals(Object o) {
         return o instanceof FrameInfo f && f.line == line && f.firstLine == firstLine && f.name.equals(name)
-                && java.util.Objects.equals(f.filename, filename) && java.util.Objects.equals(f.path, path);
+                && java.util.Objects.equals(f.filename, filename) && java.util.Objects.equals(f.path, path)
+                && f.column == column && java.util.Objects.equals(f.instruction, instruction);
     }
 
     @Override
     public int hashCode() {
-        return ((name.hashCode() * 31 + java.util.Objects.hashCode(filename)) * 31 + line) * 31 + firstLine;
+        return (((name.hashCode() * 31 + java.util.Objects.hashCode(filename)) * 31 + line) * 31 + firstLine) * 31
+                + java.util.Objects.hashCode(instruction) + column;
     }
 
     /** A frame that is not Python code: a thread or process root added by {@code -t} / {@code -s}. */
@@ -43,18 +53,22 @@ public record FrameInfo(String name, String filename, int line, int firstLine, S
     }
 
     public FrameInfo withName(String newName) {
-        return new FrameInfo(newName, filename, line, firstLine, path);
+        return new FrameInfo(newName, filename, line, firstLine, path, column, instruction);
     }
 
     public boolean isSynthetic() {
         return filename == null;
     }
 
-    /** py-spy's label: {@code function (file:line)}, {@code function (file)} without a line. */
+    /**
+     * py-spy's label: {@code function (file:line)}, {@code function (file)} without a line; with
+     * {@code --opcodes}, {@code function (file:line:column) OPCODE}.
+     */
     public String label() {
         if (filename == null) {
             return name;
         }
-        return line > 0 ? name + " (" + filename + ":" + line + ")" : name + " (" + filename + ")";
+        String where = line <= 0 ? filename : column > 0 ? filename + ":" + line + ":" + column : filename + ":" + line;
+        return instruction == null ? name + " (" + where + ")" : name + " (" + where + ") " + instruction;
     }
 }

@@ -54,7 +54,9 @@ public final class SpeedscopeWriter implements ProfileWriter {
         g.writeArrayFieldStart("frames");
         for (FrameInfo f : profile.frames()) {
             g.writeStartObject();
-            g.writeStringField("name", f.name() == null ? "" : f.name());
+            String name = f.name() == null ? "" : f.name();
+            // --opcodes: speedscope has no field for the instruction, so the name carries it
+            g.writeStringField("name", f.instruction() == null ? name : name + " " + f.instruction());
             if (f.filename() != null) {
                 g.writeStringField("file", f.path());
             }
@@ -63,7 +65,11 @@ public final class SpeedscopeWriter implements ProfileWriter {
             } else {
                 g.writeNullField("line");
             }
-            g.writeNullField("col");
+            if (f.column() > 0) {
+                g.writeNumberField("col", f.column());
+            } else {
+                g.writeNullField("col");
+            }
             g.writeEndObject();
         }
         g.writeEndArray();

@@ -113,8 +113,9 @@ public final class StackRecorder implements SampleConsumer {
         if (id < 0) {
             String file = options.fullFilenames() ? code.filename() : code.shortFilename();
             String name = options.plainNames() ? FrameInfo.plainName(code.name()) : code.name();
+            int column = options.lineNumbers() && !options.byFunction() ? code.column() : 0;
             id = profile.frameId(code.filename() == null ? FrameInfo.synthetic(code.name()) // a cut's marker
-                    : new FrameInfo(name, file, shownLine, code.firstLine(), code.filename()));
+                    : new FrameInfo(name, file, shownLine, code.firstLine(), code.filename(), column, code.instruction()));
             frameIds.put(key, id);
         }
         return id;

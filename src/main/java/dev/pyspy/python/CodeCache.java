@@ -265,6 +265,11 @@ public final class CodeCache {
         return byAddress.size();
     }
 
+    /** A fresh id for a frame made from a code object ({@code --opcodes}: the code at one instruction). */
+    public int newId() {
+        return nextId++;
+    }
+
     private boolean sameHeader(Entry e, ByteBuffer b) {
         return b.getLong(obType) == e.type && b.getLong(name) == e.namePointer && b.getLong(filename) == e.filePointer
                 && b.getLong(lineTable) == e.tablePointer && b.getInt(firstLine) == e.firstLine;

@@ -11,16 +11,25 @@ package dev.pyspy.python;
  * @param firstLine  {@code co_firstlineno}
  * @param lineTable  {@code co_lnotab} / {@code co_linetable} bytes
  * @param lineFormat how to decode {@code lineTable}
+ * @param column     {@code --opcodes}: the instruction's first column, 1-based (0: none or not shown)
+ * @param instruction {@code --opcodes}: the instruction's opcode name ({@code LOAD_ATTR},
+ *                   {@code LOAD_ATTR_INSTANCE_VALUE [LOAD_ATTR]}); null for a code object as such
  */
 public record CodeInfo(int id, long address, String name, String filename, String shortFilename, int firstLine,
-                       byte[] lineTable, LineFormat lineFormat, int[] lineMemo) {
+                       byte[] lineTable, LineFormat lineFormat, int[] lineMemo, int column, String instruction) {
 
     /** Slots in the per-code memo of recent (instruction → line) answers. */
     static final int MEMO_SLOTS = 8;
 
     public CodeInfo(int id, long address, String name, String filename, String shortFilename, int firstLine,
                     byte[] lineTable, LineFormat lineFormat) {
-        this(id, address, name, filename, shortFilename, firstLine, lineTable, lineFormat, newMemo());
+        this(id, address, name, filename, shortFilename, firstLine, lineTable, lineFormat, newMemo(), 0, null);
+    }
+
+    /** This code at one instruction ({@code --opcodes}): the same function, file and line table, numbered {@code id}. */
+    public CodeInfo atInstruction(int id, int column, String instruction) {
+        return new CodeInfo(id, address, name, filename, shortFilename, firstLine, lineTable, lineFormat, newMemo(),
+                column, instruction);
     }
 
     private static int[] newMemo() {

@@ -42,7 +42,8 @@ final class FrameObjectDecoder implements FrameDecoder {
         if (info == null) {
             throw new MemoryReadException(String.format("frame 0x%x does not point at a code object", frame));
         }
-        t.push(info, info.lineAt(b.getInt(base + lasti)), frame, true);
+        int instruction = b.getInt(base + lasti);
+        t.push(info, info.lineAt(instruction), frame, true, instruction, 0);
         return b.getLong(base + back);
     }
 

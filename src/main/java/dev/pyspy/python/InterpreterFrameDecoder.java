@@ -88,9 +88,12 @@ final class InterpreterFrameDecoder implements FrameDecoder {
         long object = b.getLong(base + executable) & executableMask;
         CodeInfo code = object == 0 ? null : codes.get(object);
         if (code != null) {
-            long index = (b.getLong(base + instr) - bytecodeStart(object, b, base, slot)) / 2;
-            int line = index < 0 || index > Integer.MAX_VALUE ? code.firstLine() : code.lineAt((int) index);
-            t.push(code, line, frame, isEntry >= 0 && b.get(base + isEntry) != 0);
+            long instruction = b.getLong(base + instr);
+            long index = (instruction - bytecodeStart(object, b, base, slot)) / 2;
+            boolean known = index >= 0 && index <= Integer.MAX_VALUE;
+            int line = known ? code.lineAt((int) index) : code.firstLine();
+            t.push(code, line, frame, isEntry >= 0 && b.get(base + isEntry) != 0,
+                    known ? (int) index : -1, known ? instruction : 0);
         }
         return older;
     }

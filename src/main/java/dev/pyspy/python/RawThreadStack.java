@@ -41,6 +41,13 @@ public final class RawThreadStack {
      * C stack of the evaluation loop that runs it: {@code --native} finds that loop by it); else 0.
      */
     public long[] entryLinks = new long[32];
+    /**
+     * Per frame, the instruction it executes ({@code --opcodes}): {@code f_lasti} as the frame holds
+     * it (up to 3.10), or its index in code units (3.11+); -1 when unknown (synthetic frames).
+     */
+    public int[] instructions = new int[32];
+    /** Per frame (3.11+), the address of that instruction's code unit, whose first byte is the opcode; else 0. */
+    public long[] instructionAddresses = new long[32];
     /** Synthetic frames put innermost after the walk ({@link #addLeaf}); taken off by {@link #removeLeaves}. */
     private int leaves;
     private long versionBeforeLeaves;
@@ -72,17 +79,23 @@ public final class RawThreadStack {
             frameAddresses = Arrays.copyOf(frameAddresses, n);
             entries = Arrays.copyOf(entries, n);
             entryLinks = Arrays.copyOf(entryLinks, n);
+            instructions = Arrays.copyOf(instructions, n);
+            instructionAddresses = Arrays.copyOf(instructionAddresses, n);
         }
         System.arraycopy(codes, 0, codes, 1, depth);
         System.arraycopy(lines, 0, lines, 1, depth);
         System.arraycopy(frameAddresses, 0, frameAddresses, 1, depth);
         System.arraycopy(entries, 0, entries, 1, depth);
         System.arraycopy(entryLinks, 0, entryLinks, 1, depth);
+        System.arraycopy(instructions, 0, instructions, 1, depth);
+        System.arraycopy(instructionAddresses, 0, instructionAddresses, 1, depth);
         codes[0] = marker;
         lines[0] = 0;
         frameAddresses[0] = 0;
         entries[0] = false;
         entryLinks[0] = 0;
+        instructions[0] = -1;
+        instructionAddresses[0] = 0;
         depth++;
         if (leaves++ == 0) {
             versionBeforeLeaves = stackVersion;
@@ -101,12 +114,19 @@ public final class RawThreadStack {
         System.arraycopy(frameAddresses, leaves, frameAddresses, 0, depth);
         System.arraycopy(entries, leaves, entries, 0, depth);
         System.arraycopy(entryLinks, leaves, entryLinks, 0, depth);
+        System.arraycopy(instructions, leaves, instructions, 0, depth);
+        System.arraycopy(instructionAddresses, leaves, instructionAddresses, 0, depth);
         codes[depth] = null;
         stackVersion = versionBeforeLeaves;
         leaves = 0;
     }
 
     void push(CodeInfo code, int line, long frameAddress, boolean entry) {
+        push(code, line, frameAddress, entry, -1, 0);
+    }
+
+    /** Pushes a frame executing {@code instruction} (see {@link #instructions}, {@link #instructionAddresses}). */
+    void push(CodeInfo code, int line, long frameAddress, boolean entry, int instruction, long instructionAddress) {
         int i;
         if (pushed < KEPT_INNER + KEPT_OUTER) {
             i = pushed;
@@ -117,6 +137,8 @@ public final class RawThreadStack {
                 frameAddresses = Arrays.copyOf(frameAddresses, n);
                 entries = Arrays.copyOf(entries, n);
                 entryLinks = Arrays.copyOf(entryLinks, n);
+                instructions = Arrays.copyOf(instructions, n);
+                instructionAddresses = Arrays.copyOf(instructionAddresses, n);
             }
             depth = i + 1;
         } else {
@@ -127,6 +149,8 @@ public final class RawThreadStack {
         frameAddresses[i] = frameAddress;
         entries[i] = entry;
         entryLinks[i] = 0;
+        instructions[i] = instruction;
+        instructionAddresses[i] = instructionAddress;
         lastIndex = i;
         pushed++;
     }
@@ -154,11 +178,15 @@ public final class RawThreadStack {
         System.arraycopy(frameAddresses, KEPT_INNER, frameAddresses, KEPT_INNER + 1, KEPT_OUTER);
         System.arraycopy(entries, KEPT_INNER, entries, KEPT_INNER + 1, KEPT_OUTER);
         System.arraycopy(entryLinks, KEPT_INNER, entryLinks, KEPT_INNER + 1, KEPT_OUTER);
+        System.arraycopy(instructions, KEPT_INNER, instructions, KEPT_INNER + 1, KEPT_OUTER);
+        System.arraycopy(instructionAddresses, KEPT_INNER, instructionAddresses, KEPT_INNER + 1, KEPT_OUTER);
         codes[KEPT_INNER] = marker;
         lines[KEPT_INNER] = 0;
         frameAddresses[KEPT_INNER] = 0;
         entries[KEPT_INNER] = false;
         entryLinks[KEPT_INNER] = 0;
+        instructions[KEPT_INNER] = -1;
+        instructionAddresses[KEPT_INNER] = 0;
         depth = MAX_FRAMES;
     }
 
@@ -185,6 +213,12 @@ public final class RawThreadStack {
             long k = entryLinks[i];
             entryLinks[i] = entryLinks[j];
             entryLinks[j] = k;
+            int n = instructions[i];
+            instructions[i] = instructions[j];
+            instructions[j] = n;
+            long x = instructionAddresses[i];
+            instructionAddresses[i] = instructionAddresses[j];
+            instructionAddresses[j] = x;
         }
     }
 

@@ -23,11 +23,13 @@ package dev.pyspy.sampler;
  * @param asyncAllTasks  with {@code asyncAware}: every suspended task is sampled too, under the process's first thread
  * @param nativeFrames   unwind each stopped thread's native stack and splice the Python frames
  *                       into it ({@code --native}; blocking only)
+ * @param opcodes        label each frame with the instruction it executes ({@code --opcodes})
  */
 public record RecordOptions(int rate, long durationNanos, boolean blocking, boolean idle, boolean gilOnly,
                             boolean threads, boolean subprocesses, boolean byFunction, boolean lineNumbers,
                             boolean fullFilenames, boolean plainNames, SampleMode mode,
-                            boolean gcFrames, boolean asyncAware, boolean asyncAllTasks, boolean nativeFrames) {
+                            boolean gcFrames, boolean asyncAware, boolean asyncAllTasks, boolean nativeFrames,
+                            boolean opcodes) {
 
     public long intervalNanos() {
         return 1_000_000_000L / rate;
@@ -56,6 +58,7 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
         private SampleMode mode = SampleMode.ACTIVE;
         private boolean gcFrames = true;
         private boolean nativeFrames;
+        private boolean opcodes;
 
         private Builder(int rate) {
             this.rate = rate;
@@ -111,6 +114,11 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
             return this;
         }
 
+        public Builder opcodes(boolean on) {
+            this.opcodes = on;
+            return this;
+        }
+
         public Builder plainNames(boolean on) {
             this.plainNames = on;
             return this;
@@ -138,7 +146,8 @@ public record RecordOptions(int rate, long durationNanos, boolean blocking, bool
 
         public RecordOptions build() {
             return new RecordOptions(rate, durationNanos, blocking, idle, gilOnly, threads, subprocesses, byFunction,
-                    lineNumbers, fullFilenames, plainNames, mode, gcFrames, asyncAware, asyncAllTasks, nativeFrames);
+                    lineNumbers, fullFilenames, plainNames, mode, gcFrames, asyncAware, asyncAllTasks, nativeFrames,
+                    opcodes);
         }
     }
 }

@@ -11,6 +11,7 @@ import dev.pyspy.python.GcState;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.RawStacks;
 import dev.pyspy.python.ThreadActivity;
+import dev.pyspy.python.opcodes.InstructionFrames;
 import dev.pyspy.python.ThreadStackReader;
 import dev.pyspy.python.RawThreadStack;
 
@@ -57,6 +58,8 @@ public final class SampledProcess implements AutoCloseable {
     private CodeInfo gcMarker;
     /** Made on the first sample of {@code --mode exception}. */
     private ExceptionStates exceptions;
+    /** {@code --opcodes}: relabels each walk's frames by instruction; made on the first sample. */
+    private InstructionFrames instructions;
     private long lastRefresh;
     /** THREAD_REFRESH_NANOS, or longer when a refresh is slow (thousands of threads): at most 1/20 of the time. */
     private long refreshEveryNanos = THREAD_REFRESH_NANOS;
@@ -204,6 +207,9 @@ public final class SampledProcess implements AutoCloseable {
                 exceptionStates().read(snapshot); // while paused: the same instant as the stacks
             }
             collecting = options.gcFrames() && collecting();
+            if (options.opcodes()) {
+                instructionFrames().label(snapshot); // while paused: 3.11+ rewrites its bytecode as it runs
+            }
             failedInARow = 0;
         } finally {
             if (pauser != null) {
@@ -211,6 +217,18 @@ public final class SampledProcess implements AutoCloseable {
                 stats.pausedNanos += System.nanoTime() - pausedAt;
             }
         }
+        try {
+            hand(nanos, options, consumer, collecting, stats);
+        } finally {
+            if (instructions != null) {
+                instructions.restore(snapshot); // the next walk reuses the stacks as it decoded them
+            }
+        }
+    }
+
+    /** Hands each thread of the walk that {@code options} keep to {@code consumer}. */
+    private void hand(long nanos, RecordOptions options, SampleConsumer consumer, boolean collecting,
+                      SamplerStats stats) throws MemoryReadException {
         int n = snapshot.threadCount();
         if (natives == null || pauser == null) {
             syncThreads(n);
@@ -277,6 +295,18 @@ public final class SampledProcess implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    private InstructionFrames instructionFrames() throws MemoryReadException {
+        if (instructions == null) {
+            try {
+                instructions = InstructionFrames.of(python.version().majorMinor(), python.memory(), python.layout(),
+                        python.objects(), python.codes());
+            } catch (dev.pyspy.PyspyException e) {
+                throw new MemoryReadException(e.getMessage());
+            }
+        }
+        return instructions;
     }
 
     private ExceptionStates exceptionStates() throws MemoryReadException {
