@@ -11,13 +11,39 @@ import java.util.List;
  * (it must run to reach its stop, and again to go back to sleep), which on a small machine delays
  * the stop of the threads that do run. After the read, {@link #ranSince} says which of them ran
  * after all (their switch-in count moved), from {@link OffCpuCheck}.
+ *
+ * <p>Thousands of sleeping threads would cost a schedstat read each, every sample. When the same
+ * threads are left running as at the last pause, all of them settled, and every other thread is
+ * stopped now as it was then, one {@link GroupSwitchCount} request answers for all of them: the
+ * process's total of switch-ins, which only grows, minus what the stopped threads added (read one
+ * by one), equal to the total at the end of the last pause means none of the sleepers was switched
+ * in since. That total is read before anything else each time, so a sleeper that runs after it was
+ * checked still moves the next total.
  */
 final class ParkedThreads implements AutoCloseable {
 
+    private final int pid;
     private final OffCpuCheck offCpu;
+    private final Tracees tracees;
     private final List<Tracee> parked = new ArrayList<>();
+    /** Parked in this pause without a look, settled since the last one. */
+    private int parkedSettled;
+    /** The process's total of switch-ins; null until tried, or where the kernel does not tell it. */
+    private GroupSwitchCount group;
+    private boolean groupTried;
+    // The end of the last pause, for the group check: the total, the stopped threads' share of it,
+    // the thread set (Tracees.changes), how many were left running; and this pause's candidates.
+    private boolean baselineValid;
+    private long baselineTotal;
+    private long baselineOthers;
+    private long baselineChanges;
+    private int baselineParked;
+    private long candidateTotal = -1;
+    private long candidateOthers = -1;
 
-    ParkedThreads(int pid) {
+    ParkedThreads(int pid, Tracees tracees) {
+        this.pid = pid;
+        this.tracees = tracees;
         this.offCpu = new OffCpuCheck(pid);
     }
 
@@ -32,6 +58,8 @@ final class ParkedThreads implements AutoCloseable {
     boolean park(Tracee t) {
         if (t.settled) {
             parked.add(t);
+            t.parked = true;
+            parkedSettled++;
             return true;
         }
         long switches = offCpu.switchesIn(t.tid);
@@ -40,6 +68,7 @@ final class ParkedThreads implements AutoCloseable {
         }
         t.switchesIn = switches;
         parked.add(t);
+        t.parked = true;
         return true;
     }
 
@@ -50,9 +79,19 @@ final class ParkedThreads implements AutoCloseable {
     /**
      * Removes and returns the parked threads that were switched onto a CPU since they were parked
      * (or whose count cannot be read: gone); forgets those no longer in {@code tracees}. Null when
-     * none ran.
+     * none ran. {@code threadsKnown}: the thread count, read before, matched the threads known.
      */
-    List<Tracee> ranSince(Tracees tracees) {
+    List<Tracee> ranSince(Tracees tracees, boolean threadsKnown) {
+        boolean baseline = baselineValid;
+        baselineValid = false; // until settle() makes this pause's the next one
+        // the total first: a sleeper switched in after it, even during the checks below, moves the next one
+        candidateTotal = threadsKnown ? groupTotal() : -1;
+        candidateOthers = candidateTotal >= 0 ? othersTotal() : -1;
+        if (baseline && candidateOthers >= 0 && parkedSettled == parked.size() && parked.size() == baselineParked
+                && tracees.changes() == baselineChanges
+                && candidateTotal - baselineTotal == candidateOthers - baselineOthers) {
+            return null; // the same sleepers as at the last pause's end, and none was switched in since
+        }
         List<Tracee> ran = null;
         for (Iterator<Tracee> it = parked.iterator(); it.hasNext(); ) {
             Tracee t = it.next();
@@ -60,6 +99,7 @@ final class ParkedThreads implements AutoCloseable {
                 it.remove(); // gone
             } else if (offCpu.switchesIn(t.tid) != t.switchesIn) {
                 t.settled = false;
+                t.parked = false;
                 if (ran == null) {
                     ran = new ArrayList<>();
                 }
@@ -75,6 +115,45 @@ final class ParkedThreads implements AutoCloseable {
         for (Tracee t : parked) {
             t.settled = true;
         }
+        baselineValid = candidateOthers >= 0;
+        baselineTotal = candidateTotal;
+        baselineOthers = candidateOthers;
+        baselineChanges = tracees.changes();
+        baselineParked = parked.size();
+    }
+
+    /** The last pause's end is no base for the next check (it was not settled). */
+    void dropBaseline() {
+        baselineValid = false;
+    }
+
+    /** The process's total of switch-ins, or -1. */
+    private long groupTotal() {
+        if (!groupTried) {
+            groupTried = true;
+            group = GroupSwitchCount.open(pid);
+        }
+        return group == null ? -1 : group.read();
+    }
+
+    /**
+     * The switch-ins of the threads not left running, all stopped (their counts cannot move), the
+     * dead main thread aside (its count is in the total for good); -1 when one is not stopped or
+     * cannot be read.
+     */
+    private long othersTotal() {
+        long sum = 0;
+        for (Tracee t : tracees.all()) {
+            if (t.parked || t.state == Tracee.State.ZOMBIE) {
+                continue;
+            }
+            long n = t.state == Tracee.State.STOPPED ? offCpu.switchesIn(t.tid) : -1;
+            if (n < 0) {
+                return -1;
+            }
+            sum += n;
+        }
+        return sum;
     }
 
     /** Descriptors held open now. */
@@ -93,7 +172,11 @@ final class ParkedThreads implements AutoCloseable {
     }
 
     void clear() {
+        for (Tracee t : parked) {
+            t.parked = false;
+        }
         parked.clear();
+        parkedSettled = 0;
     }
 
     /** A thread is gone: what was kept open for it is closed. */
@@ -103,7 +186,12 @@ final class ParkedThreads implements AutoCloseable {
 
     @Override
     public void close() {
-        parked.clear();
+        clear();
+        baselineValid = false;
         offCpu.close();
+        if (group != null) {
+            group.close();
+            group = null;
+        }
     }
 }

@@ -128,7 +128,7 @@ public final class ThreadPauser implements AutoCloseable {
     public void leaveBlockedThreadsRunning() {
         checkOwner();
         if (parked == null) {
-            parked = new ParkedThreads(pid);
+            parked = new ParkedThreads(pid, tracees);
         }
     }
 
@@ -218,12 +218,13 @@ public final class ThreadPauser implements AutoCloseable {
         if (parked == null || parked.isEmpty() || !paused || tracees.exited()) {
             if (parked != null) {
                 parked.clear();
+                parked.dropBaseline();
             }
             return true;
         }
         // the count first: a thread left running that is still there after it was alive when counted
         int count = newThreads.count();
-        List<Tracee> ran = parked.ranSince(tracees);
+        List<Tracee> ran = parked.ranSince(tracees, !newThreads.differs(count));
         if (ran == null && !newThreads.differs(count)) {
             parked.settle();
             return true;

@@ -34,6 +34,8 @@ final class Tracee {
      * as {@link #switchesIn} holds, so the next pause may leave it running without looking.
      */
     boolean settled;
+    /** Left running in this pause (one of {@link ParkedThreads}'). */
+    boolean parked;
 
     Tracee(int tid) {
         this.tid = tid;

@@ -37,6 +37,8 @@ final class Tracees {
     private boolean exited;
     /** A known thread was found gone since the task directory was last listed. */
     boolean threadsGone;
+    /** Counts every thread added or forgotten: the same value, the same threads. */
+    private long changes;
 
     Tracees(int pid, IntConsumer onForget) {
         this.pid = pid;
@@ -53,6 +55,11 @@ final class Tracees {
 
     int size() {
         return byTid.size();
+    }
+
+    /** Changes whenever a thread is added or forgotten. */
+    long changes() {
+        return changes;
     }
 
     Tracee get(int tid) {
@@ -115,6 +122,7 @@ final class Tracees {
                         Tracee z = new Tracee(tid);
                         z.state = State.ZOMBIE;
                         byTid.put(tid, z);
+                        changes++;
                     }
                     return false;
                 }
@@ -133,6 +141,7 @@ final class Tracees {
         }
         Tracee t = new Tracee(tid);
         byTid.put(tid, t);
+        changes++;
         if (interruptIt && !interrupt(t)) {
             forget(tid);
             return false;
@@ -271,6 +280,7 @@ final class Tracees {
     void forget(int tid) {
         if (byTid.remove(tid) != null) {
             threadsGone = true;
+            changes++;
         }
         onForget.accept(tid);
     }
@@ -279,11 +289,13 @@ final class Tracees {
     void forget(Iterator<Tracee> it, Tracee t) {
         it.remove();
         threadsGone = true;
+        changes++;
         onForget.accept(t.tid);
     }
 
     void clear() {
         byTid.clear();
+        changes++;
     }
 
     void checkExited() {
@@ -295,6 +307,7 @@ final class Tracees {
     private void markExited() {
         exited = true;
         byTid.clear();
+        changes++;
     }
 
     char threadStateOrZero(int tid) {
