@@ -163,7 +163,9 @@ public final class SampledProcess implements AutoCloseable {
     void sample(long nanos, RecordOptions options, SampleConsumer consumer, Sampler.PauseListener pauseListener,
                 SamplerStats stats) throws MemoryReadException {
         if (options.mode().readsKernelStates(options.idle())) {
-            states.read(); // one pread per thread: only worth it when the kernel's word decides
+            // one pread per thread: only worth it when the kernel's word decides (not for a thread
+            // whose stack decides, as it did last time: in a waiting call)
+            states.read(options.mode() == SampleMode.ACTIVE);
         }
         long pausedAt = 0;
         boolean collecting;
@@ -213,6 +215,9 @@ public final class SampledProcess implements AutoCloseable {
             TrackedThread thread = slots[i];
             char kernelState = held ? 0 : states.state(thread.osThreadId);
             boolean isActive = ThreadActivity.isActive(kernelState, t);
+            if (thread.osThreadId != 0) {
+                states.noteStack(thread.osThreadId, !ThreadActivity.isActive((char) 0, t));
+            }
             // --gil keeps only the GIL holder where there is a GIL to hold (not in free-threaded builds)
             CodeInfo exception = exceptions != null ? exceptions.leaf(i) : null;
             if (!options.mode().keeps(kernelState, isActive, t, options.idle(), options.gilOnly(), gilApplies, exception)) {
