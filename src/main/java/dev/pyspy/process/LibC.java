@@ -34,6 +34,8 @@ public final class LibC {
     public static final int EACCES = 13;
     public static final int EFAULT = 14;
     public static final int EINVAL = 22;
+    public static final int ENFILE = 23;
+    public static final int EMFILE = 24;
     public static final int ENOSYS = 38;
 
     // ---- signals (x86_64 numbering) ----
