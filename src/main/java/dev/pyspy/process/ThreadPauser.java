@@ -157,6 +157,16 @@ public final class ThreadPauser implements AutoCloseable {
         return parked == null ? new int[0] : parked.ids();
     }
 
+    /** Per-thread files read to tell the threads left running asleep (schedstat, syscall), so far. */
+    long offCpuReads() {
+        return parked == null ? 0 : parked.reads();
+    }
+
+    /** Checks so far that read every thread left running one by one (the process's total could not answer). */
+    long oneByOneChecks() {
+        return parked == null ? 0 : parked.oneByOneChecks();
+    }
+
     /** Number of threads currently traced. */
     public int tracedThreadCount() {
         return tracees.size();
