@@ -34,6 +34,8 @@ public final class LibC {
     public static final int EACCES = 13;
     public static final int EFAULT = 14;
     public static final int EINVAL = 22;
+    public static final int ENFILE = 23;
+    public static final int EMFILE = 24;
     public static final int ENOSYS = 38;
 
     // ---- signals (x86_64 numbering) ----
@@ -179,6 +181,20 @@ public final class LibC {
 
     /** The same value on x86_64 and aarch64. */
     public static final int O_CLOEXEC = 0x80000;
+
+    // ---- netlink (taskstats: GroupSwitchCount) ----
+    public static final int AF_NETLINK = 16;
+    public static final int SOCK_RAW = 3;
+    public static final int SOCK_CLOEXEC = 0x80000;
+    public static final int NETLINK_GENERIC = 16;
+
+    public static native int socket(int domain, int type, int protocol) throws LastErrorException;
+
+    /** Sends the {@code length} bytes at address {@code buf}. */
+    public static native long send(int fd, long buf, long length, int flags) throws LastErrorException;
+
+    /** Receives into the {@code length} bytes at address {@code buf}. */
+    public static native long recv(int fd, long buf, long length, int flags) throws LastErrorException;
 
     public static final int AT_FDCWD = -100;
     public static final int STATX_NLINK = 0x4;

@@ -21,6 +21,8 @@ final class OffCpuCheck implements AutoCloseable {
 
     private final TaskFileReader schedstat;
     private final TaskFileReader syscall;
+    /** Files read so far (schedstat and syscall). */
+    private long reads;
 
     OffCpuCheck(int pid) {
         this.schedstat = new TaskFileReader(pid, "schedstat", MAX_OPEN_THREADS);
@@ -29,6 +31,7 @@ final class OffCpuCheck implements AutoCloseable {
 
     /** How many times the thread has been switched onto a CPU; -1 when it cannot tell. */
     long switchesIn(int tid) {
+        reads++;
         if (schedstat.read(tid) <= 0) {
             return -1;
         }
@@ -51,6 +54,7 @@ final class OffCpuCheck implements AutoCloseable {
 
     /** True when the thread is blocked (in a system call or otherwise), and off the CPU. */
     boolean blocked(int tid) {
+        reads++;
         int n = syscall.read(tid);
         if (n <= 0) {
             return false;
@@ -62,6 +66,11 @@ final class OffCpuCheck implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /** Files read so far (schedstat and syscall). */
+    long reads() {
+        return reads;
     }
 
     /** Descriptors held open now. */

@@ -13,14 +13,16 @@ import java.nio.charset.StandardCharsets;
  * (one pread a read), the others open theirs relative to the task directory's descriptor, read and
  * close it (three system calls, none of them a path walk from /proc). A fixed set stays open rather
  * than the most recently used: every thread is read once per sample, in the same order, which would
- * make an LRU miss every time.
+ * make an LRU miss every time. Where the process may open fewer files than that (a low
+ * {@code RLIMIT_NOFILE}), a kept descriptor is given up for each file that could not be opened, and
+ * the set shrinks to what fits, so that a read never fails for want of a descriptor.
  *
  * <p>Not thread-safe; reads go to a buffer the caller reads with {@link #buffer()}.
  */
 public final class TaskFileReader implements AutoCloseable {
 
     private final byte[] name;
-    private final int maxOpen;
+    private int maxOpen;
     private final ByteBuffer buf = ByteBuffer.allocateDirect(1024);
     private final long bufAddress;
     /** "TID/NAME\0", rewritten for each thread opened. */
@@ -42,6 +44,11 @@ public final class TaskFileReader implements AutoCloseable {
         int slots = Integer.highestOneBit(Math.max(4, maxOpen) * 2) * 2;
         this.tids = new int[slots];
         this.fds = new int[slots];
+    }
+
+    /** How many threads' files it keeps open at most (lowered when the process runs out of descriptors). */
+    public int maxOpen() {
+        return maxOpen;
     }
 
     /** Descriptors this reader holds open now (the task directory's included). */
@@ -142,10 +149,28 @@ public final class TaskFileReader implements AutoCloseable {
         path.clear();
         putDecimal(tid);
         path.put(name);
-        try {
-            return LibC.openat(taskDir, pathAddress, LibC.O_RDONLY | LibC.O_CLOEXEC);
-        } catch (LastErrorException e) {
-            return -1;
+        while (true) {
+            try {
+                return LibC.openat(taskDir, pathAddress, LibC.O_RDONLY | LibC.O_CLOEXEC);
+            } catch (LastErrorException e) {
+                boolean noDescriptor = e.getErrorCode() == LibC.EMFILE || e.getErrorCode() == LibC.ENFILE;
+                if (!noDescriptor || open == 0) {
+                    return -1;
+                }
+                // out of descriptors: keep fewer files open, never fail a read for it
+                maxOpen = open - 1;
+                forgetOne();
+            }
+        }
+    }
+
+    /** Closes one kept descriptor, whichever. */
+    private void forgetOne() {
+        for (int i = 0; i < tids.length; i++) {
+            if (tids[i] != 0) {
+                forget(tids[i]);
+                return;
+            }
         }
     }
 

@@ -127,7 +127,7 @@ public final class ThreadPauser implements AutoCloseable {
     public void leaveBlockedThreadsRunning() {
         checkOwner();
         if (parked == null) {
-            parked = new ParkedThreads(pid);
+            parked = new ParkedThreads(pid, tracees);
         }
     }
 
@@ -154,6 +154,16 @@ public final class ThreadPauser implements AutoCloseable {
     /** Threads left running in this pause because they were blocked off the CPU when seen, ascending. */
     int[] parkedThreads() {
         return parked == null ? new int[0] : parked.ids();
+    }
+
+    /** Per-thread files read to tell the threads left running asleep (schedstat, syscall), so far. */
+    long offCpuReads() {
+        return parked == null ? 0 : parked.reads();
+    }
+
+    /** Checks so far that read every thread left running one by one (the process's total could not answer). */
+    long oneByOneChecks() {
+        return parked == null ? 0 : parked.oneByOneChecks();
     }
 
     /** Number of threads currently traced. */
@@ -217,12 +227,13 @@ public final class ThreadPauser implements AutoCloseable {
         if (parked == null || parked.isEmpty() || !paused || tracees.exited()) {
             if (parked != null) {
                 parked.clear();
+                parked.dropBaseline();
             }
             return true;
         }
         // the count first: a thread left running that is still there after it was alive when counted
         int count = newThreads.count();
-        List<Tracee> ran = parked.ranSince(tracees);
+        List<Tracee> ran = parked.ranSince(tracees, !newThreads.differs(count));
         if (ran == null && !newThreads.differs(count)) {
             parked.settle();
             return true;

@@ -34,6 +34,18 @@ final class Tracee {
      * as {@link #switchesIn} holds, so the next pause may leave it running without looking.
      */
     boolean settled;
+    /** Left running in this pause (one of {@link ParkedThreads}'). */
+    boolean parked;
+    /** Left running in this pause without a look (settled): only the process's total tells whether it ran. */
+    boolean unread;
+    /** Was switched in while left running unread: looked at each pause, not left to the total, until quiet. */
+    boolean waker;
+    /** Pauses in a row that found this waker asleep and not switched in since the last one. */
+    int quietPauses;
+    /** Its switch-in count when the process's total was read at the end of the last settled pause. */
+    long baselineSwitches;
+    /** Its switch-in count as read in this pause's check, for the next baseline. */
+    long checkedSwitches;
 
     Tracee(int tid) {
         this.tid = tid;

@@ -36,6 +36,8 @@ final class Tracees {
     private boolean exited;
     /** A known thread was found gone since the task directory was last listed. */
     boolean threadsGone;
+    /** Counts every thread added or forgotten: the same value, the same threads. */
+    private long changes;
 
     Tracees(int pid, IntConsumer onForget) {
         this.pid = pid;
@@ -52,6 +54,11 @@ final class Tracees {
 
     int size() {
         return byTid.size();
+    }
+
+    /** Changes whenever a thread is added or forgotten. */
+    long changes() {
+        return changes;
     }
 
     Tracee get(int tid) {
@@ -114,6 +121,7 @@ final class Tracees {
                         Tracee z = new Tracee(tid);
                         z.state = State.ZOMBIE;
                         byTid.put(tid, z);
+                        changes++;
                     }
                     return false;
                 }
@@ -132,6 +140,7 @@ final class Tracees {
         }
         Tracee t = new Tracee(tid);
         byTid.put(tid, t);
+        changes++;
         if (interruptIt && !interrupt(t)) {
             forget(tid);
             return false;
@@ -270,6 +279,7 @@ final class Tracees {
     void forget(int tid) {
         if (byTid.remove(tid) != null) {
             threadsGone = true;
+            changes++;
         }
         onForget.accept(tid);
     }
@@ -278,11 +288,13 @@ final class Tracees {
     void forget(Iterator<Tracee> it, Tracee t) {
         it.remove();
         threadsGone = true;
+        changes++;
         onForget.accept(t.tid);
     }
 
     void clear() {
         byTid.clear();
+        changes++;
     }
 
     void checkExited() {
@@ -294,6 +306,7 @@ final class Tracees {
     private void markExited() {
         exited = true;
         byTid.clear();
+        changes++;
     }
 
     char threadStateOrZero(int tid) {

@@ -13,6 +13,11 @@ import java.nio.ByteBuffer;
  * whose files stay open (opening them per sample would triple the cost), an open, read and close for
  * the others, so the descriptors are bounded whatever the thread count ({@link TaskFileReader}).
  * Must be read before the process is paused: a paused thread shows 't'.
+ *
+ * <p>A thread whose last sampled stack stood in a well-known waiting call ({@link #noteStack}) is not
+ * read when {@link #read(boolean)} may skip it: its state stays unknown (0), and its stack decides
+ * whether it is active ({@code ThreadActivity}), as it decides for a running thread anyway. Servers
+ * keep most of their threads waiting so: one read a sample each would cost more than the walk.
  */
 final class KernelThreadStates implements AutoCloseable {
     /** Threads whose stat file stays open. */
@@ -21,6 +26,8 @@ final class KernelThreadStates implements AutoCloseable {
     private final int pid;
     private final TaskFileReader stat;
     private final LongIntMap states = new LongIntMap(64);
+    /** 1 for a thread whose last sampled stack stood in a waiting call (see {@link #noteStack}). */
+    private final LongIntMap waiting = new LongIntMap(64);
     private int[] tids = new int[0];
     private int count;
     private long generation;
@@ -62,6 +69,14 @@ final class KernelThreadStates implements AutoCloseable {
 
     /** Reads every known thread's state now. */
     void read() {
+        read(false);
+    }
+
+    /**
+     * Reads the known threads' states now; with {@code skipWaiting}, not those of the threads whose
+     * last sampled stack was waiting ({@link #noteStack}): their state is then unknown.
+     */
+    void read(boolean skipWaiting) {
         generation++;
         if (cpuTimes != null) {
             cpuTimes.startRound(System.nanoTime());
@@ -69,6 +84,10 @@ final class KernelThreadStates implements AutoCloseable {
         int kept = 0;
         for (int i = 0; i < count; i++) {
             int tid = tids[i];
+            if (skipWaiting && waiting.get(tid, 0) != 0) {
+                tids[kept++] = tid;
+                continue;
+            }
             char state = readState(tid);
             if (state == 0) {
                 forget(tid); // gone
@@ -104,6 +123,13 @@ final class KernelThreadStates implements AutoCloseable {
     char state(long tid) {
         int v = states.get(tid, 0);
         return (v >>> 8) == (int) (generation & 0xffffff) ? (char) (v & 0xff) : 0;
+    }
+
+    /** What the last sample saw thread {@code tid} do: whether its stack stood in a waiting call. */
+    void noteStack(long tid, boolean waitingCall) {
+        if (waitingCall || waiting.get(tid, 0) != 0) {
+            waiting.put(tid, waitingCall ? 1 : 0);
+        }
     }
 
     /** Descriptors held open now. */

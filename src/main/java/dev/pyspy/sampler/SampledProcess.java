@@ -175,7 +175,9 @@ public final class SampledProcess implements AutoCloseable {
             states.readCpuTimesToo(); // a second pread per thread: the CPU time it used
         }
         if (options.mode().readsKernelStates(options.idle())) {
-            states.read(); // one pread per thread: only worth it when the kernel's word decides
+            // one pread per thread: only worth it when the kernel's word decides (not for a thread
+            // whose stack decides, as it did last time: in a waiting call)
+            states.read(options.mode() == SampleMode.ACTIVE);
         }
         long pausedAt = 0;
         boolean collecting;
@@ -242,6 +244,9 @@ public final class SampledProcess implements AutoCloseable {
             TrackedThread thread = slots[i];
             char kernelState = held ? 0 : states.state(thread.osThreadId);
             boolean isActive = ThreadActivity.isActive(kernelState, t);
+            if (thread.osThreadId != 0) {
+                states.noteStack(thread.osThreadId, !ThreadActivity.isActive((char) 0, t));
+            }
             // --gil keeps only the GIL holder where there is a GIL to hold (not in free-threaded builds)
             CodeInfo exception = exceptions != null ? exceptions.leaf(i) : null;
             boolean onCpu = options.mode() == SampleMode.CPU && states.spendCpu(thread.osThreadId);

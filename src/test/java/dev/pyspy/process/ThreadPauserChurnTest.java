@@ -194,7 +194,7 @@ class ThreadPauserChurnTest {
      * CPU, and not switched onto a CPU since its count in {@code asleep} was read. Returns null when
      * it holds, else which thread broke it.
      */
-    private static String escapedThread(int pid, int[] stopped, int[] parked, Map<Integer, Long> asleep)
+    static String escapedThread(int pid, int[] stopped, int[] parked, Map<Integer, Long> asleep)
             throws PyspyException {
         for (int tid : ProcFs.threadIds(pid)) {
             long switches = switchesIn(pid, tid);
@@ -222,7 +222,7 @@ class ThreadPauserChurnTest {
         return null;
     }
 
-    private static Map<Integer, Long> switchesIn(int pid, int[] tids) {
+    static Map<Integer, Long> switchesIn(int pid, int[] tids) {
         Map<Integer, Long> out = new HashMap<>();
         for (int tid : tids) {
             out.put(tid, switchesIn(pid, tid));
@@ -231,7 +231,7 @@ class ThreadPauserChurnTest {
     }
 
     /** schedstat's third field: how many times the thread was switched onto a CPU; -1 when gone. */
-    private static long switchesIn(int pid, int tid) {
+    static long switchesIn(int pid, int tid) {
         String s = read(pid, tid, "schedstat");
         return s == null ? -1 : Long.parseLong(s.strip().split(" ")[2]);
     }
