@@ -74,10 +74,11 @@ public final class Sampler {
      * Lets go of targets held stopped when sampling starts (a launched program, held since before
      * its first line): called on the thread that samples them (under {@code --subprocesses}, the
      * first target's own) once the first sample has been taken from them as they stand, so that
-     * whatever sampling loads and compiles is ready before they run; returns once they run.
+     * whatever sampling loads and compiles is ready before they run; returns once they run, with
+     * the {@link System#nanoTime()} at which they were let go.
      */
     public interface HeldTargets {
-        void release();
+        long release();
     }
 
     /**
@@ -290,8 +291,7 @@ public final class Sampler {
      * returns when they were let go.
      */
     private long release(HeldTargets held) throws PyspyException {
-        held.release();
-        long releasedAt = System.nanoTime();
+        long releasedAt = held.release();
         for (int i = 0; i < processes.size(); i++) {
             SampledProcess p = processes.get(i);
             try {

@@ -244,7 +244,6 @@ final class TreeSampling {
                 }
                 publish();
                 release();
-                releasedAt = System.nanoTime();
                 ThreadPauser pauser = pauser();
                 p.released(pauser);
                 if (options.nativeFrames() && pauser != null) {
@@ -276,7 +275,7 @@ final class TreeSampling {
             if (held != null) {
                 Sampler.HeldTargets h = held;
                 held = null;
-                h.release();
+                releasedAt = h.release();
             }
         }
 
