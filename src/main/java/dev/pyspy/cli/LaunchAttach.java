@@ -9,6 +9,7 @@ import dev.pyspy.process.ProcMaps;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.PythonBinary;
 import dev.pyspy.python.PythonProcess;
+import dev.pyspy.sampler.ProcessTree;
 import dev.pyspy.util.Log;
 
 
@@ -31,6 +32,11 @@ import java.util.concurrent.locks.LockSupport;
  * as the program runs (saying so after a second); it gives up, leaving the program running, when no
  * Python is loaded after {@link #NOT_PYTHON_GIVE_UP_NANOS} or attaching fails in a way retrying
  * cannot mend.
+ *
+ * <p>With {@code --subprocesses} the program may be a launcher (a shell, a supervisor) whose Python
+ * processes are its children: {@link #attachUnlessLauncher} stops watching it, unheld, as soon as it
+ * starts a child while it does not run Python itself, and the tree is sampled from its first
+ * Python process on.
  */
 final class LaunchAttach {
     private static final Log LOG = Log.of(LaunchAttach.class);
@@ -57,6 +63,8 @@ final class LaunchAttach {
 
     private final ChildProcess child;
     private final PrintStream err;
+    /** {@code --subprocesses}: a program that is not Python but starts children is a launcher; else null. */
+    private final ProcessTree tree;
     private final long start = System.nanoTime();
     private PythonProcess.Image image;
     private String inspectedKey;
@@ -64,13 +72,23 @@ final class LaunchAttach {
     private PyspyException lastFailure;
     private boolean noticeShown;
 
-    private LaunchAttach(ChildProcess child, PrintStream err) {
+    private LaunchAttach(ChildProcess child, PrintStream err, boolean launcherMayGiveWay) {
         this.child = child;
         this.err = err;
+        this.tree = launcherMayGiveWay ? new ProcessTree(child.pid()) : null;
     }
 
     static Attached attach(ChildProcess child, PrintStream err) throws PyspyException {
-        return new LaunchAttach(child, err).run();
+        return new LaunchAttach(child, err, false).run();
+    }
+
+    /**
+     * Like {@link #attach}, or null, with the program running, once it is clear that the program is
+     * a launcher: it started a child while not running Python. A program that execs Python without
+     * a fork first ({@code env python3 app.py}) is held as without {@code --subprocesses}.
+     */
+    static Attached attachUnlessLauncher(ChildProcess child, PrintStream err) throws PyspyException {
+        return new LaunchAttach(child, err, true).run();
     }
 
     private Attached run() throws PyspyException {
@@ -111,6 +129,9 @@ final class LaunchAttach {
                     }
                 }
                 noticeWaiting();
+            } else if (tree != null && tree.members().size() > 1) {
+                LOG.debug("{} ms: not Python and starting children: a launcher", millis());
+                return null;
             } else if (System.nanoTime() - start > NOT_PYTHON_GIVE_UP_NANOS) {
                 throw giveUp(lastFailure != null ? lastFailure
                         : new PyspyException(ExitCode.NOT_PYTHON, "process " + pid + " does not look like Python"));

@@ -24,7 +24,9 @@ final class SamplingRun {
     private final CountDownLatch outputWritten = new CountDownLatch(1);
     /** Counted down by the sampler's first sample of a held target, or by its end, whichever comes first. */
     private final CountDownLatch firstSample = new CountDownLatch(1);
-    private final CountDownLatch released = new CountDownLatch(1);
+    /** When the held target was let go ({@link System#nanoTime()}), once {@link #letGo} is set. */
+    private long releasedAt;
+    private volatile boolean letGo;
     private final Thread thread;
     private final Thread hook;
     private volatile Sampler.End end;
@@ -52,15 +54,24 @@ final class SamplingRun {
                 Uninterruptibly.await(firstSample::await);
             }
         } finally {
+            long now = System.nanoTime();
             target.release();
-            released.countDown();
+            releasedAt = now;
+            letGo = true;
         }
     }
 
-    /** On the sampler thread, after the held target's first sample: waits until it runs. */
-    private void handOver() {
+    /**
+     * On the sampler thread, after the held target's first sample: waits until it runs, spinning,
+     * for the target runs from then on and a thread woken up from a sleep can come many
+     * milliseconds later on a loaded machine, when the program's first moments are gone.
+     */
+    private long handOver() {
         firstSample.countDown();
-        Uninterruptibly.await(released::await);
+        while (!letGo) {
+            Thread.onSpinWait();
+        }
+        return releasedAt;
     }
 
     private void onStopSignal() {

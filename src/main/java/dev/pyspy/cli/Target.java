@@ -15,7 +15,8 @@ import java.util.Map;
  * ({@code -- python app.py}), held at its start until sampling begins ({@link LaunchAttach}) and,
  * at the end, reaped for its exit code. With {@code --subprocesses} the process given or launched may
  * be any program (a shell, a supervisor): {@link #python()} is then the first Python process of
- * its tree, waited for while the tree lives.
+ * its tree, waited for while the tree lives. A launched program that is Python itself is held at
+ * its start then too.
  */
 final class Target implements AutoCloseable {
     private static final int SIGTERM = 15;
@@ -40,21 +41,10 @@ final class Target implements AutoCloseable {
         if (pid != null) {
             return new Target(pid, subprocesses ? firstPythonInTree(pid, null) : PythonProcess.attach(pid), null, null);
         }
-        if (subprocesses) {
-            // the launched program may be a launcher whose Python children come later: it runs
-            // unheld, and sampling starts with the first Python process of its tree
-            ChildProcess child = ChildProcess.start(command, Map.of(), ChildProcess.RunAs.fromSudo().orElse(null));
-            try {
-                return new Target(child.pid(), firstPythonInTree(child.pid(), child), child, null);
-            } catch (PyspyException | RuntimeException e) {
-                child.close(); // the program runs on: it is not pyspy's to end
-                throw e;
-            }
-        }
         ChildProcess child = ChildProcess.startHeld(command, Map.of(), ChildProcess.RunAs.fromSudo().orElse(null));
+        LaunchAttach.Attached held;
         try {
-            LaunchAttach.Attached held = LaunchAttach.attach(child, err);
-            return new Target(child.pid(), held.python(), child, held);
+            held = subprocesses ? LaunchAttach.attachUnlessLauncher(child, err) : LaunchAttach.attach(child, err);
         } catch (LaunchAttach.GaveUp e) {
             child.close(); // the program runs on: it is not pyspy's to end
             throw e;
@@ -63,6 +53,17 @@ final class Target implements AutoCloseable {
                 end(child);
             }
             child.close();
+            throw e;
+        }
+        if (held != null) {
+            return new Target(child.pid(), held.python(), child, held);
+        }
+        // a launcher (--subprocesses): its Python children come later; sampling starts with the
+        // first Python process of its tree
+        try {
+            return new Target(child.pid(), firstPythonInTree(child.pid(), child), child, null);
+        } catch (PyspyException | RuntimeException e) {
+            child.close(); // the program runs on: it is not pyspy's to end
             throw e;
         }
     }

@@ -25,6 +25,7 @@ import java.util.Map;
  * Used only from the sampler thread (ptrace requires one tracer thread).
  */
 public final class SampledProcess implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SampledProcess.class);
     /** Thread names and tids are re-read at least this often even if no thread came or went. */
     private static final long THREAD_REFRESH_NANOS = 2_000_000_000L;
 
@@ -44,7 +45,13 @@ public final class SampledProcess implements AutoCloseable {
      * costs a shallow walk half again its own time.
      */
     private static final long NONBLOCKING_CODE_CHECK_NANOS = 100_000;
-    private static final long WARM_UP_WHILE_HELD_NANOS = 100_000_000;
+    /**
+     * The walks may take this much of the sampler thread's CPU time: a budget in wall time would
+     * buy next to nothing on a loaded machine, where the thread gets a small share of a CPU.
+     */
+    private static final long WARM_UP_WHILE_HELD_CPU_NANOS = 100_000_000;
+    /** However starved the sampler is, the program is not held longer than this for the warm-up. */
+    private static final long WARM_UP_WHILE_HELD_MAX_NANOS = 2_000_000_000L;
     private final KernelThreadStates states;
     private final RawStacks snapshot = new RawStacks();
     private final Map<Long, TrackedThread> threads = new HashMap<>();
@@ -140,15 +147,22 @@ public final class SampledProcess implements AutoCloseable {
      * program, stopped, loses nothing meanwhile).
      */
     private void warmUpWhileHeld() {
-        long deadline = System.nanoTime() + WARM_UP_WHILE_HELD_NANOS;
-        for (int i = 0; i < WARM_UP_WALKS && System.nanoTime() < deadline; i++) {
-            try {
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        long started = System.nanoTime();
+        long cpuStarted = cpu.getCurrentThreadCpuTime();
+        int walks = 0;
+        try {
+            while (walks < WARM_UP_WALKS && cpu.getCurrentThreadCpuTime() - cpuStarted < WARM_UP_WHILE_HELD_CPU_NANOS
+                    && System.nanoTime() - started < WARM_UP_WHILE_HELD_MAX_NANOS) {
                 python.walker().walk(snapshot);
                 states.read();
-            } catch (MemoryReadException e) {
-                return; // the first sample decides what a failure means
+                walks++;
             }
+        } catch (MemoryReadException e) {
+            // the first sample decides what a failure means
         }
+        log.debug("process {} held: {} warm-up walks in {} ms ({} ms of CPU)", python.pid(), walks,
+                (System.nanoTime() - started) / 1_000_000, (cpu.getCurrentThreadCpuTime() - cpuStarted) / 1_000_000);
     }
 
     /** The {@code process PID:"cmdline"} root frame label. */

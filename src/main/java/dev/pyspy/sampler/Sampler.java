@@ -71,12 +71,13 @@ public final class Sampler {
 
     /**
      * Lets go of targets held stopped when sampling starts (a launched program, held since before
-     * its first line): called on the sampler thread once the first sample has been taken from them
-     * as they stand, so that whatever sampling loads and compiles is ready before they run; returns
-     * once they run.
+     * its first line): called on the thread that samples them (under {@code --subprocesses}, the
+     * first target's own) once the first sample has been taken from them as they stand, so that
+     * whatever sampling loads and compiles is ready before they run; returns once they run, with
+     * the {@link System#nanoTime()} at which they were let go.
      */
     public interface HeldTargets {
-        void release();
+        long release();
     }
 
     /**
@@ -122,9 +123,6 @@ public final class Sampler {
         Thread watcherThread = null;
         try {
             if (watcher != null) {
-                if (held != null) {
-                    held.release(); // a launched tree is not held (cli.Target): never left stopped all the same
-                }
                 watcher.notifyOnFound(samplerThread);
                 watcherThread = new Thread(watcher, "pyspy-process-watcher");
                 watcherThread.setDaemon(true);
@@ -132,7 +130,7 @@ public final class Sampler {
                 TreeSampling trees = new TreeSampling(options, tree, watcher, consumer, stats, lagListener,
                         pauseListener, this::asyncStacks);
                 // the workers add their own sampling CPU
-                return trees.run(initial, stopped);
+                return trees.run(initial, held, stopped);
             }
             for (PythonProcess p : initial) {
                 if (held != null) {
@@ -201,21 +199,40 @@ public final class Sampler {
             stats.threads = threads;
             stats.processes = processes.size();
             if (held != null) {
-                release(held);
+                long releasedAt = release(held);
                 held = null;
                 // the released targets' next sample is one interval after they start running
-                schedule = new SamplingSchedule(System.nanoTime(), options.intervalNanos());
+                schedule = released(releasedAt, start, options.intervalNanos());
             }
             if (processes.isEmpty()) {
                 return End.TARGET_EXITED;
             }
-            long next = schedule.next(System.nanoTime());
+            long after = System.nanoTime();
+            long next = schedule.next(after);
             if (schedule.lagNanos() > 0) {
-                stats.lagNanos = schedule.lagNanos();
-                lagListener.behind(schedule.lagNanos());
+                behind(schedule.lagNanos(), after - start, stats, lagListener);
             }
             sleepUntil(next, processes, stopped);
         }
+    }
+
+    /** The schedule of targets let go at {@code releasedAt} (they were held): their next sample is one interval later. */
+    static SamplingSchedule released(long releasedAt, long start, long intervalNanos) {
+        log.debug("held targets released at {} us", (releasedAt - start) / 1_000);
+        return new SamplingSchedule(releasedAt, intervalNanos);
+    }
+
+    /**
+     * Reports that sampling fell {@code lagNanos} behind its schedule, found {@code atNanos} after
+     * sampling began, and skipped the samples due meanwhile. With {@code -v} each report is logged,
+     * so that every gap in a profile's timeline longer than the schedule allows is accounted for.
+     */
+    static void behind(long lagNanos, long atNanos, SamplerStats stats, LagListener listener) {
+        stats.lagNanos = lagNanos;
+        if (log.isDebugEnabled()) {
+            log.debug("sampling fell {} us behind schedule at {} us: samples skipped", lagNanos / 1_000, atNanos / 1_000);
+        }
+        listener.behind(lagNanos);
     }
 
     /**
@@ -268,9 +285,12 @@ public final class Sampler {
         return options.asyncAware() ? AsyncStacks.of(p, options.asyncAllTasks()) : null;
     }
 
-    /** Lets the held targets run and from now on pauses them for each sample (blocking mode). */
-    private void release(HeldTargets held) throws PyspyException {
-        held.release();
+    /**
+     * Lets the held targets run and from now on pauses them for each sample (blocking mode);
+     * returns when they were let go.
+     */
+    private long release(HeldTargets held) throws PyspyException {
+        long releasedAt = held.release();
         for (int i = 0; i < processes.size(); i++) {
             SampledProcess p = processes.get(i);
             try {
@@ -286,6 +306,7 @@ public final class Sampler {
                 processes.remove(i--);
             }
         }
+        return releasedAt;
     }
 
     private ThreadPauser pauser(int pid) throws PyspyException {

@@ -71,16 +71,21 @@ final class TreeSampling {
         this.start = stats.startNanos;
     }
 
-    /** Samples {@code initial} and every process the watcher finds until an end; call on the sampler thread. */
-    Sampler.End run(List<PythonProcess> initial, BooleanSupplier stopRequested)
+    /**
+     * Samples {@code initial} and every process the watcher finds until an end; call on the sampler
+     * thread. {@code held}: the release of {@code initial}, held stopped (a launched program), or
+     * null; the first one's thread samples them as they stand, then lets them go.
+     */
+    Sampler.End run(List<PythonProcess> initial, Sampler.HeldTargets held, BooleanSupplier stopRequested)
             throws PyspyException {
         try {
             for (PythonProcess p : initial) {
-                startWorker(p);
+                startWorker(p, held);
+                held = null;
             }
             while (true) {
                 for (PythonProcess p; (p = watcher.found().poll()) != null; ) {
-                    startWorker(p);
+                    startWorker(p, null);
                 }
                 int threads = 0;
                 workers.removeIf(w -> !w.thread.isAlive());
@@ -130,12 +135,12 @@ final class TreeSampling {
         return options.durationNanos() > 0 && System.nanoTime() - start >= options.durationNanos();
     }
 
-    private void startWorker(PythonProcess p) {
+    private void startWorker(PythonProcess p, Sampler.HeldTargets held) {
         List<String> above = new ArrayList<>();
         for (int pid : tree.ancestors(p.pid())) {
             above.add(ancestorLabels.computeIfAbsent(pid, TreeSampling::processLabel));
         }
-        Worker w = new Worker(nextIndex++, p, above);
+        Worker w = new Worker(nextIndex++, p, above, held);
         w.thread = new Thread(w, "pyspy-sampler-" + p.pid());
         w.thread.setDaemon(true);
         workers.add(w);
@@ -169,55 +174,133 @@ final class TreeSampling {
         private final PythonProcess python;
         private final List<String> above;
         private final SamplerStats own = new SamplerStats();
+        /** The release of a process held stopped until this thread's first sample of it, or null. */
+        private Sampler.HeldTargets held;
+        /** When that process was let go. */
+        private long releasedAt;
         private Thread thread;
         private volatile int threadCount;
 
-        Worker(int index, PythonProcess python, List<String> above) {
+        Worker(int index, PythonProcess python, List<String> above, Sampler.HeldTargets held) {
             this.index = index;
             this.python = python;
             this.above = above;
+            this.held = held;
         }
 
         @Override
         public void run() {
             long cpuStart = cpu.getCurrentThreadCpuTime();
-            SampledProcess p;
+            SampledProcess p = null;
             try {
-                ThreadPauser pauser = options.blocking() ? ThreadPauser.attach(python.pid()) : null;
-                if (pauser != null) {
-                    pauser.leaveBlockedThreadsRunning();
+                boolean wasHeld = held != null;
+                p = wasHeld ? sampleHeld() : open();
+                if (p != null) {
+                    sample(p, !wasHeld);
                 }
-                p = new SampledProcess(index, python, pauser, asyncSetup.of(python));
-                if (options.nativeFrames() && pauser != null) {
-                    p.sampleNativeFrames();
-                }
-                p.placeUnder(above);
-            } catch (PyspyException e) {
-                log.debug("cannot sample process {}: {}", python.pid(), e.getMessage());
-                return;
-            }
-            try {
-                sample(p);
             } catch (Throwable t) {
                 failure = t;
             } finally {
-                p.close();
+                release(); // whatever happened, a held process is never left stopped
+                if (p != null) {
+                    p.close();
+                }
                 synchronized (stats) {
                     stats.samplerCpuNanos += cpu.getCurrentThreadCpuTime() - cpuStart;
                 }
             }
         }
 
-        private void sample(SampledProcess p) {
+        /** Attaches for repeated samples; null when the process cannot be sampled (it is let be). */
+        private SampledProcess open() throws PyspyException {
+            try {
+                ThreadPauser pauser = pauser();
+                SampledProcess p = new SampledProcess(index, python, pauser, asyncSetup.of(python));
+                if (options.nativeFrames() && pauser != null) {
+                    p.sampleNativeFrames();
+                }
+                p.placeUnder(above);
+                return p;
+            } catch (PyspyException e) {
+                log.debug("cannot sample process {}: {}", python.pid(), e.getMessage());
+                return null;
+            }
+        }
+
+        /**
+         * The first sample of a held process, taken as it stands (see {@link SampledProcess#held}),
+         * then the process is let go and seized for the next ones; null if it exited meanwhile.
+         */
+        private SampledProcess sampleHeld() throws PyspyException {
+            SampledProcess p = SampledProcess.held(index, python, asyncSetup.of(python));
+            try {
+                p.placeUnder(above);
+                try {
+                    take(p);
+                } catch (MemoryReadException e) {
+                    own.errors++;
+                    own.lastError = e.getMessage();
+                }
+                publish();
+                release();
+                ThreadPauser pauser = pauser();
+                p.released(pauser);
+                if (options.nativeFrames() && pauser != null) {
+                    p.sampleNativeFrames();
+                }
+                return p;
+            } catch (PyspyException e) {
+                p.close();
+                if (!PythonProcess.isGone(python.pid())) {
+                    throw e;
+                }
+                log.debug("process {} exited as soon as it was let go", python.pid());
+                return null;
+            } catch (RuntimeException | Error e) {
+                p.close();
+                throw e;
+            }
+        }
+
+        private ThreadPauser pauser() throws PyspyException {
+            ThreadPauser pauser = options.blocking() ? ThreadPauser.attach(python.pid()) : null;
+            if (pauser != null) {
+                pauser.leaveBlockedThreadsRunning();
+            }
+            return pauser;
+        }
+
+        private void release() {
+            if (held != null) {
+                Sampler.HeldTargets h = held;
+                held = null;
+                releasedAt = h.release();
+            }
+        }
+
+        private void take(SampledProcess p) throws MemoryReadException {
+            long readsBefore = python.memory().readCalls();
+            own.samples = stats.samples; // what the pause listener is told
+            try {
+                p.sample(System.nanoTime() - start, options, shared, pauseListener, own);
+                threadCount = p.threadCount();
+            } finally {
+                own.reads += python.memory().readCalls() - readsBefore;
+            }
+        }
+
+        /** {@code now}: the first sample is due at once; else one interval from now (one was just taken). */
+        private void sample(SampledProcess p, boolean now) {
             List<SampledProcess> mine = List.of(p);
             BooleanSupplier stop = () -> stopping;
-            SamplingSchedule schedule = new SamplingSchedule(System.nanoTime(), options.intervalNanos());
+            SamplingSchedule schedule = now ? new SamplingSchedule(System.nanoTime(), options.intervalNanos())
+                    : Sampler.released(releasedAt, start, options.intervalNanos());
+            if (!now) {
+                Sampler.sleepUntil(schedule.next(System.nanoTime()), mine, stop);
+            }
             while (!stopping && !pastDuration()) {
-                long readsBefore = python.memory().readCalls();
-                own.samples = stats.samples; // what the pause listener is told
                 try {
-                    p.sample(System.nanoTime() - start, options, shared, pauseListener, own);
-                    threadCount = p.threadCount();
+                    take(p);
                 } catch (MemoryReadException e) {
                     if (p.gone() || p.failedInARow() >= REATTACH_AFTER_FAILURES) {
                         // exited, or most likely exec'd: the watcher looks at it afresh
@@ -228,12 +311,11 @@ final class TreeSampling {
                     own.errors++;
                     own.lastError = e.getMessage();
                 }
-                own.reads += python.memory().readCalls() - readsBefore;
                 publish();
-                long next = schedule.next(System.nanoTime());
+                long after = System.nanoTime();
+                long next = schedule.next(after);
                 if (schedule.lagNanos() > 0) {
-                    stats.lagNanos = schedule.lagNanos();
-                    lagListener.behind(schedule.lagNanos());
+                    Sampler.behind(schedule.lagNanos(), after - start, stats, lagListener);
                 }
                 Sampler.sleepUntil(next, mine, stop);
             }
