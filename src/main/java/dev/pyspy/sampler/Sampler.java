@@ -229,7 +229,7 @@ public final class Sampler {
      */
     static void behind(long lagNanos, long atNanos, SamplerStats stats, LagListener listener) {
         stats.lagNanos = lagNanos;
-        if (log.isDebugEnabled()) {
+        if (log.debugEnabled()) {
             log.debug("sampling fell {} us behind schedule at {} us: samples skipped", lagNanos / 1_000, atNanos / 1_000);
         }
         listener.behind(lagNanos);

@@ -23,9 +23,14 @@ public final class Log {
         return new Log(owner.getName());
     }
 
-    public void debug(String format, Object... args) {
+    /** Whether debug messages are written (-v): to spare a caller building their arguments. */
+    public boolean debugEnabled() {
         // the level SLF4J's java.util.logging binding would check: -v sets it
-        if (java.util.logging.Logger.getLogger(name).isLoggable(Level.FINE)) {
+        return java.util.logging.Logger.getLogger(name).isLoggable(Level.FINE);
+    }
+
+    public void debug(String format, Object... args) {
+        if (debugEnabled()) {
             logger().debug(format, args);
         }
     }
