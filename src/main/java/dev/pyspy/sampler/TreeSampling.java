@@ -296,7 +296,12 @@ final class TreeSampling {
             SamplingSchedule schedule = now ? new SamplingSchedule(System.nanoTime(), options.intervalNanos())
                     : Sampler.released(releasedAt, start, options.intervalNanos());
             if (!now) {
-                Sampler.sleepUntil(schedule.next(System.nanoTime()), mine, stop);
+                long after = System.nanoTime(); // the process was seized meanwhile: that may have taken long
+                long next = schedule.next(after);
+                if (schedule.lagNanos() > 0) {
+                    Sampler.behind(schedule.lagNanos(), after - start, stats, lagListener);
+                }
+                Sampler.sleepUntil(next, mine, stop);
             }
             while (!stopping && !pastDuration()) {
                 try {
