@@ -5,22 +5,33 @@ import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code record}/{@code top --async-aware}: turns each sampled thread that is running an asyncio
  * task into that task's stack: its frames up to the task's coroutine, rooted at {@code <task NAME>}
- * instead of the event loop's frames. Applied to a walk's stacks while the target is still paused.
+ * instead of the event loop's frames, and below that root the chain of tasks awaiting it, each as its
+ * suspended coroutine chain under its own root, as CPython 3.15's sampler shows them. Applied to a
+ * walk's stacks while the target is still paused.
  *
  * <p>The running tasks: from 3.14 each thread state's {@code asyncio_running_task}; before, the
  * values of {@code asyncio.tasks._current_tasks} (loop → task), each matched to the thread whose
- * stack holds its coroutine's frame. What is learnt of a task (its coroutine, its root frame) is
- * kept by address and re-checked with one read per sample.
+ * stack holds its coroutine's frame. Who awaits whom is learnt from every pending task
+ * ({@link TaskAwaiters}): each pass with all tasks, else every {@link #RESCAN_EVERY} samples and when
+ * a running task is one the last look did not see.
  */
 public final class AsyncStacks {
     private static final int MAX_RUNNING = 64;
     /** While asyncio is not imported yet, {@code _current_tasks} is looked for again this often (samples). */
     private static final int LOOKUP_EVERY = 100;
+    /** Running tasks only: who awaits whom is learnt again this often (samples)... */
+    private static final int RESCAN_EVERY = 100;
+    /** ...and at most this often for a running task the last look did not see. */
+    private static final int RESCAN_NEW_EVERY = 10;
+    /** Longer chains of awaiting tasks are cut (a cycle, or garbage). */
+    private static final int MAX_AWAITERS = 64;
 
     private final AsyncioOffsets o;
     private final ObjectReads reads;
@@ -37,19 +48,30 @@ public final class AsyncStacks {
     };
     private final Map<Long, Task> tasks = new HashMap<>();
     private final boolean allTasks;
-    private AsyncioTaskFinder finder;
-    private CoroutineChain chain;
+    private final TaskTypes types;
+    private final AsyncioTaskFinder finder;
+    private final CoroutineChain chain;
+    private final TaskAwaiters awaiters;
     private final RawStacks suspended = new RawStacks();
-    private final RawThreadStack outerFirst = new RawThreadStack();
-    private final java.util.Set<Long> runningNow = new java.util.HashSet<>();
+    private final Set<Long> runningNow = new HashSet<>();
+    /** The pending tasks of the last look, in the order found. */
+    private long[] pending = new long[64];
+    private int pendingCount;
+    private final Set<Long> seen = new HashSet<>();
+    private final Set<Long> parents = new HashSet<>();
+    private final long[] chainTasks = new long[MAX_AWAITERS];
     private long currentTasks;
     private int samplesSinceLookup = LOOKUP_EVERY;
+    private int samplesSinceScan = RESCAN_EVERY;
 
-    /** What is known of one task: its coroutine and name objects (re-checked each sample) and its root frame. */
+    /** What is known of one task: its coroutine and name objects (re-checked when read) and its root frame. */
     private static final class Task {
         long coro;
         long name;
         CodeInfo root;
+        /** The root shown while more than one task awaits it, and for how many. */
+        CodeInfo sharedRoot;
+        int sharedBy;
     }
 
     private AsyncStacks(PythonProcess process, boolean allTasks) throws PyspyException {
@@ -65,10 +87,10 @@ public final class AsyncStacks {
             throw new PyspyException(dev.pyspy.ExitCode.UNSUPPORTED_VERSION,
                     layout + " does not say where a thread keeps its running asyncio task");
         }
-        if (allTasks) {
-            this.finder = new AsyncioTaskFinder(o, reads, objects, interpreter, this::isTask);
-            this.chain = new CoroutineChain(o, reads, process.memory(), layout, codes);
-        }
+        this.types = new TaskTypes(reads, objects, layout);
+        this.finder = new AsyncioTaskFinder(o, reads, objects, interpreter, types::isTask);
+        this.chain = new CoroutineChain(o, reads, process.memory(), layout, codes, types);
+        this.awaiters = new TaskAwaiters(o, reads, objects, types);
     }
 
     /** For {@code process}; fails naming the versions that work when its version has no asyncio layout. */
@@ -78,7 +100,8 @@ public final class AsyncStacks {
 
     /**
      * {@code allTasks} ({@code --async-mode all}): also gives, per sample, the stack of every task
-     * suspended in an await ({@link #suspendedTasks()}), for a wall-clock view of where tasks wait.
+     * suspended in an await that no other task awaits ({@link #suspendedTasks()}), for a wall-clock
+     * view of where tasks wait; the tasks awaiting it are in its stack.
      */
     public static AsyncStacks of(PythonProcess process, boolean allTasks) throws PyspyException {
         return new AsyncStacks(process, allTasks);
@@ -89,7 +112,7 @@ public final class AsyncStacks {
         return suspended;
     }
 
-    /** Re-roots every stack of {@code snapshot} that runs a task at that task. */
+    /** Re-roots every stack of {@code snapshot} that runs a task at that task, above the tasks awaiting it. */
     public void rewrite(RawStacks snapshot) throws MemoryReadException {
         runningCount = 0;
         if (runningTaskOffset != AsyncioOffsets.ABSENT) {
@@ -105,69 +128,91 @@ public final class AsyncStacks {
                 objects.dictItems(dict, MAX_RUNNING, collect);
             }
         }
+        samplesSinceScan++;
+        if (allTasks || samplesSinceScan >= RESCAN_EVERY || runningCount > 0 && samplesSinceScan >= RESCAN_NEW_EVERY
+                && !allSeen()) {
+            scan(snapshot);
+        }
         for (int r = 0; r < runningCount; r++) {
             reroot(snapshot, running[r]);
         }
         if (allTasks) {
-            readSuspended(snapshot);
+            readSuspended();
         }
     }
 
-    /** Each pending task not running now: its chain of awaiting coroutines under its root. */
-    private void readSuspended(RawStacks snapshot) throws MemoryReadException {
-        suspended.reset();
-        runningNow.clear();
+    private boolean allSeen() {
         for (int r = 0; r < runningCount; r++) {
-            runningNow.add(running[r]);
-        }
-        for (long address : finder.find(snapshot)) {
-            if (runningNow.contains(address)) {
-                continue;
+            if (!seen.contains(running[r])) {
+                return false;
             }
+        }
+        return true;
+    }
+
+    /** Finds every pending task and learns who awaits whom. */
+    private void scan(RawStacks snapshot) throws MemoryReadException {
+        samplesSinceScan = 0;
+        awaiters.clear();
+        seen.clear();
+        pendingCount = 0;
+        for (long address : finder.find(snapshot)) {
             ByteBuffer b = reads.read(address, o.taskSize);
             if (b.getInt(o.futState) != o.statePending) {
                 continue;
             }
-            long coro = b.getLong(o.taskCoro);
-            long name = b.getLong(o.taskName);
-            outerFirst.clear();
-            long c = coro;
-            for (int depth = 0; depth < CoroutineChain.MAX_DEPTH && c != 0 && isCoroutine(c); depth++) {
-                long frame = chain.frameAddress(c);
-                if (frame == 0) {
-                    break;
-                }
-                chain.pushFrame(frame, outerFirst);
-                c = chain.awaited(c, frame);
+            seen.add(address);
+            if (pendingCount == pending.length) {
+                pending = java.util.Arrays.copyOf(pending, pendingCount * 2);
             }
-            if (outerFirst.depth == 0) {
-                continue; // not started yet, or running on a thread this walk did not see
-            }
-            RawThreadStack t = suspended.next();
-            for (int i = outerFirst.depth - 1; i >= 0; i--) {
-                t.push(outerFirst.codes[i], outerFirst.lines[i], outerFirst.frameAddresses[i], false);
-            }
-            t.push(codes.marker("<task " + nameOf(name) + ">"), 0, 0, true);
+            pending[pendingCount++] = address;
+            awaiters.add(address, b.getLong(o.taskFutWaiter), b.getLong(o.futCallback0));
         }
     }
 
-    private boolean isTask(long obj) throws MemoryReadException {
-        return obj != 0 && (obj & 7) == 0 && objects.typeName(obj).equals("_asyncio.Task");
+    /** Each pending task not running now and awaited by none: its chain under its root, above its awaiters'. */
+    private void readSuspended() throws MemoryReadException {
+        suspended.reset();
+        runningNow.clear();
+        parents.clear();
+        for (int r = 0; r < runningCount; r++) {
+            runningNow.add(running[r]);
+        }
+        for (int i = 0; i < pendingCount; i++) {
+            for (long p : awaiters.parentsOf(pending[i])) {
+                parents.add(p);
+            }
+        }
+        for (int i = 0; i < pendingCount; i++) {
+            long address = pending[i];
+            if (runningNow.contains(address) || parents.contains(address)) {
+                continue;
+            }
+            Task task = task(address);
+            if (task == null) {
+                continue;
+            }
+            RawThreadStack t = suspended.next();
+            if (chain.pushChain(task.coro, t) == 0) {
+                suspended.dropLast(); // not started yet, or running on a thread this walk did not see
+                continue;
+            }
+            pushAwaiters(t, address, task);
+        }
     }
 
-    private boolean isCoroutine(long obj) throws MemoryReadException {
-        String type = objects.typeName(obj);
-        return type.equals("coroutine") || type.equals("generator");
-    }
-
-    private void reroot(RawStacks snapshot, long taskAddress) throws MemoryReadException {
-        ByteBuffer b = reads.read(taskAddress, o.taskSize);
+    /** The task at {@code address} as read now (its cached root re-checked), or null when it is not pending. */
+    private Task task(long address) throws MemoryReadException {
+        ByteBuffer b = reads.read(address, o.taskSize);
+        if (b.getInt(o.futState) != o.statePending) {
+            return null;
+        }
         long coro = b.getLong(o.taskCoro);
         long name = b.getLong(o.taskName);
         if (coro == 0) {
-            return;
+            return null;
         }
-        Task task = tasks.get(taskAddress);
+        Task task = tasks.get(address);
         if (task == null || task.coro != coro || task.name != name) {
             if (tasks.size() > 1 << 16) {
                 tasks.clear();
@@ -176,7 +221,73 @@ public final class AsyncStacks {
             task.coro = coro;
             task.name = name;
             task.root = codes.marker("<task " + nameOf(name) + ">");
-            tasks.put(taskAddress, task);
+            tasks.put(address, task);
+        }
+        return task;
+    }
+
+    /**
+     * Puts below the frames of {@code task} (already in {@code t}) its root, then the chain of tasks
+     * awaiting it: each one's suspended coroutines under its root. Where several tasks await one, the
+     * lowest address is followed (as 3.15's sampler picks the least id) and the root says how many.
+     * Returns a hash of what it pushed, for the stack's version.
+     */
+    private long pushAwaiters(RawThreadStack t, long address, Task task) throws MemoryReadException {
+        long hash = 0;
+        int depth = 0;
+        long current = address;
+        Task currentTask = task;
+        while (currentTask != null) {
+            chainTasks[depth++] = current;
+            long[] by = awaiters.parentsOf(current);
+            CodeInfo root = by.length > 1 ? sharedRoot(currentTask, by.length) : currentTask.root;
+            t.push(root, 0, 0, true);
+            hash = hash * 0x9E3779B97F4A7C15L + root.id() + 1;
+            if (by.length == 0 || depth == MAX_AWAITERS) {
+                break;
+            }
+            long next = by[0];
+            for (long p : by) {
+                next = Math.min(next, p);
+            }
+            if (onChain(next, depth)) {
+                break;
+            }
+            current = next;
+            currentTask = task(current);
+            if (currentTask != null) {
+                int from = t.depth;
+                chain.pushChain(currentTask.coro, t);
+                for (int f = from; f < t.depth; f++) {
+                    hash = hash * 0x9E3779B97F4A7C15L + t.codes[f].id() * 31L + t.lines[f];
+                }
+            }
+        }
+        return hash;
+    }
+
+    private boolean onChain(long address, int depth) {
+        for (int i = 0; i < depth; i++) {
+            if (chainTasks[i] == address) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private CodeInfo sharedRoot(Task task, int count) throws MemoryReadException {
+        if (task.sharedBy != count) {
+            task.sharedRoot = codes.marker("<task " + nameOf(task.name) + " (" + count + " parents)>");
+            task.sharedBy = count;
+        }
+        return task.sharedRoot;
+    }
+
+    private void reroot(RawStacks snapshot, long taskAddress) throws MemoryReadException {
+        ByteBuffer b = reads.read(taskAddress, o.taskSize);
+        long coro = b.getLong(o.taskCoro);
+        if (coro == 0) {
+            return;
         }
         long frame = o.genFrame != AsyncioOffsets.ABSENT ? reads.readLong(coro + o.genFrame) : coro + o.genInterpreterFrame;
         if (frame == 0) {
@@ -186,9 +297,14 @@ public final class AsyncStacks {
             RawThreadStack t = snapshot.thread(i);
             for (int f = 0; f < t.depth && f < RawThreadStack.KEPT_INNER; f++) {
                 if (t.frameAddresses[f] == frame) {
-                    t.rootAt(f + 1, task.root);
+                    Task task = task(taskAddress);
+                    if (task == null) {
+                        return;
+                    }
+                    t.rootAt(f + 1);
+                    long hash = pushAwaiters(t, taskAddress, task);
                     if (t.stackVersion != 0) {
-                        t.stackVersion = t.stackVersion * 0x9E3779B97F4A7C15L + task.root.id() + 1;
+                        t.stackVersion = t.stackVersion * 0x9E3779B97F4A7C15L + hash + 1;
                     }
                     return;
                 }
