@@ -63,11 +63,15 @@ public final class AsyncStacks {
     private long currentTasks;
     private int samplesSinceLookup = LOOKUP_EVERY;
     private int samplesSinceScan = RESCAN_EVERY;
+    /** Where a chain of awaiting tasks was cut because a task on it could not be read. */
+    private final CodeInfo unreadAwaiter;
+    private long cutChains;
 
     /** What is known of one task: its coroutine and name objects (re-checked when read) and its root frame. */
     private static final class Task {
         long coro;
         long name;
+        String label;
         CodeInfo root;
         /** The root shown while more than one task awaits it, and for how many. */
         CodeInfo sharedRoot;
@@ -91,6 +95,7 @@ public final class AsyncStacks {
         this.finder = new AsyncioTaskFinder(o, reads, objects, interpreter, types::isTask);
         this.chain = new CoroutineChain(o, reads, process.memory(), layout, codes, types);
         this.awaiters = new TaskAwaiters(o, reads, objects, types);
+        this.unreadAwaiter = codes.marker("<awaiting task unreadable>");
     }
 
     /** For {@code process}; fails naming the versions that work when its version has no asyncio layout. */
@@ -105,6 +110,16 @@ public final class AsyncStacks {
      */
     public static AsyncStacks of(PythonProcess process, boolean allTasks) throws PyspyException {
         return new AsyncStacks(process, allTasks);
+    }
+
+    /**
+     * Stacks given with their chain of awaiting tasks cut short (at {@code <awaiting task unreadable>}),
+     * and suspended tasks left out, because a task or coroutine on the way could not be read: the
+     * threads of a paused target can be mid-update of a task's links (a future being freed, a list
+     * being grown). The frames a thread's walk found are never dropped for that.
+     */
+    public long cutChains() {
+        return cutChains;
     }
 
     /** With all tasks: the suspended tasks' stacks of the last {@link #rewrite}, each rooted at its task. */
@@ -150,14 +165,29 @@ public final class AsyncStacks {
         return true;
     }
 
-    /** Finds every pending task and learns who awaits whom. */
-    private void scan(RawStacks snapshot) throws MemoryReadException {
+    /**
+     * Finds every pending task and learns who awaits whom. What cannot be read is left out of this
+     * look (a task set caught mid-resize keeps the last look; a task or what it waits on caught
+     * mid-update is taken as awaiting nothing): who awaits whom only adds to the stacks.
+     */
+    private void scan(RawStacks snapshot) {
         samplesSinceScan = 0;
+        Set<Long> found;
+        try {
+            found = finder.find(snapshot);
+        } catch (MemoryReadException e) {
+            return;
+        }
         awaiters.clear();
         seen.clear();
         pendingCount = 0;
-        for (long address : finder.find(snapshot)) {
-            ByteBuffer b = reads.read(address, o.taskSize);
+        for (long address : found) {
+            ByteBuffer b;
+            try {
+                b = reads.read(address, o.taskSize);
+            } catch (MemoryReadException e) {
+                continue;
+            }
             if (b.getInt(o.futState) != o.statePending) {
                 continue;
             }
@@ -166,7 +196,11 @@ public final class AsyncStacks {
                 pending = java.util.Arrays.copyOf(pending, pendingCount * 2);
             }
             pending[pendingCount++] = address;
-            awaiters.add(address, b.getLong(o.taskFutWaiter), b.getLong(o.futCallback0));
+            try {
+                awaiters.add(address, b.getLong(o.taskFutWaiter), b.getLong(o.futCallback0));
+            } catch (MemoryReadException e) {
+                // what this task awaits is unknown until the next look
+            }
         }
     }
 
@@ -188,16 +222,18 @@ public final class AsyncStacks {
             if (runningNow.contains(address) || parents.contains(address)) {
                 continue;
             }
-            Task task = task(address);
-            if (task == null) {
-                continue;
-            }
             RawThreadStack t = suspended.next();
-            if (chain.pushChain(task.coro, t) == 0) {
-                suspended.dropLast(); // not started yet, or running on a thread this walk did not see
-                continue;
+            try {
+                Task task = task(address);
+                if (task == null || chain.pushChain(task.coro, t) == 0) {
+                    suspended.dropLast(); // done, not started yet, or running on a thread this walk did not see
+                    continue;
+                }
+                pushAwaiters(t, address, task);
+            } catch (MemoryReadException e) {
+                suspended.dropLast(); // caught mid-update: this pass has no consistent stack of it
+                cutChains++;
             }
-            pushAwaiters(t, address, task);
         }
     }
 
@@ -220,7 +256,8 @@ public final class AsyncStacks {
             task = new Task();
             task.coro = coro;
             task.name = name;
-            task.root = codes.marker("<task " + nameOf(name) + ">");
+            task.label = nameOf(name);
+            task.root = codes.marker("<task " + task.label + ">");
             tasks.put(address, task);
         }
         return task;
@@ -230,9 +267,10 @@ public final class AsyncStacks {
      * Puts below the frames of {@code task} (already in {@code t}) its root, then the chain of tasks
      * awaiting it: each one's suspended coroutines under its root. Where several tasks await one, the
      * lowest address is followed (as 3.15's sampler picks the least id) and the root says how many.
+     * An awaiting task that cannot be read ends the chain at {@code <awaiting task unreadable>}.
      * Returns a hash of what it pushed, for the stack's version.
      */
-    private long pushAwaiters(RawThreadStack t, long address, Task task) throws MemoryReadException {
+    private long pushAwaiters(RawThreadStack t, long address, Task task) {
         long hash = 0;
         int depth = 0;
         long current = address;
@@ -254,13 +292,20 @@ public final class AsyncStacks {
                 break;
             }
             current = next;
-            currentTask = task(current);
-            if (currentTask != null) {
-                int from = t.depth;
-                chain.pushChain(currentTask.coro, t);
-                for (int f = from; f < t.depth; f++) {
-                    hash = hash * 0x9E3779B97F4A7C15L + t.codes[f].id() * 31L + t.lines[f];
+            int from = t.depth;
+            try {
+                currentTask = task(current);
+                if (currentTask != null) {
+                    chain.pushChain(currentTask.coro, t);
                 }
+            } catch (MemoryReadException e) {
+                t.rootAt(from); // its coroutines pushed so far, if any, are not all of them
+                t.push(unreadAwaiter, 0, 0, true);
+                cutChains++;
+                return hash * 0x9E3779B97F4A7C15L + unreadAwaiter.id() + 1;
+            }
+            for (int f = from; f < t.depth; f++) {
+                hash = hash * 0x9E3779B97F4A7C15L + t.codes[f].id() * 31L + t.lines[f];
             }
         }
         return hash;
@@ -275,9 +320,9 @@ public final class AsyncStacks {
         return false;
     }
 
-    private CodeInfo sharedRoot(Task task, int count) throws MemoryReadException {
+    private CodeInfo sharedRoot(Task task, int count) {
         if (task.sharedBy != count) {
-            task.sharedRoot = codes.marker("<task " + nameOf(task.name) + " (" + count + " parents)>");
+            task.sharedRoot = codes.marker("<task " + task.label + " (" + count + " parents)>");
             task.sharedBy = count;
         }
         return task.sharedRoot;

@@ -67,9 +67,13 @@ final class AsyncioTaskFinder {
                 continue;
             }
             for (long key : setKeys(data)) {
-                long obj = weak ? weakReferent(key) : key;
-                if (obj != 0 && check.isTask(obj)) {
-                    tasks.add(obj);
+                try {
+                    long obj = weak ? weakReferent(key) : key;
+                    if (obj != 0 && check.isTask(obj)) {
+                        tasks.add(obj);
+                    }
+                } catch (MemoryReadException e) {
+                    // a key whose type cannot be read is no task of a set the program still uses
                 }
             }
         }
@@ -99,7 +103,10 @@ final class AsyncioTaskFinder {
         return reads.readLong(ref + o.weakrefObject);
     }
 
-    /** The non-empty keys of a set's hash table (deleted entries included: the caller checks each). */
+    /**
+     * The keys of a set's hash table: not its empty entries, nor its deleted ones (hash -1), whose key
+     * is the set's dummy, of a type with no size that no object check accepts.
+     */
     private List<Long> setKeys(long set) throws MemoryReadException {
         long table = reads.readLong(set + o.setTable);
         long mask = reads.readLong(set + o.setMask);
@@ -112,7 +119,8 @@ final class AsyncioTaskFinder {
             ByteBuffer b = reads.read(table + i * o.setEntrySize, n * o.setEntrySize);
             for (int j = 0; j < n; j++) {
                 long key = b.getLong(j * o.setEntrySize + o.setEntryKey);
-                if (key != 0) {
+                boolean deleted = o.setEntryHash != AsyncioOffsets.ABSENT && b.getLong(j * o.setEntrySize + o.setEntryHash) == -1;
+                if (key != 0 && !deleted) {
                     keys.add(key);
                 }
             }
