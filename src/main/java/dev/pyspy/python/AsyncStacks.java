@@ -4,10 +4,10 @@ import dev.pyspy.PyspyException;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
+import dev.pyspy.util.LongIntMap;
+
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code record}/{@code top --async-aware}: turns each sampled thread that is running an asyncio
@@ -49,16 +49,20 @@ public final class AsyncStacks {
     private final Map<Long, Task> tasks = new HashMap<>();
     private final boolean allTasks;
     private final TaskTypes types;
-    private final AsyncioTaskFinder finder;
+    private final TaskScan scan;
     private final CoroutineChain chain;
+    private final CoroutineChains chains;
     private final TaskAwaiters awaiters;
     private final RawStacks suspended = new RawStacks();
-    private final Set<Long> runningNow = new HashSet<>();
-    /** The pending tasks of the last look, in the order found. */
-    private long[] pending = new long[64];
-    private int pendingCount;
-    private final Set<Long> seen = new HashSet<>();
-    private final Set<Long> parents = new HashSet<>();
+    /** The pending tasks of the last scan: index by address; per index its task and (with all tasks) its chain. */
+    private final LongIntMap pendingIndex = new LongIntMap(64);
+    private Task[] pendingTasks = new Task[0];
+    private long[] pendingCoros = new long[0];
+    private RawThreadStack[] pendingChains = new RawThreadStack[0];
+    /** Whether {@link #pendingChains} were read in this pass. */
+    private boolean chainsRead;
+    private final LongIntMap parents = new LongIntMap(64);
+    private final LongIntMap runningNow = new LongIntMap(16);
     private final long[] chainTasks = new long[MAX_AWAITERS];
     private long currentTasks;
     private int samplesSinceLookup = LOOKUP_EVERY;
@@ -92,8 +96,9 @@ public final class AsyncStacks {
                     layout + " does not say where a thread keeps its running asyncio task");
         }
         this.types = new TaskTypes(reads, objects, layout);
-        this.finder = new AsyncioTaskFinder(o, reads, objects, interpreter, types::isTask);
+        this.scan = new TaskScan(o, reads, process.memory(), objects, interpreter, types);
         this.chain = new CoroutineChain(o, reads, process.memory(), layout, codes, types);
+        this.chains = new CoroutineChains(o, process.memory(), layout, codes, types);
         this.awaiters = new TaskAwaiters(o, reads, objects, types);
         this.unreadAwaiter = codes.marker("<awaiting task unreadable>");
     }
@@ -114,9 +119,8 @@ public final class AsyncStacks {
 
     /**
      * Stacks given with their chain of awaiting tasks cut short (at {@code <awaiting task unreadable>}),
-     * and suspended tasks left out, because a task or coroutine on the way could not be read: the
-     * threads of a paused target can be mid-update of a task's links (a future being freed, a list
-     * being grown). The frames a thread's walk found are never dropped for that.
+     * and suspended tasks left out, because a task or coroutine on the way could not be read. The
+     * frames a thread's walk found are never dropped for that.
      */
     public long cutChains() {
         return cutChains;
@@ -144,9 +148,17 @@ public final class AsyncStacks {
             }
         }
         samplesSinceScan++;
+        chainsRead = false;
         if (allTasks || samplesSinceScan >= RESCAN_EVERY || runningCount > 0 && samplesSinceScan >= RESCAN_NEW_EVERY
                 && !allSeen()) {
             scan(snapshot);
+        }
+        runningNow.clear();
+        for (int r = 0; r < runningCount; r++) {
+            runningNow.put(running[r], r);
+        }
+        if (allTasks) {
+            readChains();
         }
         for (int r = 0; r < runningCount; r++) {
             reroot(snapshot, running[r]);
@@ -158,7 +170,7 @@ public final class AsyncStacks {
 
     private boolean allSeen() {
         for (int r = 0; r < runningCount; r++) {
-            if (!seen.contains(running[r])) {
+            if (pendingIndex.get(running[r], -1) < 0) {
                 return false;
             }
         }
@@ -167,72 +179,91 @@ public final class AsyncStacks {
 
     /**
      * Finds every pending task and learns who awaits whom. What cannot be read is left out of this
-     * look (a task set caught mid-resize keeps the last look; a task or what it waits on caught
-     * mid-update is taken as awaiting nothing): who awaits whom only adds to the stacks.
+     * look (a task set caught mid-resize gives no tasks; a task or what it waits on caught mid-update
+     * is taken as awaiting nothing): who awaits whom only adds to the stacks.
      */
     private void scan(RawStacks snapshot) {
         samplesSinceScan = 0;
-        Set<Long> found;
-        try {
-            found = finder.find(snapshot);
-        } catch (MemoryReadException e) {
-            return;
-        }
         awaiters.clear();
-        seen.clear();
-        pendingCount = 0;
-        for (long address : found) {
-            ByteBuffer b;
+        pendingIndex.clear();
+        scan.scan(snapshot);
+        int n = scan.count();
+        ensure(n);
+        for (int i = 0; i < n; i++) {
+            long address = scan.task(i);
+            ByteBuffer b = scan.struct(i);
+            pendingIndex.put(address, i);
             try {
-                b = reads.read(address, o.taskSize);
+                pendingTasks[i] = task(address, b);
             } catch (MemoryReadException e) {
+                pendingTasks[i] = null; // its name could not be read: left out of this look
                 continue;
             }
-            if (b.getInt(o.futState) != o.statePending) {
-                continue;
-            }
-            seen.add(address);
-            if (pendingCount == pending.length) {
-                pending = java.util.Arrays.copyOf(pending, pendingCount * 2);
-            }
-            pending[pendingCount++] = address;
             try {
-                awaiters.add(address, b.getLong(o.taskFutWaiter), b.getLong(o.futCallback0));
+                awaiters.addKnown(address, b.getLong(o.taskCoro), b.getLong(o.taskFutWaiter), b.getLong(o.futCallback0));
             } catch (MemoryReadException e) {
                 // what this task awaits is unknown until the next look
             }
         }
+        awaiters.forgetGone(n);
+    }
+
+    /** The chain of every pending task, read together; one that cannot be read is left empty and marked cut. */
+    private void readChains() {
+        int n = scan.count();
+        for (int i = 0; i < n; i++) {
+            pendingChains[i].clear();
+            pendingCoros[i] = pendingTasks[i] == null ? 0 : pendingTasks[i].coro;
+        }
+        chains.pushChains(pendingCoros, pendingChains, n);
+        chainsRead = true;
     }
 
     /** Each pending task not running now and awaited by none: its chain under its root, above its awaiters'. */
-    private void readSuspended() throws MemoryReadException {
+    private void readSuspended() {
         suspended.reset();
-        runningNow.clear();
         parents.clear();
-        for (int r = 0; r < runningCount; r++) {
-            runningNow.add(running[r]);
-        }
-        for (int i = 0; i < pendingCount; i++) {
-            for (long p : awaiters.parentsOf(pending[i])) {
-                parents.add(p);
+        int n = scan.count();
+        for (int i = 0; i < n; i++) {
+            for (long p : awaiters.parentsOf(scan.task(i))) {
+                parents.put(p, 1);
             }
         }
-        for (int i = 0; i < pendingCount; i++) {
-            long address = pending[i];
-            if (runningNow.contains(address) || parents.contains(address)) {
+        for (int i = 0; i < n; i++) {
+            long address = scan.task(i);
+            Task task = pendingTasks[i];
+            RawThreadStack chainOf = pendingChains[i];
+            if (task == null || runningNow.get(address, -1) >= 0 || parents.get(address, 0) != 0) {
+                continue; // running (on a thread: its stack shows it), or in its awaiters' stacks
+            }
+            if (chainOf.truncated) {
+                cutChains++; // caught mid-update: this pass has no consistent stack of it
                 continue;
             }
+            if (chainOf.depth == 0) {
+                continue; // not started yet
+            }
             RawThreadStack t = suspended.next();
-            try {
-                Task task = task(address);
-                if (task == null || chain.pushChain(task.coro, t) == 0) {
-                    suspended.dropLast(); // done, not started yet, or running on a thread this walk did not see
-                    continue;
-                }
-                pushAwaiters(t, address, task);
-            } catch (MemoryReadException e) {
-                suspended.dropLast(); // caught mid-update: this pass has no consistent stack of it
-                cutChains++;
+            copy(chainOf, t);
+            pushAwaiters(t, address, task);
+        }
+    }
+
+    private static void copy(RawThreadStack from, RawThreadStack to) {
+        for (int f = 0; f < from.depth; f++) {
+            to.push(from.codes[f], from.lines[f], from.frameAddresses[f], false);
+        }
+    }
+
+    private void ensure(int n) {
+        if (pendingTasks.length < n) {
+            int old = pendingTasks.length;
+            int size = Math.max(n, old * 2);
+            pendingTasks = java.util.Arrays.copyOf(pendingTasks, size);
+            pendingCoros = java.util.Arrays.copyOf(pendingCoros, size);
+            pendingChains = java.util.Arrays.copyOf(pendingChains, size);
+            for (int i = old; i < size; i++) {
+                pendingChains[i] = new RawThreadStack();
             }
         }
     }
@@ -240,9 +271,11 @@ public final class AsyncStacks {
     /** The task at {@code address} as read now (its cached root re-checked), or null when it is not pending. */
     private Task task(long address) throws MemoryReadException {
         ByteBuffer b = reads.read(address, o.taskSize);
-        if (b.getInt(o.futState) != o.statePending) {
-            return null;
-        }
+        return b.getInt(o.futState) != o.statePending ? null : task(address, b);
+    }
+
+    /** The task whose struct is {@code b} (its cached root re-checked), or null when it has no coroutine. */
+    private Task task(long address, ByteBuffer b) throws MemoryReadException {
         long coro = b.getLong(o.taskCoro);
         long name = b.getLong(o.taskName);
         if (coro == 0) {
@@ -267,7 +300,6 @@ public final class AsyncStacks {
      * Puts below the frames of {@code task} (already in {@code t}) its root, then the chain of tasks
      * awaiting it: each one's suspended coroutines under its root. Where several tasks await one, the
      * lowest address is followed (as 3.15's sampler picks the least id) and the root says how many.
-     * An awaiting task that cannot be read ends the chain at {@code <awaiting task unreadable>}.
      * Returns a hash of what it pushed, for the stack's version.
      */
     private long pushAwaiters(RawThreadStack t, long address, Task task) {
@@ -292,13 +324,24 @@ public final class AsyncStacks {
                 break;
             }
             current = next;
+            int known = chainsRead ? pendingIndex.get(current, -1) : -1;
             int from = t.depth;
-            try {
-                currentTask = task(current);
-                if (currentTask != null) {
-                    chain.pushChain(currentTask.coro, t);
+            boolean unread = known >= 0 && pendingChains[known].truncated;
+            if (!unread) {
+                try {
+                    currentTask = known >= 0 ? pendingTasks[known] : task(current);
+                    if (currentTask != null) {
+                        if (known >= 0) {
+                            copy(pendingChains[known], t);
+                        } else {
+                            chain.pushChain(currentTask.coro, t);
+                        }
+                    }
+                } catch (MemoryReadException e) {
+                    unread = true;
                 }
-            } catch (MemoryReadException e) {
+            }
+            if (unread) {
                 t.rootAt(from); // its coroutines pushed so far, if any, are not all of them
                 t.push(unreadAwaiter, 0, 0, true);
                 cutChains++;
@@ -330,11 +373,12 @@ public final class AsyncStacks {
 
     private void reroot(RawStacks snapshot, long taskAddress) throws MemoryReadException {
         ByteBuffer b = reads.read(taskAddress, o.taskSize);
-        long coro = b.getLong(o.taskCoro);
-        if (coro == 0) {
+        Task task = b.getInt(o.futState) != o.statePending ? null : task(taskAddress, b); // before b is reused
+        if (task == null) {
             return;
         }
-        long frame = o.genFrame != AsyncioOffsets.ABSENT ? reads.readLong(coro + o.genFrame) : coro + o.genInterpreterFrame;
+        long frame = o.genFrame != AsyncioOffsets.ABSENT ? reads.readLong(task.coro + o.genFrame)
+                : task.coro + o.genInterpreterFrame;
         if (frame == 0) {
             return;
         }
@@ -342,10 +386,6 @@ public final class AsyncStacks {
             RawThreadStack t = snapshot.thread(i);
             for (int f = 0; f < t.depth && f < RawThreadStack.KEPT_INNER; f++) {
                 if (t.frameAddresses[f] == frame) {
-                    Task task = task(taskAddress);
-                    if (task == null) {
-                        return;
-                    }
                     t.rootAt(f + 1);
                     long hash = pushAwaiters(t, taskAddress, task);
                     if (t.stackVersion != 0) {

@@ -33,6 +33,7 @@ final class AsyncioOffsets {
     final int weakrefObject;
     final int listItems;
     final int varSize;
+    final int obType;
     final int modules;
     final int moduleDict;
     // 3.14+: circular lists of tasks headed in each thread state and in the interpreter
@@ -81,6 +82,7 @@ final class AsyncioOffsets {
         weakrefObject = layout.offset("PyWeakReference.wr_object");
         listItems = layout.offset("PyListObject.ob_item");
         varSize = layout.offset("PyVarObject.ob_size");
+        obType = layout.offset("PyObject.ob_type");
         modules = layout.offset("PyInterpreterState.modules");
         moduleDict = layout.offset("PyModuleObject.md_dict");
         threadTasksHead = layout.offsetOr("_PyThreadStateImpl.asyncio_tasks_head", ABSENT);

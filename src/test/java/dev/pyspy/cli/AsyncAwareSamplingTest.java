@@ -43,7 +43,7 @@ class AsyncAwareSamplingTest {
 
     @BeforeAll
     static void copyScripts() throws Exception {
-        scripts = TargetProcess.scripts("asyncio_target.py", "asyncio_server_target.py", "stacks_target.py",
+        scripts = TargetProcess.scripts("asyncio_target.py", "asyncio_many_tasks.py", "asyncio_server_target.py", "stacks_target.py",
                 "unicode_target.py");
     }
 
@@ -150,6 +150,32 @@ class AsyncAwareSamplingTest {
                     + ":" + f.get("line").asInt() + ")");
         });
         return String.join(";", frames);
+    }
+
+    /** A thousand tasks (read in batches, not one by one): each under its gathering task, as the target knows them. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("someAsyncioInterpreters")
+    void asyncModeAllSamplesAThousandTasksEachUnderItsGatherer(Interpreter python) throws Exception {
+        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("asyncio_many_tasks.py"), "1000")) {
+            JsonNode truth = target.truth(120);
+            Path out = scripts.resolve("async-many-" + System.nanoTime() + ".txt");
+            PyspyCli.Result r = PyspyCli.run(120, "record", "--async-aware", "--async-mode", "all", "--full-filenames",
+                    "-d", "2", "-r", "20", "-f", "raw", "-o", out.toString(), "-p", Integer.toString(target.pid()));
+            assertEquals(0, r.exitCode(), r.toString());
+            Map<String, Long> stacks = new HashMap<>();
+            for (String line : Files.readAllLines(out)) {
+                int space = line.lastIndexOf(' ');
+                stacks.merge(line.substring(0, space), Long.parseLong(line.substring(space + 1)), Long::sum);
+            }
+            assertEquals(1000, truth.get("leaves").size());
+            truth.get("leaves").fields().forEachRemaining(e -> {
+                List<String> frames = new ArrayList<>();
+                e.getValue().forEach(f -> frames.add(f.asText()));
+                String expected = String.join(";", frames);
+                assertTrue(stacks.getOrDefault(expected, 0L) > 0, "no sample of\n" + expected + "\nin " + stacks.size()
+                        + " stacks, such as " + stacks.keySet().stream().limit(3).toList());
+            });
+        }
     }
 
     /** The oldest, a middle and the newest interpreter from 3.8: a 10 s recording each. */
