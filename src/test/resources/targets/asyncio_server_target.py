@@ -32,6 +32,7 @@ async def client(port, n, started):
 
 
 async def main():
+    asyncio.current_task().set_name("main")  # the clients' awaiter, named for the test
     server = await asyncio.start_server(echo, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     started = []

@@ -1,7 +1,7 @@
 """An asyncio program that knows its own tasks: the oracle for pyspy's --async-aware tests.
 
 Builds a known task structure -- a gather of named tasks each awaiting a chain of three coroutines
-(one of them CPU-busy), a TaskGroup (3.11+), a task awaiting another task, tasks waiting on a queue,
+(one of them CPU-busy), a TaskGroup (3.11+), a task awaiting another task (of a subclass of asyncio.Task), tasks waiting on a queue,
 on asyncio.sleep and on a socket -- then, from the busy task once every other task waits, writes the
 truth to the JSON file named by argv[1]: asyncio.all_tasks(), each task's coroutine chain (cr_await /
 gi_yieldfrom; for the running task, its thread's frames up to its coroutine), what it waits on, and
@@ -110,6 +110,16 @@ def spawn(coro, name):
     return t
 
 
+class TrackedTask(asyncio.Task):
+    """A subclass of the C task: its instances are tasks all the same."""
+
+
+def spawn_subclassed(coro, name):
+    t = TrackedTask(coro, loop=asyncio.get_running_loop(), name=name)
+    KEEP.append(t)
+    return t
+
+
 async def gatherer():
     await asyncio.gather(*[spawn(level1(n), n) for n in GATHERED])
 
@@ -125,7 +135,7 @@ async def sleep_forever():
 
 
 async def awaiter():
-    await spawn(sleep_forever(), "awaited")
+    await spawn_subclassed(sleep_forever(), "awaited")
 
 
 async def queue_waiter(queue):

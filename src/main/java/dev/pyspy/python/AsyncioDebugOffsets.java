@@ -25,16 +25,8 @@ import java.util.Map;
 final class AsyncioDebugOffsets {
     private static final Log log = Log.of(AsyncioDebugOffsets.class);
     static final String SECTION = ".AsyncioDebug";
-    /**
-     * The struct's uint64 entries in order (task object: size, task_name, task_awaited_by, task_is_task,
-     * task_awaited_by_is_set, task_coro, task_node; interpreter state: size, asyncio_tasks_head; thread
-     * state: size, asyncio_running_loop, asyncio_running_task, asyncio_tasks_head), each with the table
-     * key it gives, or null for the ones pyspy does not read.
-     */
-    private static final String[] KEYS = {"sizeof.TaskObj", "TaskObj.task_name", null, null, null,
-            "TaskObj.task_coro", "TaskObj.task_node", null, "PyInterpreterState.asyncio_tasks_head", null, null,
-            "_PyThreadStateImpl.asyncio_running_task",
-            "_PyThreadStateImpl.asyncio_tasks_head"};
+    /** The struct's uint64 fields in order, each with the table key it gives (null: not read); from data. */
+    private static final String[] KEYS = AsyncioData.DEBUG_OFFSET_KEYS;
     /** Offsets past this are taken for garbage: no task or state struct is this large. */
     private static final long MAX_OFFSET = 1 << 22;
 

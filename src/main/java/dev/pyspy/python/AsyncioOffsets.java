@@ -28,9 +28,12 @@ final class AsyncioOffsets {
     final int setMask;
     final int setEntryKey;
     final int setEntrySize;
+    /** A set entry's cached hash: -1 marks a deleted entry, whose key is the set's dummy (no object of ours). */
+    final int setEntryHash;
     final int weakrefObject;
     final int listItems;
     final int varSize;
+    final int obType;
     final int modules;
     final int moduleDict;
     // 3.14+: circular lists of tasks headed in each thread state and in the interpreter
@@ -74,9 +77,12 @@ final class AsyncioOffsets {
         setMask = layout.offset("PySetObject.mask");
         setEntryKey = layout.offset("setentry.key");
         setEntrySize = layout.offset("sizeof.setentry");
+        // a setentry is two words, its key and its hash (Include/cpython/setobject.h): the hash is the other one
+        setEntryHash = setEntrySize == 16 && (setEntryKey == 0 || setEntryKey == 8) ? 8 - setEntryKey : ABSENT;
         weakrefObject = layout.offset("PyWeakReference.wr_object");
         listItems = layout.offset("PyListObject.ob_item");
         varSize = layout.offset("PyVarObject.ob_size");
+        obType = layout.offset("PyObject.ob_type");
         modules = layout.offset("PyInterpreterState.modules");
         moduleDict = layout.offset("PyModuleObject.md_dict");
         threadTasksHead = layout.offsetOr("_PyThreadStateImpl.asyncio_tasks_head", ABSENT);

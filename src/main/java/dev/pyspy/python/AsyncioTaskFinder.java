@@ -17,8 +17,10 @@ import java.util.Set;
 final class AsyncioTaskFinder {
     /** Most tasks read: beyond this a list or set is taken for garbage. */
     static final int MAX_TASKS = 1 << 20;
-    private static final String[] TASK_SETS = {"_all_tasks", "_scheduled_tasks", "_eager_tasks"};
-    private static final int CHUNK = 128;
+    private static final String[] TASK_SETS = AsyncioData.TASK_SETS;
+    private static final int CHUNK = 4096;
+    /** The task sets are looked up by name again after this many uses (and when one is no set any more). */
+    private static final int SETS_LOOKUP_EVERY = 100;
 
     @FunctionalInterface
     interface TaskCheck {
@@ -30,6 +32,10 @@ final class AsyncioTaskFinder {
     private final PyObjects objects;
     private final long interpreter;
     private final TaskCheck check;
+    private final long[] sets = new long[TASK_SETS.length];
+    private final boolean[] weakSets = new boolean[TASK_SETS.length];
+    private int setCount;
+    private int setsAge = SETS_LOOKUP_EVERY;
 
     AsyncioTaskFinder(AsyncioOffsets o, ObjectReads reads, PyObjects objects, long interpreter, TaskCheck check) {
         this.o = o;
@@ -67,13 +73,109 @@ final class AsyncioTaskFinder {
                 continue;
             }
             for (long key : setKeys(data)) {
-                long obj = weak ? weakReferent(key) : key;
-                if (obj != 0 && check.isTask(obj)) {
-                    tasks.add(obj);
+                try {
+                    long obj = weak ? weakReferent(key) : key;
+                    if (obj != 0 && check.isTask(obj)) {
+                        tasks.add(obj);
+                    }
+                } catch (MemoryReadException e) {
+                    // a key whose type cannot be read is no task of a set the program still uses
                 }
             }
         }
         return tasks;
+    }
+
+    /**
+     * Up to 3.13, for reading many tasks at once: the objects in {@code asyncio.tasks}' sets, the weak
+     * sets' referents read in one batch, not checked to be tasks (the caller reads each one whole and
+     * checks its type then). Added to {@code out}; none when asyncio is not imported.
+     */
+    void setMembers(Candidates out, BatchReads refs) throws MemoryReadException {
+        if (setsAge++ >= SETS_LOOKUP_EVERY || !setsStillSets()) {
+            lookUpSets();
+        }
+        for (int s = 0; s < setCount; s++) {
+            List<Long> keys = setKeys(sets[s]);
+            if (!weakSets[s]) {
+                keys.forEach(out::add);
+                continue;
+            }
+            refs.clear();
+            for (long key : keys) {
+                refs.add(key, o.weakrefObject + 8);
+            }
+            refs.readEach();
+            for (int i = 0; i < refs.size(); i++) {
+                ByteBuffer b = refs.get(i);
+                try {
+                    String refType = refs.ok(i) ? objects.nameOfType(b.getLong(o.obType)) : "";
+                    if (refType.equals("weakref") || refType.equals("weakref.ReferenceType")) {
+                        out.add(b.getLong(o.weakrefObject));
+                    }
+                } catch (MemoryReadException e) {
+                    // a key freed meanwhile: no reference to a task
+                }
+            }
+        }
+    }
+
+    /** The sets of the last look-up are sets still (one read each): a module's globals are rebound seldom. */
+    private boolean setsStillSets() throws MemoryReadException {
+        for (int s = 0; s < setCount; s++) {
+            if (!objects.typeName(sets[s]).equals("set")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Finds {@code asyncio.tasks}' task sets (a weak set's {@code data} set): a look-up by name costs hundreds of reads. */
+    private void lookUpSets() throws MemoryReadException {
+        setsAge = 0;
+        setCount = 0;
+        long modules = reads.readLong(interpreter + o.modules);
+        long module = modules == 0 ? 0 : objects.dictLookup(modules, "asyncio.tasks");
+        if (module == 0) {
+            return;
+        }
+        long dict = reads.readLong(module + o.moduleDict);
+        for (String name : TASK_SETS) {
+            long set = objects.dictLookup(dict, name);
+            if (set == 0) {
+                continue;
+            }
+            String type = objects.typeName(set);
+            boolean weak = type.equals("WeakSet");
+            long data = weak ? objects.attribute(set, "data") : set;
+            if (data != 0 && (weak || type.equals("set")) && objects.typeName(data).equals("set")) {
+                sets[setCount] = data;
+                weakSets[setCount++] = weak;
+            }
+        }
+    }
+
+    /** Addresses found, each once. */
+    static final class Candidates {
+        private final dev.pyspy.util.LongIntMap seen = new dev.pyspy.util.LongIntMap(64);
+        long[] addresses = new long[64];
+        int count;
+
+        void clear() {
+            seen.clear();
+            count = 0;
+        }
+
+        void add(long address) {
+            if (address == 0 || (address & 7) != 0 || seen.get(address, -1) >= 0) {
+                return;
+            }
+            seen.put(address, count);
+            if (count == addresses.length) {
+                addresses = java.util.Arrays.copyOf(addresses, count * 2);
+            }
+            addresses[count++] = address;
+        }
     }
 
     private void walkList(long head, Set<Long> tasks) throws MemoryReadException {
@@ -99,7 +201,10 @@ final class AsyncioTaskFinder {
         return reads.readLong(ref + o.weakrefObject);
     }
 
-    /** The non-empty keys of a set's hash table (deleted entries included: the caller checks each). */
+    /**
+     * The keys of a set's hash table: not its empty entries, nor its deleted ones (hash -1), whose key
+     * is the set's dummy, of a type with no size that no object check accepts.
+     */
     private List<Long> setKeys(long set) throws MemoryReadException {
         long table = reads.readLong(set + o.setTable);
         long mask = reads.readLong(set + o.setMask);
@@ -112,7 +217,8 @@ final class AsyncioTaskFinder {
             ByteBuffer b = reads.read(table + i * o.setEntrySize, n * o.setEntrySize);
             for (int j = 0; j < n; j++) {
                 long key = b.getLong(j * o.setEntrySize + o.setEntryKey);
-                if (key != 0) {
+                boolean deleted = o.setEntryHash != AsyncioOffsets.ABSENT && b.getLong(j * o.setEntrySize + o.setEntryHash) == -1;
+                if (key != 0 && !deleted) {
                     keys.add(key);
                 }
             }

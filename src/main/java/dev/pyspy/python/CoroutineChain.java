@@ -24,14 +24,39 @@ final class CoroutineChain {
     private final RawThreadStack decoded = new RawThreadStack();
     private final ThreadSlot slot = new ThreadSlot(8);
     private final ByteBuffer frameBytes;
+    private final TaskTypes types;
+    private final RawThreadStack outerFirst = new RawThreadStack();
 
-    CoroutineChain(AsyncioOffsets offsets, ObjectReads reads, ProcessMemory memory, Layout layout, CodeCache codes)
-            throws PyspyException {
+    CoroutineChain(AsyncioOffsets offsets, ObjectReads reads, ProcessMemory memory, Layout layout, CodeCache codes,
+            TaskTypes types) throws PyspyException {
         this.o = offsets;
+        this.types = types;
         this.reads = reads;
         this.memory = memory;
         this.decoder = FrameDecoder.forLayout(layout, memory, codes);
         this.frameBytes = ByteBuffer.allocateDirect(decoder.frameSize()).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * Pushes onto {@code out} the chain of a suspended coroutine, innermost first: each coroutine's frame,
+     * following the coroutine each awaits while that is a coroutine or generator. Returns how many
+     * frames it pushed (none for a coroutine not started or finished).
+     */
+    int pushChain(long coro, RawThreadStack out) throws MemoryReadException {
+        outerFirst.clear();
+        long c = coro;
+        for (int depth = 0; depth < MAX_DEPTH && c != 0 && types.isCoroutine(c); depth++) {
+            long frame = frameAddress(c);
+            if (frame == 0) {
+                break;
+            }
+            pushFrame(frame, outerFirst);
+            c = awaited(c, frame);
+        }
+        for (int i = outerFirst.depth - 1; i >= 0; i--) {
+            out.push(outerFirst.codes[i], outerFirst.lines[i], outerFirst.frameAddresses[i], false);
+        }
+        return outerFirst.depth;
     }
 
     /**

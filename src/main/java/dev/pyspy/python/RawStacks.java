@@ -17,6 +17,11 @@ public final class RawStacks {
         return t;
     }
 
+    /** Gives back the stack {@link #next} handed out last (it turned out empty). */
+    void dropLast() {
+        count--;
+    }
+
     void reset() {
         // the last walk found far fewer threads than are pooled (a garbage thread list, or a
         // program that ended thousands of threads): let the surplus go

@@ -223,13 +223,12 @@ public final class RawThreadStack {
     }
 
     /**
-     * Keeps the innermost {@code keep} frames (fewer than {@link #KEPT_INNER}) and puts {@code root}
-     * below them ({@code --async-aware}: the running task's root instead of the event loop's frames).
+     * Keeps the innermost {@code keep} frames (fewer than {@link #KEPT_INNER}), for {@link #push} to put
+     * others below them ({@code --async-aware}: the running task's root instead of the event loop's frames).
      */
-    void rootAt(int keep, CodeInfo root) {
+    void rootAt(int keep) {
         depth = keep;
         pushed = keep;
-        push(root, 0, 0, true);
     }
 
     /** Marks the most recently pushed frame as the first Python frame of a call from C. */

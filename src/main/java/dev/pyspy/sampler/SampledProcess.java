@@ -208,16 +208,13 @@ public final class SampledProcess implements AutoCloseable {
             failedInARow++;
             // a running target's reads race it anyway: its code objects are checked every so often
             python.codes().checkEvery(pauser == null && !held ? NONBLOCKING_CODE_CHECK_NANOS : 0);
-            python.walker().walk(snapshot);
+            readStacks();
             while (pauser != null && !pauser.confirmParked()) {
-                python.walker().walk(snapshot); // a thread left running woke during the walk: it is stopped now
+                readStacks(); // a thread left running woke during the reads: it is stopped now
             }
             if (natives != null && pauser != null) {
                 syncThreads(snapshot.threadCount()); // the tids, before the threads run again
                 natives.unwind(snapshot, slots);
-            }
-            if (asyncStacks != null) {
-                asyncStacks.rewrite(snapshot); // while paused: the running tasks as the stacks show them
             }
             if (options.mode() == SampleMode.EXCEPTION) {
                 exceptionStates().read(snapshot); // while paused: the same instant as the stacks
@@ -296,6 +293,18 @@ public final class SampledProcess implements AutoCloseable {
         stats.keptThreadSamples += kept;
         stats.gilSamples += gil;
         stats.activeSamples += active;
+    }
+
+    /**
+     * The walk, and the running tasks as its stacks show them: both before the check that the threads
+     * left running (blocked in the kernel) stayed off the CPU, since an event loop woken from its
+     * poll changes the tasks as much as its stack.
+     */
+    private void readStacks() throws MemoryReadException {
+        python.walker().walk(snapshot);
+        if (asyncStacks != null) {
+            asyncStacks.rewrite(snapshot);
+        }
     }
 
     /** Whether the collector runs now; read only when some thread holds the GIL (none can collect otherwise). */

@@ -56,6 +56,14 @@ public final class LongIntMap {
         return size;
     }
 
+    /** Forgets every entry, keeping the table's size. */
+    public void clear() {
+        if (size > 0) {
+            Arrays.fill(keys, EMPTY);
+            size = 0;
+        }
+    }
+
     /** Adds {@code delta} to the value of {@code key} (absent counts as 0). */
     public void add(long key, int delta) {
         put(key, get(key, 0) + delta);
