@@ -55,24 +55,10 @@ final class AsyncioTaskFinder {
             walkList(interpreter + o.interpreterTasksHead, tasks);
             return tasks;
         }
-        long modules = reads.readLong(interpreter + o.modules);
-        long module = modules == 0 ? 0 : objects.dictLookup(modules, "asyncio.tasks");
-        if (module == 0) {
-            return tasks;
-        }
-        long dict = reads.readLong(module + o.moduleDict);
-        for (String name : TASK_SETS) {
-            long set = objects.dictLookup(dict, name);
-            if (set == 0) {
-                continue;
-            }
-            String type = objects.typeName(set);
-            boolean weak = type.equals("WeakSet");
-            long data = weak ? objects.attribute(set, "data") : set;
-            if (data == 0 || !(weak || type.equals("set"))) {
-                continue;
-            }
-            for (long key : setKeys(data)) {
+        lookUpSets();
+        for (int s = 0; s < setCount; s++) {
+            boolean weak = weakSets[s];
+            for (long key : setKeys(sets[s])) {
                 try {
                     long obj = weak ? weakReferent(key) : key;
                     if (obj != 0 && check.isTask(obj)) {

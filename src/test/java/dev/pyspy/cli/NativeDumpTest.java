@@ -137,15 +137,8 @@ class NativeDumpTest {
             List<String> pythonFrames = new ArrayList<>();
             truth.get("python").forEach(n -> pythonFrames.add(n.asText()));
             Path out = dir.resolve("out.txt");
-            Path err = dir.resolve("record.err");
-            // until 20 passes are taken, however busy the machine (a fixed -d may end before the first)
-            Process pyspy = PyspyCli.startInstrumented(List.of(PyspyCli.STATS), dir.resolve("record.out"), err,
-                    "record", "--native", "-r", "50", "-f", "raw", "-o", out.toString(), "-p",
+            PyspyCli.recordUntilSamples(dir, 20, "--native", "-r", "50", "-f", "raw", "-o", out.toString(), "-p",
                     Integer.toString(target.pid()));
-            PyspyCli.awaitSamples(pyspy, err, 20);
-            PyspyCli.signal(pyspy.pid(), "INT");
-            assertTrue(pyspy.waitFor(60, TimeUnit.SECONDS), "pyspy ended after SIGINT");
-            assertEquals(0, pyspy.exitValue(), Files.readString(err));
             List<String> expected = new ArrayList<>(pythonFrames.subList(INNER_PYTHON, pythonFrames.size()));
             java.util.Collections.reverse(expected);
             List<String> callC = new ArrayList<>(MIDDLE_C);

@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -108,14 +107,8 @@ class NativeSourceLinesTest {
             try (TargetProcess target = TargetProcess.start(python, script, dir.toString())) {
                 target.truth(30);
                 Path out = dir.resolve("out.txt");
-                Path err = dir.resolve("record.err");
-                Process pyspy = PyspyCli.startInstrumented(List.of(PyspyCli.STATS), dir.resolve("record.out"), err,
-                        "record", "--native", "-r", "50", "-f", "raw", "-o", out.toString(), "-p",
+                PyspyCli.recordUntilSamples(dir, 20, "--native", "-r", "50", "-f", "raw", "-o", out.toString(), "-p",
                         Integer.toString(target.pid()));
-                PyspyCli.awaitSamples(pyspy, err, 20);
-                PyspyCli.signal(pyspy.pid(), "INT");
-                assertTrue(pyspy.waitFor(60, TimeUnit.SECONDS), "pyspy ended after SIGINT");
-                assertEquals(0, pyspy.exitValue(), Files.readString(err));
                 String leaf = "spin (nativeext.c:" + lines.get("spin") + ");ext_spin_middle (nativeext.c:"
                         + lines.get("ext_spin_middle") + ");ext_spin_inner (nativeext.c:" + lines.get("ext_spin_inner")
                         + ")";

@@ -163,6 +163,26 @@ public final class PyspyCli {
         }
     }
 
+    /**
+     * Runs {@code record ARGS} instrumented with {@link #STATS} (its output and errors in {@code dir})
+     * until it reports {@code samples} passes, however busy the machine (a fixed {@code -d} may end
+     * before the first), then ends it with SIGINT as a user would; it must exit 0.
+     */
+    public static void recordUntilSamples(Path dir, long samples, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("record"));
+        command.addAll(List.of(args));
+        Path err = dir.resolve("record.err");
+        Process pyspy = startInstrumented(List.of(STATS), dir.resolve("record.out"), err, command.toArray(new String[0]));
+        awaitSamples(pyspy, err, samples);
+        signal(pyspy.pid(), "INT");
+        if (!pyspy.waitFor(60, TimeUnit.SECONDS)) {
+            throw new AssertionError("pyspy did not end within 60 s of SIGINT");
+        }
+        if (pyspy.exitValue() != 0) {
+            throw new AssertionError("pyspy exited with " + pyspy.exitValue() + ": " + Files.readString(err));
+        }
+    }
+
     public static void signal(long pid, String signal) throws IOException, InterruptedException {
         new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
     }
