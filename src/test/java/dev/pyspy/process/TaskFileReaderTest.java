@@ -49,7 +49,7 @@ class TaskFileReaderTest {
         }, "late");
         late.start();
         int lateTid = -1;
-        int[] tids = ProcFs.threadIds(PID);
+        int[] tids = threadsOnceNamed("late");
         List<FileChannel> hog = new ArrayList<>();
         try (TaskFileReader r = new TaskFileReader(PID, "stat", 64)) {
             int kept = 0;
@@ -81,6 +81,30 @@ class TaskFileReaderTest {
             }
             done.countDown();
             late.join();
+        }
+    }
+
+    /**
+     * This JVM's threads, listed once one is named {@code name}: a started thread names itself
+     * (its comm) as it begins to run, after {@code start()} returned.
+     */
+    private static int[] threadsOnceNamed(String name) throws Exception {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (true) {
+            int[] tids = ProcFs.threadIds(PID);
+            for (int tid : tids) {
+                try {
+                    if (name.equals(Files.readString(ProcFs.procPath(PID, "task", Integer.toString(tid), "comm")).strip())) {
+                        return tids;
+                    }
+                } catch (IOException gone) {
+                    // a thread that ended meanwhile
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                return tids;
+            }
+            Thread.sleep(1);
         }
     }
 
