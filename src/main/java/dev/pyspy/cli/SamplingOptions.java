@@ -19,7 +19,7 @@ final class SamplingOptions {
 
     @Option(names = {"--mode"}, paramLabel = "MODE", converter = ModeConverter.class,
             description = {"What a sample counts: wall (every thread, waiting or not: what --idle keeps), "
-                    + "cpu (threads on a CPU, each in proportion to the CPU time the kernel gives it, whatever Python is doing), "
+                    + "cpu (threads the kernel has on a CPU, whatever Python is doing), "
                     + "gil (the thread holding the GIL, even when it looked idle to the kernel just before; "
                     + "--gil keeps it only when it looks active, as py-spy), "
                     + "exception (threads raising or handling an exception, under an <exception TypeName> frame).",

@@ -31,19 +31,10 @@ final class KernelThreadStates implements AutoCloseable {
     private int[] tids = new int[0];
     private int count;
     private long generation;
-    /** {@code --mode cpu}: each thread's CPU time, read with its state; null otherwise. */
-    private ThreadCpuTimes cpuTimes;
 
     KernelThreadStates(int pid) {
         this.pid = pid;
         this.stat = new TaskFileReader(pid, "stat", MAX_OPEN);
-    }
-
-    /** From now on, reads each thread's CPU time with its state ({@code --mode cpu}: {@link #spendCpu}). */
-    void readCpuTimesToo() {
-        if (cpuTimes == null) {
-            cpuTimes = new ThreadCpuTimes(pid, MAX_OPEN);
-        }
     }
 
     /** Re-lists the process's threads: call when the set of Python threads changed. */
@@ -60,7 +51,7 @@ final class KernelThreadStates implements AutoCloseable {
                 j++;
             }
             if (j >= now.length || now[j] != tids[i]) {
-                forget(tids[i]);
+                stat.forget(tids[i]);
             }
         }
         tids = now;
@@ -78,9 +69,6 @@ final class KernelThreadStates implements AutoCloseable {
      */
     void read(boolean skipWaiting) {
         generation++;
-        if (cpuTimes != null) {
-            cpuTimes.startRound(System.nanoTime());
-        }
         int kept = 0;
         for (int i = 0; i < count; i++) {
             int tid = tids[i];
@@ -90,33 +78,13 @@ final class KernelThreadStates implements AutoCloseable {
             }
             char state = readState(tid);
             if (state == 0) {
-                forget(tid); // gone
+                stat.forget(tid); // gone
             } else {
                 tids[kept++] = tid;
                 states.put(tid, (int) ((generation << 8) | state));
-                if (cpuTimes != null) {
-                    cpuTimes.read(tid);
-                }
             }
         }
         count = kept;
-    }
-
-    /**
-     * {@code --mode cpu}: whether the thread counts in this sample: on a CPU now (state {@code R}, or
-     * {@code t}: held by our pauser since it was stopped running) and with an interval of CPU time
-     * earned since it last counted ({@link ThreadCpuTimes}).
-     */
-    boolean spendCpu(long tid) {
-        char s = state(tid);
-        return cpuTimes != null && cpuTimes.spend(tid, s == 'R' || s == 't');
-    }
-
-    private void forget(int tid) {
-        stat.forget(tid);
-        if (cpuTimes != null) {
-            cpuTimes.forget(tid);
-        }
     }
 
     /** The state read by the last {@link #read()}, 0 when unknown. */
@@ -134,7 +102,7 @@ final class KernelThreadStates implements AutoCloseable {
 
     /** Descriptors held open now. */
     int openDescriptors() {
-        return stat.openDescriptors() + (cpuTimes == null ? 0 : cpuTimes.openDescriptors());
+        return stat.openDescriptors();
     }
 
     private char readState(int tid) {
@@ -152,8 +120,5 @@ final class KernelThreadStates implements AutoCloseable {
     @Override
     public void close() {
         stat.close();
-        if (cpuTimes != null) {
-            cpuTimes.close();
-        }
     }
 }

@@ -17,8 +17,8 @@ public enum SampleMode {
     ACTIVE("threads doing work"),
     /** Every thread in every sample: time spent waiting shows up. */
     WALL("every thread in every sample"),
-    /** Threads on a CPU, each counted in proportion to the CPU time the kernel says it used. */
-    CPU("threads on a CPU, in proportion to their CPU time"),
+    /** Threads the kernel has running (or runnable), whatever their Python frames look like. */
+    CPU("threads the kernel has on a CPU"),
     /** The thread holding the GIL, idle-looking or not. */
     GIL("the thread holding the GIL"),
     /** Threads raising or handling an exception, under an {@code <exception TypeName>} leaf frame. */
@@ -58,19 +58,19 @@ public enum SampleMode {
     }
 
     /**
-     * Whether to keep {@code t}, whose kernel state is {@code kernelState} (0 when unknown), Python
-     * activity {@code active}, and which is on a CPU with CPU time to count ({@code onCpu}:
-     * {@link KernelThreadStates#spendCpu}). {@code idle} and {@code gilOnly} are py-spy's flags, which
+     * Whether to keep {@code t}, whose kernel state is {@code kernelState} (0 when unknown) and
+     * Python activity {@code active}. {@code idle} and {@code gilOnly} are py-spy's flags, which
      * combine with the default mode as py-spy combines them.
      */
-    boolean keeps(char kernelState, boolean active, boolean onCpu, RawThreadStack t, boolean idle, boolean gilOnly, boolean gilApplies,
+    boolean keeps(char kernelState, boolean active, RawThreadStack t, boolean idle, boolean gilOnly, boolean gilApplies,
                   CodeInfo exception) {
         return switch (this) {
             // waiting inside an except block is time the error path costs too
             case EXCEPTION -> exception != null;
             case WALL -> true;
             // the kernel alone decides; a thread whose tid is unknown falls back to py-spy's guess
-            case CPU -> kernelState != 0 ? onCpu : active;
+            // 't': still held by our pauser since the last sample, which stopped it while it ran
+            case CPU -> kernelState != 0 ? kernelState == 'R' || kernelState == 't' : active;
             // the holder is doing work by holding it, whatever the kernel said just before the pause
             case GIL -> !gilApplies || t.ownsGil;
             case ACTIVE -> (idle || active) && (!gilOnly || !gilApplies || t.ownsGil);

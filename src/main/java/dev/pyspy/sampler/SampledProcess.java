@@ -185,9 +185,6 @@ public final class SampledProcess implements AutoCloseable {
     /** Takes one sample and hands each kept thread to {@code consumer}. */
     void sample(long nanos, RecordOptions options, SampleConsumer consumer, Sampler.PauseListener pauseListener,
                 SamplerStats stats) throws MemoryReadException {
-        if (options.mode() == SampleMode.CPU) {
-            states.readCpuTimesToo(); // a second pread per thread: the CPU time it used
-        }
         if (options.mode().readsKernelStates(options.idle())) {
             // one pread per thread: only worth it when the kernel's word decides (not for a thread
             // whose stack decides, as it did last time: in a waiting call)
@@ -260,9 +257,7 @@ public final class SampledProcess implements AutoCloseable {
             }
             // --gil keeps only the GIL holder where there is a GIL to hold (not in free-threaded builds)
             CodeInfo exception = exceptions != null ? exceptions.leaf(i) : null;
-            boolean onCpu = options.mode() == SampleMode.CPU && states.spendCpu(thread.osThreadId);
-            if (!options.mode().keeps(kernelState, isActive, onCpu, t, options.idle(), options.gilOnly(), gilApplies,
-                    exception)) {
+            if (!options.mode().keeps(kernelState, isActive, t, options.idle(), options.gilOnly(), gilApplies, exception)) {
                 continue;
             }
             // like py-spy, GIL and activity are counted over the kept samples only

@@ -35,7 +35,7 @@ class SampleModesTest {
     @BeforeAll
     static void copyScripts() throws Exception {
         scripts = TargetProcess.scripts("modes_target.py", "gil_target.py", "exception_target.py", "gc_target.py",
-                "cpu_time_target.py", "gil_share_target.py");
+                "gil_share_target.py");
     }
 
     static List<Interpreter> interpreters() {
@@ -131,25 +131,6 @@ class SampleModesTest {
                 double share = samplesContaining(wall, f) / (double) all;
                 assertTrue(Math.abs(share - 0.25) <= 0.05, f + " has " + share + " of wall samples: " + wall);
             }
-        }
-    }
-
-    /** Where a thread can measure its own CPU time: 3.7+ (time.thread_time). */
-    static List<Interpreter> withThreadTime() {
-        return Interpreters.all().stream().filter(i -> !i.isPython2() && !i.majorMinor().equals("3.6")).toList();
-    }
-
-    /**
-     * Threads on a CPU for a known share of their time (all of it, half, a fifth, none), which each
-     * measures with its own CPU clock: {@code cpu} counts each in about that share of the passes,
-     * however long it waited for a CPU while runnable (a loaded machine's runnable threads are mostly
-     * waiting: counting the state alone gave several times their share).
-     */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("withThreadTime")
-    void cpuCountsEachThreadInProportionToItsOwnCpuTime(Interpreter python) throws Exception {
-        try (TargetProcess target = TargetProcess.start(python, scripts.resolve("cpu_time_target.py"))) {
-            assertSharesFollowTheTarget(target, "cpu", "cpu", "spin_all", "half_duty", "fifth_duty", "sleeper");
         }
     }
 

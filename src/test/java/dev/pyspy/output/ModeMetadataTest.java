@@ -167,7 +167,7 @@ class ModeMetadataTest {
         Path scripts = TargetProcess.scripts("modes_target.py");
         try (TargetProcess target = TargetProcess.start(Interpreters.hostPython3(), scripts.resolve("modes_target.py"))) {
             target.truth(30);
-            String cpu = "mode: cpu (threads on a CPU, in proportion to their CPU time)";
+            String cpu = "mode: cpu (threads the kernel has on a CPU)";
             String wall = LABEL;
             Path svg = record(target, dir, OutputFormat.FLAMEGRAPH, "--mode", "cpu");
             assertEquals(cpu, SvgFlameGraphs.byId(SvgFlameGraphs.parse(Files.readAllBytes(svg)), "subtitle").getTextContent());
