@@ -166,6 +166,15 @@ public final class Sampler {
     }
 
     private End sample(HeldTargets held) throws PyspyException {
+        LagLog lagLog = new LagLog();
+        try {
+            return sample(held, lagLog);
+        } finally {
+            lagLog.flush(System.nanoTime() - stats.startNanos);
+        }
+    }
+
+    private End sample(HeldTargets held, LagLog lagLog) throws PyspyException {
         long start = stats.startNanos;
         SamplingSchedule schedule = new SamplingSchedule(start, options.intervalNanos());
         while (true) {
@@ -210,7 +219,7 @@ public final class Sampler {
             long after = System.nanoTime();
             long next = schedule.next(after);
             if (schedule.lagNanos() > 0) {
-                behind(schedule.lagNanos(), after - start, stats, lagListener);
+                behind(schedule.lagNanos(), after - start, stats, lagListener, lagLog);
             }
             sleepUntil(next, processes, stopped);
         }
@@ -224,14 +233,12 @@ public final class Sampler {
 
     /**
      * Reports that sampling fell {@code lagNanos} behind its schedule, found {@code atNanos} after
-     * sampling began, and skipped the samples due meanwhile. With {@code -v} each report is logged,
+     * sampling began, and skipped the samples due meanwhile. With {@code -v} {@code lagLog} logs it,
      * so that every gap in a profile's timeline longer than the schedule allows is accounted for.
      */
-    static void behind(long lagNanos, long atNanos, SamplerStats stats, LagListener listener) {
+    static void behind(long lagNanos, long atNanos, SamplerStats stats, LagListener listener, LagLog lagLog) {
         stats.lagNanos = lagNanos;
-        if (log.debugEnabled()) {
-            log.debug("sampling fell {} us behind schedule at {} us: samples skipped", lagNanos / 1_000, atNanos / 1_000);
-        }
+        lagLog.add(lagNanos, atNanos);
         listener.behind(lagNanos);
     }
 

@@ -291,6 +291,15 @@ final class TreeSampling {
 
         /** {@code now}: the first sample is due at once; else one interval from now (one was just taken). */
         private void sample(SampledProcess p, boolean now) {
+            LagLog lagLog = new LagLog();
+            try {
+                sample(p, now, lagLog);
+            } finally {
+                lagLog.flush(System.nanoTime() - start);
+            }
+        }
+
+        private void sample(SampledProcess p, boolean now, LagLog lagLog) {
             List<SampledProcess> mine = List.of(p);
             BooleanSupplier stop = () -> stopping;
             SamplingSchedule schedule = now ? new SamplingSchedule(System.nanoTime(), options.intervalNanos())
@@ -299,7 +308,7 @@ final class TreeSampling {
                 long after = System.nanoTime(); // the process was seized meanwhile: that may have taken long
                 long next = schedule.next(after);
                 if (schedule.lagNanos() > 0) {
-                    Sampler.behind(schedule.lagNanos(), after - start, stats, lagListener);
+                    Sampler.behind(schedule.lagNanos(), after - start, stats, lagListener, lagLog);
                 }
                 Sampler.sleepUntil(next, mine, stop);
             }
@@ -320,7 +329,7 @@ final class TreeSampling {
                 long after = System.nanoTime();
                 long next = schedule.next(after);
                 if (schedule.lagNanos() > 0) {
-                    Sampler.behind(schedule.lagNanos(), after - start, stats, lagListener);
+                    Sampler.behind(schedule.lagNanos(), after - start, stats, lagListener, lagLog);
                 }
                 Sampler.sleepUntil(next, mine, stop);
             }
