@@ -131,7 +131,8 @@ public final class PyObjects {
     /**
      * A Python-like repr of at most {@code maxLength} chars (longer ones end in "..."), reading only
      * what that needs. None, bools, ints, floats, str, bytes (and Python 2 unicode/long), tuples, lists
-     * and dicts as Python shows them, nested up to {@link #MAX_REPR_DEPTH}; anything else as
+     * and dicts as Python shows them, nested up to {@link #MAX_REPR_DEPTH}; numpy's bool, integer and
+     * float16/32/64 scalars by value ({@code true}, {@code 42}, {@code 0.5}); anything else as
      * {@code <TypeName at 0x...>}. The quote character of a string longer than the output is chosen
      * from its first {@value ReprWriter#QUOTE_SCAN_CHARS} characters (Python looks at all of it).
      */

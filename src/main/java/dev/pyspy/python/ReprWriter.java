@@ -12,8 +12,8 @@ import static dev.pyspy.python.ObjectReads.checkPointer;
 
 /**
  * Python-like reprs of objects in the target, reading only what the shown length needs: None, bools,
- * ints, floats, text, tuples, lists and dicts as Python shows them, anything else as
- * {@code <TypeName at 0x...>}.
+ * ints, floats, text, tuples, lists and dicts as Python shows them, numpy's scalars by value
+ * ({@link NumpyScalars}), anything else as {@code <TypeName at 0x...>}.
  */
 final class ReprWriter {
     /** Python picks a string's quote from all of it: a truncated repr still scans this many code points. */
@@ -31,6 +31,7 @@ final class ReprWriter {
     private final int floatFval;
     private final int tupleItem;
     private final int listItem;
+    private final int objectHeader;
 
     /** One repr in the making: its text, its limit, the containers being shown (for cycles). */
     private static final class ReprState {
@@ -64,6 +65,7 @@ final class ReprWriter {
         floatFval = reads.optional("PyFloatObject.ob_fval");
         tupleItem = reads.optional("PyTupleObject.ob_item");
         listItem = reads.optional("PyListObject.ob_item");
+        objectHeader = reads.optional("sizeof.PyObject");
     }
 
     /** See {@link PyObjects#repr}. */
@@ -171,10 +173,24 @@ final class ReprWriter {
                     }
                 }
                 default -> {
+                    if (reprNumpyScalar(obj, t, sb)) {
+                        return;
+                    }
                 }
             }
         }
         sb.append('<').append(t.name()).append(" at 0x").append(Long.toHexString(obj)).append('>');
+    }
+
+    /** A numpy scalar of a type {@link NumpyScalars} knows: its value, stored right after the object header. */
+    private boolean reprNumpyScalar(long obj, PyTypes.Info t, StringBuilder sb) throws MemoryReadException {
+        NumpyScalars.Scalar s = NumpyScalars.of(t.name());
+        if (s == null || objectHeader == ObjectReads.MISSING
+                || (t.basicsize() >= 0 && t.basicsize() < objectHeader + s.bytes())) {
+            return false;
+        }
+        sb.append(NumpyScalars.format(s, reads.read(obj + objectHeader, s.bytes())));
+        return true;
     }
 
     private boolean reprText(long obj, PyTypes.Info t, ReprState r) throws MemoryReadException {

@@ -8,6 +8,7 @@ import dev.pyspy.testing.Interpreters.Interpreter;
 import dev.pyspy.testing.PyspyCli;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * py-spy's own integration tests ({@code tests/integration_test.rs}, {@code tests/integration_test.py}),
@@ -36,12 +39,23 @@ import static org.junit.jupiter.api.Assertions.fail;
  * py-spy's tests start them, by a relative path ({@code python ./scripts/longsleep.py}). Where pyspy
  * differs on purpose (README, "Differences from py-spy") the case says so. The process-tree cases
  * ({@code test_subprocesses}, {@code test_delayed_subprocess}) live with the {@code -s} tests.
+ *
+ * <p>With {@code PYSPY_REFERENCE} (environment, or the system property {@code pyspy.reference}) naming
+ * a py-spy executable, every case also runs with py-spy's command line in pyspy's place, asserting the
+ * same, except where pyspy differs on purpose: there the py-spy case asserts py-spy's behaviour. Without
+ * it only pyspy's cases exist (the tests never need py-spy). The results of such a run are in
+ * docs/compatibility.md.
  */
 @NeedsRoot
 class PySpyIntegrationParityTest {
     private static final List<String> SCRIPTS = List.of("longsleep.py", "busyloop.py", "thread_names.py",
-            "recursive.py", "unicode_poo.py", "cyrillic.py", "local_vars.py", "waiting_threads.py");
-    private static final Pattern SUMMARY = Pattern.compile("Samples: (\\d+) Errors: (\\d+) Passes: (\\d+)");
+            "recursive.py", "unicode_poo.py", "cyrillic.py", "local_vars.py", "local_vars_numpy.py",
+            "waiting_threads.py");
+    /** pyspy's summary ends in "Passes: N"; py-spy's does not. */
+    private static final Pattern SUMMARY = Pattern.compile("Samples: (\\d+) Errors: (\\d+)(?: Passes: (\\d+))?");
+    /** Sampling passes py-spy makes in a 1 s recording at its default rate (it does not report them). */
+    private static final long PY_SPY_PASSES = 100;
+    private static final String REFERENCE = reference();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static Path workDir;
 
@@ -57,19 +71,60 @@ class PySpyIntegrationParityTest {
         }
     }
 
-    /** Interpreters on the host (py-spy's tests run the script by a path relative to their directory). */
-    static List<Interpreter> interpreters() {
-        return Interpreters.all().stream().filter(i -> i.root() == null).toList();
+    /** Whose command line a case runs. */
+    enum Tool {
+        PYSPY("pyspy"), PY_SPY("py-spy");
+
+        private final String label;
+
+        Tool(String label) {
+            this.label = label;
+        }
+
+        @Override
+        public String toString() {
+            return label;
+        }
     }
 
-    static List<Interpreter> python3() {
-        return interpreters().stream().filter(i -> !i.isPython2()).toList();
+    /** The py-spy executable to compare with, or null. */
+    private static String reference() {
+        String path = System.getProperty("pyspy.reference");
+        if (path == null || path.isBlank()) {
+            path = System.getenv("PYSPY_REFERENCE");
+        }
+        return path == null || path.isBlank() ? null : path;
     }
 
-    @ParameterizedTest(name = "{0}")
+    /** Interpreters on the host (py-spy's tests run the script by a path relative to their directory), with each tool. */
+    static Stream<Arguments> interpreters() {
+        return cases(i -> true);
+    }
+
+    static Stream<Arguments> python3() {
+        return cases(i -> !i.isPython2());
+    }
+
+    private static Stream<Arguments> cases(Predicate<Interpreter> which) {
+        List<Tool> tools = REFERENCE == null ? List.of(Tool.PYSPY) : List.of(Tool.PYSPY, Tool.PY_SPY);
+        return Interpreters.all().stream().filter(i -> i.root() == null).filter(which)
+                .flatMap(i -> tools.stream().map(t -> Arguments.of(i, t)));
+    }
+
+    /** Runs {@code args} with the tool's command line. */
+    private static PyspyCli.Result run(Tool tool, String... args) throws IOException, InterruptedException {
+        if (tool == Tool.PYSPY) {
+            return PyspyCli.run(args);
+        }
+        List<String> command = new java.util.ArrayList<>(List.of(REFERENCE));
+        command.addAll(List.of(args));
+        return PyspyCli.runCommand(command, 60);
+    }
+
+    @ParameterizedTest(name = "{1} {0}")
     @MethodSource("interpreters")
-    void longSleep(Interpreter python) throws Exception {
-        try (Script s = Script.start(python, "longsleep.py")) {
+    void longSleep(Interpreter python, Tool tool) throws Exception {
+        try (Script s = Script.start(python, tool, "longsleep.py")) {
             JsonNode threads = s.dumpUntil(t -> frameName(t, 0).equals("longsleep"));
             assertEquals(1, threads.size(), threads.toString());
             JsonNode frames = threads.get(0).get("frames");
@@ -86,10 +141,10 @@ class PySpyIntegrationParityTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{1} {0}")
     @MethodSource("interpreters")
-    void busyLoop(Interpreter python) throws Exception {
-        try (Script s = Script.start(python, "busyloop.py")) {
+    void busyLoop(Interpreter python, Tool tool) throws Exception {
+        try (Script s = Script.start(python, tool, "busyloop.py")) {
             JsonNode threads = s.dumpUntil(t -> frameName(t, 0).endsWith("busy"));
             assertTrue(threads.get(0).get("active").asBoolean(), threads.toString());
             Recording gil = s.record("--gil");
@@ -98,31 +153,37 @@ class PySpyIntegrationParityTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{1} {0}")
     @MethodSource("interpreters")
-    void threadNamesAndMainThreadFirst(Interpreter python) throws Exception {
-        try (Script s = Script.start(python, "thread_names.py")) {
-            JsonNode threads = s.dumpUntil(t -> t.size() == 11 && namesOf(t).contains("MainThread") && allWaiting(t));
-            Set<String> expected = new HashSet<>();
-            for (int i = 0; i < 10; i++) {
-                expected.add("CustomThreadName-" + i);
-            }
-            expected.add("MainThread");
-            // py-spy reads no names on 2.7; pyspy does (a deliberate improvement)
-            assertEquals(expected, namesOf(threads));
+    void threadNamesAndMainThreadFirst(Interpreter python, Tool tool) throws Exception {
+        try (Script s = Script.start(python, tool, "thread_names.py")) {
+            // py-spy reads no thread names on 2.7 (its own test asserts none there); pyspy does (on purpose)
+            boolean named = tool == Tool.PYSPY || !python.isPython2();
+            JsonNode threads = s.dumpUntil(t -> t.size() == 11 && (!named || namesOf(t).contains("MainThread"))
+                    && allWaiting(t));
+            if (!named) {
+                threads.forEach(t -> assertFalse(t.hasNonNull("thread_name"), t.toString()));
+            } else {
+                Set<String> expected = new HashSet<>();
+                for (int i = 0; i < 10; i++) {
+                    expected.add("CustomThreadName-" + i);
+                }
+                expected.add("MainThread");
+                assertEquals(expected, namesOf(threads));
 
-            // py-spy's text dump lists the main thread first, then threads by creation
-            PyspyCli.Result text = PyspyCli.run("dump", "-p", Integer.toString(s.pid()));
-            List<String> order = text.stdout().lines().filter(l -> l.startsWith("Thread "))
-                    .map(l -> l.substring(l.indexOf('"') + 1, l.lastIndexOf('"'))).toList();
-            assertEquals("MainThread", order.get(0), text.stdout());
-            for (int i = 0; i < 10; i++) {
-                assertEquals("CustomThreadName-" + i, order.get(i + 1), text.stdout());
+                // py-spy's text dump lists the main thread first, then threads by creation
+                PyspyCli.Result text = run(tool, "dump", "-p", Integer.toString(s.pid()));
+                List<String> order = text.stdout().lines().filter(l -> l.startsWith("Thread "))
+                        .map(l -> l.substring(l.indexOf('"') + 1, l.lastIndexOf('"'))).toList();
+                assertEquals("MainThread", order.get(0), text.stdout());
+                for (int i = 0; i < 10; i++) {
+                    assertEquals("CustomThreadName-" + i, order.get(i + 1), text.stdout());
+                }
             }
 
             // speedscope: py-spy's frame fields and profile names
             Path out = workDir.resolve("names-" + System.nanoTime() + ".json");
-            PyspyCli.Result r = PyspyCli.run("record", "--idle", "-d", "1", "-f", "speedscope", "-o", out.toString(),
+            PyspyCli.Result r = run(tool, "record", "--idle", "-d", "1", "-f", "speedscope", "-o", out.toString(),
                     "-p", Integer.toString(s.pid()));
             assertEquals(0, r.exitCode(), r.toString());
             JsonNode profile = JSON.readTree(out.toFile());
@@ -131,12 +192,14 @@ class PySpyIntegrationParityTest {
             }
             Set<String> profileNames = new HashSet<>();
             profile.get("profiles").forEach(p -> profileNames.add(p.get("name").asText()));
-            assertTrue(profileNames.stream().anyMatch(n -> n.matches("Thread \\d+ \"MainThread\"")), profileNames.toString());
-            assertTrue(profileNames.stream().anyMatch(n -> n.matches("Thread \\d+ \"CustomThreadName-9\"")),
-                    profileNames.toString());
+            if (named) {
+                assertTrue(profileNames.stream().anyMatch(n -> n.matches("Thread \\d+ \"MainThread\"")), profileNames.toString());
+                assertTrue(profileNames.stream().anyMatch(n -> n.matches("Thread \\d+ \"CustomThreadName-9\"")),
+                        profileNames.toString());
+            }
 
-            // --plain-names: py-spy's labels (run, not Thread.run on 3.11+), so the two profiles diff
-            Recording plain = s.record("--idle", "--plain-names");
+            // --plain-names: py-spy's labels (run, not Thread.run on 3.11+), so the two profiles diff; py-spy's own are plain
+            Recording plain = tool == Tool.PYSPY ? s.record("--idle", "--plain-names") : s.record("--idle");
             assertTrue(plain.stacks.keySet().stream().anyMatch(k -> k.contains(";wait_named (thread_names.py:8)")
                     && k.contains("_bootstrap_inner (threading.py:")), plain.stacks.toString());
             assertTrue(plain.stacks.keySet().stream().noneMatch(k -> k.contains("Thread.") || k.contains("Event.")),
@@ -144,10 +207,10 @@ class PySpyIntegrationParityTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{1} {0}")
     @MethodSource("interpreters")
-    void recursive(Interpreter python) throws Exception {
-        try (Script s = Script.start(python, "recursive.py")) {
+    void recursive(Interpreter python, Tool tool) throws Exception {
+        try (Script s = Script.start(python, tool, "recursive.py")) {
             s.dumpUntil(t -> frameName(t, 0).endsWith("recurse"));
             for (int i = 0; i < 5; i++) {
                 JsonNode frames = s.dump().get(0).get("frames");
@@ -160,10 +223,10 @@ class PySpyIntegrationParityTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{1} {0}")
     @MethodSource("interpreters")
-    void unicodeFileName(Interpreter python) throws Exception {
-        try (Script s = Script.start(python, "unicode\uD83D\uDCA9.py")) {
+    void unicodeFileName(Interpreter python, Tool tool) throws Exception {
+        try (Script s = Script.start(python, tool, "unicode\uD83D\uDCA9.py")) {
             JsonNode threads = s.dumpUntil(t -> frameName(t, 0).equals("function1"));
             JsonNode frames = threads.get(0).get("frames");
             assertFrame(frames.get(0), "function1", 6, "unicode\uD83D\uDCA9.py");
@@ -172,10 +235,10 @@ class PySpyIntegrationParityTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{1} {0}")
     @MethodSource("python3")
-    void cyrillicNames(Interpreter python) throws Exception {
-        try (Script s = Script.start(python, "cyrillic.py")) {
+    void cyrillicNames(Interpreter python, Tool tool) throws Exception {
+        try (Script s = Script.start(python, tool, "cyrillic.py")) {
             JsonNode frames = s.dumpUntil(t -> frameName(t, 0).equals("кириллица")).get(0).get("frames");
             assertEquals(4, frames.get(0).get("line").asInt());
             assertEquals("<module>", frames.get(1).get("name").asText());
@@ -183,36 +246,105 @@ class PySpyIntegrationParityTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{1} {0}")
     @MethodSource("interpreters")
-    void localVariables(Interpreter python) throws Exception {
-        try (Script s = Script.start(python, "local_vars.py")) {
+    void localVariables(Interpreter python, Tool tool) throws Exception {
+        try (Script s = Script.start(python, tool, "local_vars.py")) {
             s.dumpUntil(t -> frameName(t, 0).equals("local_variable_lookup"));
-            PyspyCli.Result r = PyspyCli.run("dump", "-l", "--json", "-p", Integer.toString(s.pid()));
-            assertEquals(0, r.exitCode(), r.toString());
-            JsonNode frames = JSON.readTree(r.stdout()).get(0).get("frames");
-            assertEquals(2, frames.size());
-            JsonNode locals = frames.get(0).get("locals");
+            JsonNode locals = s.locals();
             assertEquals(9, locals.size(), locals.toString());
             String[] names = {"arg1", "arg2", "arg3", "local1", "local2", "local3", "local4", "local5", "local6"};
             for (int i = 0; i < names.length; i++) {
                 assertEquals(names[i], locals.get(i).get("name").asText());
                 assertEquals(i < 3, locals.get(i).get("arg").asBoolean(), locals.get(i).toString());
             }
-            // values as Python's repr shows them (py-spy writes strings in double quotes: a documented difference)
-            assertEquals("None", locals.get(1).get("repr").asText());
-            assertEquals("True", locals.get(2).get("repr").asText());
-            assertEquals("[-1234, 5678]", locals.get(3).get("repr").asText());
-            assertEquals("123456789123456789", locals.get(5).get("repr").asText().replace("L", ""));
-            assertEquals("3.1415", locals.get(6).get("repr").asText());
-            assertTrue(locals.get(0).get("repr").asText().matches("u?'foo'"), locals.get(0).toString());
+            assertCommonLocals(python, tool, locals);
         }
     }
 
-    @ParameterizedTest(name = "{0}")
+    /** py-spy's {@code test_local_vars} as it is now, with numpy scalars (skipped where numpy is not installed). */
+    @ParameterizedTest(name = "{1} {0}")
+    @MethodSource("interpreters")
+    void numpyScalarLocals(Interpreter python, Tool tool) throws Exception {
+        assumeTrue(hasNumpy(python), "numpy is not installed for " + python);
+        try (Script s = Script.start(python, tool, "local_vars_numpy.py")) {
+            s.dumpUntil(t -> frameName(t, 0).equals("local_variable_lookup"));
+            JsonNode locals = s.locals();
+            assertEquals(29, locals.size(), locals.toString());
+            for (int i = 0; i < 29; i++) {
+                assertEquals(i < 3 ? "arg" + (i + 1) : "local" + (i - 2), locals.get(i).get("name").asText());
+            }
+            assertCommonLocals(python, tool, locals);
+            String[] values = {"true", "2", "3", "42", "43", "44", "45", "46", "7", "8"};
+            for (int i = 0; i < values.length; i++) {
+                assertEquals(values[i], local(locals, 7 + i), "local" + (7 + i));
+            }
+            // py-spy shows ulonglong and float16 as objects; pyspy shows their values (on purpose)
+            if (tool == Tool.PY_SPY) {
+                assertTrue(local(locals, 17).startsWith("<numpy.ulonglong at"), local(locals, 17));
+                assertTrue(local(locals, 18).startsWith("<numpy.float16 at"), local(locals, 18));
+            } else {
+                assertEquals("11", local(locals, 17));
+                assertEquals("0.3", local(locals, 18));
+            }
+            assertEquals("0.5", local(locals, 19));
+            assertEquals("0.7", local(locals, 20));
+            String[] objects = {"longdouble", "complex64", "complex128", "clongdouble"};
+            for (int i = 0; i < objects.length; i++) {
+                assertTrue(local(locals, 21 + i).startsWith("<numpy." + objects[i] + " at"), local(locals, 21 + i));
+            }
+            String q = quote(tool);
+            assertTrue(local(locals, 25).startsWith(q + "\u6d4b\u8bd51"), local(locals, 25));
+            assertEquals(q + q, local(locals, 26));
+        }
+    }
+
+    /** What py-spy's {@code test_local_vars} asserts of the arguments and local1 to local5. */
+    private static void assertCommonLocals(Interpreter python, Tool tool, JsonNode locals) {
+        // strings: pyspy writes Python's repr ('foo'), py-spy its own double quotes (a documented difference)
+        String q = quote(tool);
+        assertTrue(repr(locals, 0).matches("u?" + q + "foo" + q), repr(locals, 0));
+        assertEquals("None", repr(locals, 1));
+        assertEquals("True", repr(locals, 2));
+        assertEquals("[-1234, 5678]", repr(locals, 3));
+        assertTrue(repr(locals, 4).matches("\\(u?" + q + "a" + q + ", u?" + q + "b" + q + ", u?" + q + "c" + q + "\\)"),
+                repr(locals, 4));
+        assertEquals("123456789123456789", repr(locals, 5).replace("L", ""));
+        assertEquals("3.1415", repr(locals, 6));
+        if (!python.isPython2()) {
+            assertEquals("{" + q + "a" + q + ": False, " + q + "b" + q + ": (1, 2, 3)}", repr(locals, 7));
+        }
+    }
+
+    private static String quote(Tool tool) {
+        return tool == Tool.PY_SPY ? "\"" : "'";
+    }
+
+    private static String repr(JsonNode locals, int index) {
+        return locals.get(index).get("repr").asText();
+    }
+
+    /** The repr of {@code localN}, after the three arguments. */
+    private static String local(JsonNode locals, int n) {
+        JsonNode v = locals.get(n + 2);
+        assertEquals("local" + n, v.get("name").asText());
+        return v.get("repr").asText();
+    }
+
+    private static boolean hasNumpy(Interpreter python) throws Exception {
+        Process p = new ProcessBuilder(python.command("-c", "import numpy")).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(python + " did not import numpy within 60 s");
+        }
+        return p.exitValue() == 0;
+    }
+
+    @ParameterizedTest(name = "{1} {0}")
     @MethodSource("python3")
-    void waitingThreadsAreIdleUnlessAskedFor(Interpreter python) throws Exception {
-        try (Script s = Script.start(python, "waiting_threads.py")) {
+    void waitingThreadsAreIdleUnlessAskedFor(Interpreter python, Tool tool) throws Exception {
+        try (Script s = Script.start(python, tool, "waiting_threads.py")) {
             s.dumpUntil(t -> t.size() == 7 && namesOf(t).contains("polling_select"));
             Recording byDefault = s.record();
             Recording idle = s.record("--idle");
@@ -275,13 +407,13 @@ class PySpyIntegrationParityTest {
     }
 
     /** A script started as py-spy's tests start theirs: {@code python ./scripts/NAME} from the work directory. */
-    private record Script(Process process) implements AutoCloseable {
-        static Script start(Interpreter python, String name) throws IOException {
+    private record Script(Process process, Tool tool) implements AutoCloseable {
+        static Script start(Interpreter python, Tool tool, String name) throws IOException {
             ProcessBuilder pb = new ProcessBuilder(python.command("./scripts/" + name)).directory(workDir.toFile())
                     .redirectErrorStream(true).redirectOutput(workDir.resolve(name + ".log").toFile());
             pb.environment().put("PYTHONIOENCODING", "utf-8");
             pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-            return new Script(pb.start());
+            return new Script(pb.start(), tool);
         }
 
         int pid() {
@@ -289,9 +421,20 @@ class PySpyIntegrationParityTest {
         }
 
         JsonNode dump() throws Exception {
-            PyspyCli.Result r = PyspyCli.run("dump", "--json", "-p", Integer.toString(pid()));
+            PyspyCli.Result r = run(tool, "dump", "--json", "-p", Integer.toString(pid()));
             assertEquals(0, r.exitCode(), r.toString());
             return JSON.readTree(r.stdout());
+        }
+
+        /** The innermost frame's locals ({@code dump -l --json}) of the one thread, whose stack has two frames. */
+        JsonNode locals() throws Exception {
+            PyspyCli.Result r = run(tool, "dump", "-l", "--json", "-p", Integer.toString(pid()));
+            assertEquals(0, r.exitCode(), r.toString());
+            JsonNode threads = JSON.readTree(r.stdout());
+            assertEquals(1, threads.size(), r.stdout());
+            JsonNode frames = threads.get(0).get("frames");
+            assertEquals(2, frames.size(), r.stdout());
+            return frames.get(0).get("locals");
         }
 
         /** Dumps until the stacks show what the script reaches once started (imports take a while). */
@@ -299,7 +442,7 @@ class PySpyIntegrationParityTest {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             String last = "";
             while (System.nanoTime() < deadline && process.isAlive()) {
-                PyspyCli.Result r = PyspyCli.run("dump", "--json", "-p", Integer.toString(pid()));
+                PyspyCli.Result r = run(tool, "dump", "--json", "-p", Integer.toString(pid()));
                 last = r.toString();
                 if (r.exitCode() == 0) {
                     JsonNode threads = JSON.readTree(r.stdout());
@@ -318,16 +461,17 @@ class PySpyIntegrationParityTest {
             List<String> args = new java.util.ArrayList<>(List.of("record", "-d", "1", "-f", "raw", "-o", out.toString(),
                     "-p", Integer.toString(pid())));
             args.addAll(List.of(options));
-            PyspyCli.Result r = PyspyCli.run(args.toArray(String[]::new));
+            PyspyCli.Result r = run(tool, args.toArray(String[]::new));
             assertEquals(0, r.exitCode(), r.toString());
-            Matcher m = SUMMARY.matcher(r.stderr());
-            assertTrue(m.find(), r.stderr());
+            Matcher m = SUMMARY.matcher(r.stderr() + r.stdout());
+            assertTrue(m.find(), r.toString());
             Map<String, Long> stacks = new HashMap<>();
             for (String line : Files.readAllLines(out)) {
                 int space = line.lastIndexOf(' ');
                 stacks.merge(line.substring(0, space), Long.parseLong(line.substring(space + 1)), Long::sum);
             }
-            return new Recording(Long.parseLong(m.group(1)), Long.parseLong(m.group(3)), r.stderr(), stacks);
+            long passes = m.group(3) != null ? Long.parseLong(m.group(3)) : PY_SPY_PASSES;
+            return new Recording(Long.parseLong(m.group(1)), passes, r.toString(), stacks);
         }
 
         @Override

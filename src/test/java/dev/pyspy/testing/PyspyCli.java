@@ -204,6 +204,11 @@ public final class PyspyCli {
         return run(command(jvmOptions, args), env, timeoutSeconds);
     }
 
+    /** Runs another command line (py-spy's, to compare with) the way {@link #run(int, String...)} runs pyspy's. */
+    public static Result runCommand(List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
+        return run(command, java.util.Map.of(), timeoutSeconds);
+    }
+
     /** Like {@link #run(int, String...)}, through {@link #instrumentedCommand}. */
     public static Result runInstrumented(List<String> instrumentation, int timeoutSeconds, String... args)
             throws IOException, InterruptedException {
