@@ -4,8 +4,8 @@ far longer than any run), so a thread holds it from the moment its Python code r
 sleep until it sleeps again: each thread's time between those two points is exactly its time as
 the holder, however the machine schedules it. Each works for a fixed time, then sleeps for a fixed
 time, and together they ask for more than all the time there is, so they queue for the GIL.
-Writes {"wall": seconds, "held": {function: seconds holding the GIL so far}} to argv[1] about every
-0.2 s."""
+Writes {"wall": seconds, "held": {function: seconds holding the GIL so far}, "holds": turns taken so
+far, all threads together} to argv[1] about every 0.2 s."""
 import json
 import sys
 import threading
@@ -14,6 +14,7 @@ import time
 from truth import ready
 
 held = {}
+turns = [0]
 
 
 def hold(name, work, rest):
@@ -23,6 +24,7 @@ def hold(name, work, rest):
         while time.time() - start < work:
             pass
         held[name] += time.time() - start  # the GIL is ours: no other thread runs in between
+        turns[0] += 1
         time.sleep(rest)
 
 
@@ -54,7 +56,7 @@ def main():
     while True:
         time.sleep(0.2)
         if len(held) == 4:
-            ready(json.dumps({"wall": time.time(), "held": dict(held)}))
+            ready(json.dumps({"wall": time.time(), "held": dict(held), "holds": turns[0]}))
 
 
 main()

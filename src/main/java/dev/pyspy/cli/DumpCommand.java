@@ -59,6 +59,10 @@ public final class DumpCommand implements Callable<Integer> {
                     + "what it waits on and which tasks await it (CPython 3.8+).")
     boolean asyncAware;
 
+    /** Set here too: a plain command line is parsed without picocli ({@link #parsePlain}). */
+    @Mixin
+    OpcodesOption opcodes = new OpcodesOption();
+
     @Mixin
     CommonOptions common;
 
@@ -145,14 +149,15 @@ public final class DumpCommand implements Callable<Integer> {
         if (nativeFrames && nonblocking) {
             throw RecordCommand.usage("--native needs the threads stopped: it cannot be combined with --nonblocking");
         }
+        opcodes.validate(nativeFrames);
         ThreadStackReader.Options options = new ThreadStackReader.Options(locals.length > 0,
-                locals.length > 1 ? LONG_REPR : SHORT_REPR, fullFilenames);
+                locals.length > 1 ? LONG_REPR : SHORT_REPR, fullFilenames, opcodes.opcodes);
         // one large write instead of one per line: System.out flushes on every write it gets
         PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false, StandardCharsets.UTF_8);
         if (asyncAware) {
-            if (subprocesses || locals.length > 0) {
+            if (subprocesses || locals.length > 0 || opcodes.opcodes) {
                 throw RecordCommand.usage("--async-aware cannot be combined with "
-                        + (subprocesses ? "--subprocesses" : "--locals"));
+                        + (subprocesses ? "--subprocesses" : locals.length > 0 ? "--locals" : "--opcodes"));
             }
             PythonProcess process = PythonProcess.attach(pid);
             List<AsyncTask> tasks = DumpSession.readTasks(process, fullFilenames, !nonblocking);

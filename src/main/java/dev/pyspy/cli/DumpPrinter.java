@@ -36,10 +36,20 @@ final class DumpPrinter {
             for (Frame f : t.frames()) {
                 String file = f.shortFilename() != null ? f.shortFilename() : f.filename();
                 out.println("    " + f.name() + (file == null ? "" // not Python code: a cut's marker
-                        : " (" + file + (f.line() > 0 ? ":" + f.line() : "") + ")"));
+                        : " (" + file + (f.line() > 0 ? ":" + f.line() + (f.column() > 0 ? ":" + f.column() : "") : "")
+                        + ")") + instruction(f));
                 printLocals(out, f.locals());
             }
         }
+    }
+
+    /** {@code --opcodes}: the label's tail, as record's ({@code " BINARY_SUBSCR_DICT [BINARY_SUBSCR]"}); else empty. */
+    private static String instruction(Frame f) {
+        if (f.opcode() == null) {
+            return "";
+        }
+        return f.opcodeFamily() == null || f.opcodeFamily().equals(f.opcode()) ? " " + f.opcode()
+                : " " + f.opcode() + " [" + f.opcodeFamily() + "]";
     }
 
     private static void printLocals(PrintStream out, List<LocalVariable> locals) {
@@ -96,6 +106,13 @@ final class DumpPrinter {
         g.writeStringField("module", f.module());
         g.writeStringField("short_filename", f.shortFilename());
         g.writeNumberField("line", f.line());
+        if (f.opcode() != null) { // --opcodes only: py-spy's schema stays as it is otherwise
+            if (f.column() > 0) {
+                g.writeNumberField("col", f.column());
+            }
+            g.writeStringField("opcode", f.opcode());
+            g.writeStringField("opcode_family", f.opcodeFamily());
+        }
         if (f.locals().isEmpty()) {
             g.writeNullField("locals");
         } else {

@@ -13,7 +13,6 @@ import dev.pyspy.sampler.SampleMode;
 import dev.pyspy.sampler.Sampler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
-import dev.pyspy.python.opcodes.InstructionFrames;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -68,10 +67,8 @@ public final class RecordCommand implements Callable<Integer> {
     @Mixin
     PlainNamesOption plainNames;
 
-    @Option(names = {"--opcodes"}, description = "Label each frame with the instruction it executes: "
-            + "function (file:line:column) OPCODE (the column from 3.11 on); a specialised opcode shows its family: "
-            + "LOAD_ATTR_INSTANCE_VALUE [LOAD_ATTR].")
-    boolean opcodes;
+    @Mixin
+    OpcodesOption opcodes;
 
     @Option(names = {"--flame"}, description = "Flame graph with the root at the bottom (default: icicle, root on top).")
     boolean flame;
@@ -108,7 +105,7 @@ public final class RecordCommand implements Callable<Integer> {
                 .lineNumbers(!noLineNumbers)
                 .fullFilenames(fullFilenames)
                 .plainNames(plainNames.plainNames)
-                .opcodes(opcodes)
+                .opcodes(opcodes.opcodes)
                 .build();
         // before anything is attached or launched: the output (or the current directory, where the
         // default name goes) must be writable
@@ -125,9 +122,7 @@ public final class RecordCommand implements Callable<Integer> {
         PrintStream err = System.err;
         try (Target t = Target.open(target.pid, target.command, sampling.subprocesses, err)) {
             sampling.checkModeApplies(t.python());
-            if (opcodes) {
-                InstructionFrames.requireTable(t.python().version().majorMinor());
-            }
+            opcodes.checkApplies(t.python());
             Path out = toStdout ? null : output != null ? output : defaultOutput(t, format);
             if (out != null) {
                 AtomicFileOutput.ensureWritable(out);
@@ -228,12 +223,10 @@ public final class RecordCommand implements Callable<Integer> {
         if (duration != null && !(duration > 0)) {
             throw usage("--duration must be a positive number of seconds, not " + duration);
         }
-        if (opcodes && function) {
+        if (opcodes.opcodes && function) {
             throw usage("--opcodes labels frames by instruction: it cannot be used with --function");
         }
-        if (opcodes && sampling.nativeFrames) {
-            throw usage("--opcodes cannot be used with --native");
-        }
+        opcodes.validate(sampling.nativeFrames);
         if (function && noLineNumbers) {
             throw usage("--function and --nolineno cannot be used together");
         }

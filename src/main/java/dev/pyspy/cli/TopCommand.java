@@ -42,6 +42,9 @@ public final class TopCommand implements Callable<Integer> {
     @Option(names = {"--full-filenames"}, description = "Show full paths instead of paths from the top-level package.")
     boolean fullFilenames;
 
+    @Mixin
+    OpcodesOption opcodes;
+
     @Option(names = {"--delay"}, paramLabel = "SECONDS",
             description = "Seconds between refreshes (default: ${DEFAULT-VALUE}).")
     double delay = 1;
@@ -56,10 +59,11 @@ public final class TopCommand implements Callable<Integer> {
     @Override
     public Integer call() throws PyspyException {
         validate();
-        RecordOptions options = sampling.options().fullFilenames(fullFilenames).build();
+        RecordOptions options = sampling.options().fullFilenames(fullFilenames).opcodes(opcodes.opcodes).build();
         PrintStream err = System.err;
         try (Target t = Target.open(target.pid, target.command, sampling.subprocesses, err)) {
             sampling.checkModeApplies(t.python());
+            opcodes.checkApplies(t.python());
             TerminalView screen = Tty.stdout() ? openTerminal() : null;
             try {
                 return show(t, options, screen, err);
@@ -130,6 +134,7 @@ public final class TopCommand implements Callable<Integer> {
     private void validate() throws PyspyException {
         target.validate();
         sampling.validate();
+        opcodes.validate(sampling.nativeFrames);
         if (!(delay > 0 && delay <= MAX_DELAY)) {
             throw RecordCommand.usage("--delay must be a number of seconds in (0, " + (int) MAX_DELAY + "], not " + delay);
         }

@@ -19,11 +19,12 @@ import java.util.List;
  * one per running generator, skipping entries that hold nothing or None, as {@code sys.exc_info()}
  * does). Versions differ only in which of those keys their layout has.
  *
- * <p>Reads are batched across threads: the thread states' exception fields (with the stack item
- * embedded in the thread state, where {@code exc_info} points unless a generator runs) in one call,
- * then one call per level for what they point to (a value's type, a generator's stack item). Type
- * names are read once per type address; None's address is learnt from the first None seen, after
- * which an empty entry costs no read.
+ * <p>The thread states' exception fields (with the stack item embedded in the thread state, where
+ * {@code exc_info} points unless a generator runs) come with the walk's own read of the thread states,
+ * which reads that far once this reader exists; what they point to (a value's type, a generator's
+ * stack item) is read in one call per level, batched across threads. Type names are read once per
+ * type address; None's address is learnt from the first None seen, after which a thread with no
+ * exception costs no read at all.
  */
 public final class ExceptionStates {
     /** Stack items followed per thread: a cycle in garbage must not loop. */
@@ -34,6 +35,7 @@ public final class ExceptionStates {
     private enum Kind { TYPE, VALUE }
 
     private final ProcessMemory memory;
+    private final StackWalker walker;
     private final PyObjects objects;
     private final CodeCache codes;
     private final int obType;
@@ -46,8 +48,6 @@ public final class ExceptionStates {
     private final int itemValue;
     private final int itemPrevious;
     private final int itemSize;
-    private final int windowStart;
-    private final int windowLength;
 
     /** Type address → index in {@link #markers}, or {@link #NONE_TYPE}. */
     private LongIntMap typeMarkers = new LongIntMap(64);
@@ -55,6 +55,7 @@ public final class ExceptionStates {
     private long none;
 
     // per thread, reused between samples
+    /** Each thread's state as the walk read it (the walker's buffers). */
     private ByteBuffer[] windows = new ByteBuffer[0];
     private ByteBuffer[] reads = new ByteBuffer[0];
     private CodeInfo[] found = new CodeInfo[0];
@@ -72,9 +73,10 @@ public final class ExceptionStates {
     private int[] batchLengths = new int[0];
     private int[] batchThreads = new int[0];
 
-    private ExceptionStates(ProcessMemory memory, Layout layout, PyObjects objects, CodeCache codes)
-            throws PyspyException {
+    private ExceptionStates(ProcessMemory memory, StackWalker walker, Layout layout, PyObjects objects,
+                            CodeCache codes) throws PyspyException {
         this.memory = memory;
+        this.walker = walker;
         this.objects = objects;
         this.codes = codes;
         obType = layout.offset("PyObject.ob_type");
@@ -87,29 +89,24 @@ public final class ExceptionStates {
         itemValue = layout.offsetOr("_PyErr_StackItem.exc_value", -1);
         itemPrevious = layout.offsetOr("_PyErr_StackItem.previous_item", -1);
         itemSize = Math.max(Math.max(itemType, itemValue), itemPrevious) + 8;
-        int lo = Integer.MAX_VALUE;
-        int hi = 0;
+        int end = 0;
         for (int off : new int[] {raisingType, raisingValue, handledType, excInfo}) {
-            if (off >= 0) {
-                lo = Math.min(lo, off);
-                hi = Math.max(hi, off + 8);
-            }
+            end = Math.max(end, off + 8);
         }
         if (excState >= 0) {
-            lo = Math.min(lo, excState);
-            hi = Math.max(hi, excState + itemSize);
+            end = Math.max(end, excState + itemSize);
         }
-        windowStart = lo;
-        windowLength = hi - lo;
+        walker.readThreadStatesThrough(end);
     }
 
     /**
      * The reader for {@code layout}, or null when the layout does not say where a thread keeps its
-     * exceptions (the message of {@link #missing} says what is missing).
+     * exceptions (the message of {@link #missing} says what is missing). From then on {@code walker}
+     * reads the thread states' exception fields with them: make it before the walk {@link #read} follows.
      */
-    public static ExceptionStates forLayout(ProcessMemory memory, Layout layout, PyObjects objects, CodeCache codes)
-            throws PyspyException {
-        return missing(layout) == null ? new ExceptionStates(memory, layout, objects, codes) : null;
+    public static ExceptionStates forLayout(ProcessMemory memory, StackWalker walker, Layout layout,
+                                            PyObjects objects, CodeCache codes) throws PyspyException {
+        return missing(layout) == null ? new ExceptionStates(memory, walker, layout, objects, codes) : null;
     }
 
     /** What the layout lacks for reading exceptions, or null when it has it all. */
@@ -125,8 +122,9 @@ public final class ExceptionStates {
     }
 
     /**
-     * Reads the exception of each of {@code stacks}' threads; {@link #leaf(int)} then gives the
-     * {@code <exception TypeName>} frame of thread {@code i}, or null when it has none.
+     * Reads the exception of each of {@code stacks}' threads, which the walker's last walk read;
+     * {@link #leaf(int)} then gives the {@code <exception TypeName>} frame of thread {@code i}, or
+     * null when it has none.
      */
     public void read(RawStacks stacks) throws MemoryReadException {
         int n = stacks.threadCount();
@@ -134,11 +132,8 @@ public final class ExceptionStates {
         for (int i = 0; i < n; i++) {
             threadStates[i] = stacks.thread(i).threadState;
             found[i] = null;
-            batchAddresses[i] = threadStates[i] + windowStart;
-            batchBuffers[i] = windows[i];
-            batchLengths[i] = windowLength;
+            windows[i] = walker.threadStateBytes(i);
         }
-        memory.readAll(batchAddresses, batchBuffers, batchLengths, n);
         for (int i = 0; i < n; i++) {
             startThread(i);
         }
@@ -177,11 +172,11 @@ public final class ExceptionStates {
         pending[i] = 0;
         nextItem[i] = 0;
         itemsLeft[i] = MAX_ITEMS;
-        long raising = w.getLong((raisingType >= 0 ? raisingType : raisingValue) - windowStart);
+        long raising = w.getLong(raisingType >= 0 ? raisingType : raisingValue);
         if (handledType >= 0) {
             nextItem[i] = -1; // marks: the handled one is the thread state's own exc_type
         } else {
-            nextItem[i] = w.getLong(excInfo - windowStart);
+            nextItem[i] = w.getLong(excInfo);
         }
         candidate(i, raising, raisingType >= 0 ? Kind.TYPE : Kind.VALUE);
     }
@@ -205,7 +200,7 @@ public final class ExceptionStates {
             long item = nextItem[i];
             if (item == -1) {
                 nextItem[i] = 0;
-                object = windows[i].getLong(handledType - windowStart);
+                object = windows[i].getLong(handledType);
                 kind = Kind.TYPE;
                 continue;
             }
@@ -214,7 +209,7 @@ public final class ExceptionStates {
                 return;
             }
             if (excState >= 0 && item == threadStates[i] + excState) {
-                fromItem(i, windows[i], excState - windowStart, item); // embedded: already read
+                fromItem(i, windows[i], excState, item); // embedded: read with the thread state
                 return;
             }
             pending[i] = item;
@@ -284,8 +279,7 @@ public final class ExceptionStates {
         windows = Arrays.copyOf(windows, size);
         reads = Arrays.copyOf(reads, size);
         for (int i = old; i < size; i++) {
-            windows[i] = ByteBuffer.allocate(windowLength).order(ByteOrder.LITTLE_ENDIAN);
-            reads[i] = ByteBuffer.allocate(Math.max(8, itemSize)).order(ByteOrder.LITTLE_ENDIAN);
+            reads[i] = ByteBuffer.allocateDirect(Math.max(8, itemSize)).order(ByteOrder.LITTLE_ENDIAN);
         }
         found = Arrays.copyOf(found, size);
         threadStates = Arrays.copyOf(threadStates, size);

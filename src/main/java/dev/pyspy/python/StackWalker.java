@@ -49,7 +49,8 @@ public final class StackWalker {
     private final int cfCurrentFrame;
     private final int tsChunk;
     private final int tsStackTop;
-    private final int tsSize;
+    /** Bytes of each thread state read, from its start: what the walk needs, or more when asked. */
+    private int tsSize;
 
     private final FrameDecoder frames;
     private final int frameSize;
@@ -97,6 +98,23 @@ public final class StackWalker {
         frames = FrameDecoder.forLayout(layout, memory, codes);
         frameSize = frames.frameSize();
         reuse = new StackReuse(codes, frames, dataStacks);
+    }
+
+    /**
+     * From the next walk, reads at least the first {@code bytes} of every thread state in the walk's
+     * own batched read of them, so that another reader of their fields ({@link ExceptionStates})
+     * makes no read of its own; {@link #threadStateBytes} gives them after each walk.
+     */
+    void readThreadStatesThrough(int bytes) {
+        if (bytes > tsSize) {
+            tsSize = bytes;
+            slots.widenThreadStates(bytes);
+        }
+    }
+
+    /** Thread {@code i}'s state as the last walk read it (from its start; see {@link #readThreadStatesThrough}). */
+    ByteBuffer threadStateBytes(int i) {
+        return slots.get(i).threadState;
     }
 
     /**

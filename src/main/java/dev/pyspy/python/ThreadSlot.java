@@ -12,7 +12,7 @@ import java.nio.ByteOrder;
  */
 final class ThreadSlot {
     /** The thread state as read this walk. */
-    final ByteBuffer threadState;
+    ByteBuffer threadState;
     /** A frame read outside the data stack; null until the slot's thread is first walked. */
     ByteBuffer frame;
     /** {@code _PyCFrame.current_frame} (3.11-3.12). */

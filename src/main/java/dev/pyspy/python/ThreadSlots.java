@@ -1,10 +1,12 @@
 package dev.pyspy.python;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /** The walker's {@link ThreadSlot}s, by the thread's index in the snapshot: grown as threads appear. */
 final class ThreadSlots {
-    private final int threadStateSize;
+    private int threadStateSize;
     private ThreadSlot[] slots = new ThreadSlot[0];
 
     ThreadSlots(int threadStateSize) {
@@ -29,6 +31,17 @@ final class ThreadSlots {
         slots = Arrays.copyOf(slots, size);
         for (int i = old; i < size; i++) {
             slots[i] = new ThreadSlot(threadStateSize);
+        }
+    }
+
+    /** Thread states are read through {@code size} bytes from now on (by the next walk). */
+    void widenThreadStates(int size) {
+        if (size <= threadStateSize) {
+            return;
+        }
+        threadStateSize = size;
+        for (ThreadSlot slot : slots) {
+            slot.threadState = ByteBuffer.allocateDirect(size).order(ByteOrder.LITTLE_ENDIAN);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.pyspy.model.Frame;
 import dev.pyspy.model.LocalVariable;
 import dev.pyspy.model.ThreadStack;
 import dev.pyspy.process.MemoryReadException;
+import dev.pyspy.python.opcodes.OpcodeTable;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +14,14 @@ import java.util.Set;
 /** Turns a raw {@link RawStacks} into the user-facing {@link ThreadStack} model (dump, JSON). */
 public final class ThreadStackReader {
 
-    /** What to show: locals (and how long a repr may be), whole paths or short ones. */
-    public record Options(boolean locals, int maxReprLength, boolean fullFilenames) {
+    /**
+     * What to show: locals (and how long a repr may be), whole paths or short ones, each frame's
+     * instruction ({@code --opcodes}: the walk's frames relabelled by {@code opcodes.InstructionFrames}).
+     */
+    public record Options(boolean locals, int maxReprLength, boolean fullFilenames, boolean opcodes) {
+        public Options(boolean locals, int maxReprLength, boolean fullFilenames) {
+            this(locals, maxReprLength, fullFilenames, false);
+        }
     }
 
     private ThreadStackReader() {
@@ -43,8 +50,10 @@ public final class ThreadStackReader {
                         : locals.read(t.frameAddresses[f], code.address(), options.maxReprLength());
                 String shown = options.fullFilenames() ? code.filename() : code.shortFilename();
                 boolean shimEntry = f == t.depth - 1 || (shims && t.entries[f]);
+                String instruction = code.instruction();
                 frames.add(new Frame(code.name(), code.filename(), shown, null, t.lines[f], vars, t.entries[f],
-                        shimEntry));
+                        shimEntry, code.column(), instruction == null ? null : OpcodeTable.opcodeOf(instruction),
+                        instruction == null ? null : OpcodeTable.familyOf(instruction)));
             }
             out.add(new ThreadStack(process.pid(), t.threadId, tids[i], names.get(t.threadId), active,
                     t.ownsGil, frames));

@@ -14,6 +14,7 @@ import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.RawStacks;
 import dev.pyspy.python.RawThreadStack;
 import dev.pyspy.python.ThreadStackReader;
+import dev.pyspy.python.opcodes.InstructionFrames;
 import dev.pyspy.unwind.NativeStacks;
 
 import java.util.ArrayList;
@@ -49,11 +50,12 @@ public final class DumpSession {
 
     private static List<ThreadStack> readPaused(PythonProcess process, ThreadStackReader.Options options,
                                                  boolean nativeFrames) throws PyspyException {
+        InstructionFrames instructions = instructionFrames(process, options);
         Map<Long, Character> states = kernelStates(process.pid());
         NativeStacks natives = nativeFrames ? new NativeStacks(process.pid(), process.memory()) : null;
         try (ThreadPauser paused = ThreadPauser.pauseAll(process.pid())) {
             RawStacks snapshot = new RawStacks();
-            List<ThreadStack> stacks = read(process, states, options, snapshot);
+            List<ThreadStack> stacks = read(process, states, options, snapshot, instructions);
             return natives == null ? stacks
                     : withNativeFrames(stacks, snapshot, new NativeFrameMerger(process, natives));
         } catch (MemoryReadException e) {
@@ -63,10 +65,11 @@ public final class DumpSession {
 
     private static List<ThreadStack> readWithRetries(PythonProcess process, ThreadStackReader.Options options)
             throws PyspyException {
+        InstructionFrames instructions = instructionFrames(process, options);
         MemoryReadException last = null;
         for (int attempt = 0; attempt < NONBLOCKING_ATTEMPTS; attempt++) {
             try {
-                return read(process, kernelStates(process.pid()), options);
+                return read(process, kernelStates(process.pid()), options, new RawStacks(), instructions);
             } catch (MemoryReadException e) {
                 last = e;
             }
@@ -74,15 +77,14 @@ public final class DumpSession {
         throw gone(process.pid(), last);
     }
 
+    /** {@code instructions}: relabels the walk's frames by instruction ({@code --opcodes}), or null. */
     private static List<ThreadStack> read(PythonProcess process, Map<Long, Character> states,
-                                          ThreadStackReader.Options options) throws MemoryReadException {
-        return read(process, states, options, new RawStacks());
-    }
-
-    private static List<ThreadStack> read(PythonProcess process, Map<Long, Character> states,
-                                          ThreadStackReader.Options options, RawStacks snapshot)
-            throws MemoryReadException {
+                                          ThreadStackReader.Options options, RawStacks snapshot,
+                                          InstructionFrames instructions) throws MemoryReadException {
         process.walker().walk(snapshot);
+        if (instructions != null) {
+            instructions.label(snapshot); // while paused: 3.11+ rewrites its bytecode as it runs
+        }
         Map<Long, String> names = process.threadNames().refresh();
         return ThreadStackReader.build(process, snapshot, states, names, options);
     }
@@ -118,6 +120,13 @@ public final class DumpSession {
         RawStacks snapshot = new RawStacks();
         process.walker().walk(snapshot);
         return reader.read(snapshot, fullFilenames);
+    }
+
+    /** The labeller of {@code --opcodes}, or null; fails (exit 6) before anything is paused when the version has no opcode table. */
+    private static InstructionFrames instructionFrames(PythonProcess process, ThreadStackReader.Options options)
+            throws PyspyException {
+        return options.opcodes() ? InstructionFrames.of(process.version().majorMinor(), process.memory(),
+                process.layout(), process.objects(), process.codes()) : null;
     }
 
     /** {@code stacks} were built from {@code snapshot}, thread for thread. */

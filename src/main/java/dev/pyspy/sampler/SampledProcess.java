@@ -190,6 +190,9 @@ public final class SampledProcess implements AutoCloseable {
             // whose stack decides, as it did last time: in a waiting call)
             states.read(options.mode() == SampleMode.ACTIVE);
         }
+        if (options.mode() == SampleMode.EXCEPTION) {
+            exceptionStates(); // before the walk, which then reads the thread states' exception fields
+        }
         long pausedAt = 0;
         boolean collecting;
         if (pauser != null) {
@@ -335,7 +338,7 @@ public final class SampledProcess implements AutoCloseable {
     private ExceptionStates exceptionStates() throws MemoryReadException {
         if (exceptions == null) {
             try {
-                exceptions = ExceptionStates.forLayout(python.memory(), python.layout(),
+                exceptions = ExceptionStates.forLayout(python.memory(), python.walker(), python.layout(),
                         python.objects(), python.codes());
             } catch (dev.pyspy.PyspyException e) {
                 throw new MemoryReadException(e.getMessage());

@@ -28,7 +28,7 @@ public enum SortColumn {
     SortColumn(String title, Comparator<FrameRow> order) {
         this.title = title;
         this.order = order.thenComparing(FrameRow::name).thenComparing(FrameRow::file)
-                .thenComparingInt(FrameRow::line);
+                .thenComparingInt(FrameRow::line).thenComparing(FrameRow::label); // --opcodes: one row per instruction
     }
 
     /** The column heading. */

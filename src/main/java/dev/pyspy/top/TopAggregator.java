@@ -106,7 +106,8 @@ public final class TopAggregator implements SampleConsumer {
         List<FrameRow> out = new ArrayList<>();
         for (Counter c : counters) {
             if (c.totalAll > 0) {
-                out.add(new FrameRow(c.label.name, c.label.file, c.label.line, c.ownNow, c.totalNow, c.ownAll, c.totalAll));
+                out.add(new FrameRow(c.label.name, c.label.file, c.label.line, c.label.column, c.label.instruction,
+                        c.ownNow, c.totalNow, c.ownAll, c.totalAll));
             }
             c.ownNow = 0;
             c.totalNow = 0;
@@ -155,8 +156,11 @@ public final class TopAggregator implements SampleConsumer {
         }
         // a cut's marker (no file) is shown by its name alone
         String file = code.filename() == null ? "" : fullFilenames ? code.filename() : code.shortFilename();
-        slotLine[slotCount] = counter(new Label(code.name(), file, Math.max(line, 0)), lineCounters, lineList);
-        slotFunction[slotCount] = counter(new Label(code.name(), file, 0), functionCounters, functionList);
+        // --opcodes: a frame labelled by its instruction is a row of its own, per line and per function
+        slotLine[slotCount] = counter(new Label(code.name(), file, Math.max(line, 0), code.column(), code.instruction()),
+                lineCounters, lineList);
+        slotFunction[slotCount] = counter(new Label(code.name(), file, 0, 0, code.instruction()),
+                functionCounters, functionList);
         return slotCount++;
     }
 
@@ -170,7 +174,7 @@ public final class TopAggregator implements SampleConsumer {
         return c;
     }
 
-    private record Label(String name, String file, int line) {
+    private record Label(String name, String file, int line, int column, String instruction) {
     }
 
     private record WideKey(int process, int code, int line) {

@@ -225,6 +225,31 @@ class TopAggregatorTest {
         assertFalse(sampler.isAlive());
     }
 
+    /**
+     * {@code --opcodes}: a frame labelled by its instruction is a row of its own, per function (by
+     * opcode) and per line (by column and opcode); the same instruction in two samples is one row.
+     */
+    @Test
+    void framesLabelledByInstructionAreRowsOfTheirOwn() {
+        CodeInfo lookup = WORK.atInstruction(10, 9, "BINARY_SUBSCR_DICT [BINARY_SUBSCR]");
+        CodeInfo loop = WORK.atInstruction(11, 0, "FOR_ITER");
+        CodeInfo call = MAIN.atInstruction(12, 5, "CALL_PY_EXACT_ARGS [CALL]");
+        TopAggregator a = new TopAggregator(false);
+        a.add(1, 0, stack(call, 12, lookup, 21));
+        a.add(2, 0, stack(call, 12, lookup, 21));
+        a.add(3, 0, stack(call, 12, loop, 22));
+        TopSnapshot s = a.snapshot();
+        Map<String, FrameRow> functions = byLabel(s.functions());
+        assertEquals(3, functions.size(), functions.toString());
+        assertCounts(functions.get("work (app.py) BINARY_SUBSCR_DICT [BINARY_SUBSCR]"), 2, 2);
+        assertCounts(functions.get("work (app.py) FOR_ITER"), 1, 1);
+        assertCounts(functions.get("main (app.py) CALL_PY_EXACT_ARGS [CALL]"), 0, 3);
+        Map<String, FrameRow> lines = byLabel(s.lines());
+        assertCounts(lines.get("work (app.py:21:9) BINARY_SUBSCR_DICT [BINARY_SUBSCR]"), 2, 2);
+        assertCounts(lines.get("work (app.py:22) FOR_ITER"), 1, 1);
+        assertCounts(lines.get("main (app.py:12:5) CALL_PY_EXACT_ARGS [CALL]"), 0, 3);
+    }
+
     private static void assertCounts(FrameRow row, long own, long total) {
         assertTrue(row != null, "row missing");
         assertEquals(own, row.ownNow(), "own now of " + row);

@@ -74,4 +74,16 @@ public final class OpcodeTable {
     public String label(int opcode) {
         return labels[opcode & 0xff];
     }
+
+    /** The opcode of a {@link #label}: {@code LOAD_ATTR_INSTANCE_VALUE} of {@code LOAD_ATTR_INSTANCE_VALUE [LOAD_ATTR]}. */
+    public static String opcodeOf(String label) {
+        int bracket = label.indexOf(" [");
+        return bracket < 0 ? label : label.substring(0, bracket);
+    }
+
+    /** The family of a {@link #label}: its base in brackets, else the opcode itself. */
+    public static String familyOf(String label) {
+        int bracket = label.indexOf(" [");
+        return bracket < 0 || !label.endsWith("]") ? label : label.substring(bracket + 2, label.length() - 1);
+    }
 }

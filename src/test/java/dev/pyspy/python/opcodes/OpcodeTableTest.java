@@ -42,6 +42,27 @@ class OpcodeTableTest {
         assertEquals("BINARY_OP_SUBSCR_DICT [BINARY_OP]", OpcodeTable.forVersion("3.15").label(135));
     }
 
+    /** dump's JSON splits a label into its opcode and family: every opcode of every table. */
+    @Test
+    void aLabelSplitsIntoItsOpcodeAndFamily() {
+        assertEquals("BINARY_SUBSCR_DICT", OpcodeTable.opcodeOf("BINARY_SUBSCR_DICT [BINARY_SUBSCR]"));
+        assertEquals("BINARY_SUBSCR", OpcodeTable.familyOf("BINARY_SUBSCR_DICT [BINARY_SUBSCR]"));
+        assertEquals("CALL_FUNCTION", OpcodeTable.opcodeOf("CALL_FUNCTION"));
+        assertEquals("CALL_FUNCTION", OpcodeTable.familyOf("CALL_FUNCTION"));
+        for (String version : new String[] {"2.7", "3.6", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"}) {
+            OpcodeTable t = OpcodeTable.forVersion(version);
+            for (int op = 0; op < 256; op++) {
+                String label = t.label(op);
+                String opcode = OpcodeTable.opcodeOf(label);
+                String family = OpcodeTable.familyOf(label);
+                assertEquals(label, opcode.equals(family) ? opcode : opcode + " [" + family + "]", version + " " + op);
+                if (!label.startsWith("<")) {
+                    assertEquals(op, t.number(opcode), version + " " + label);
+                }
+            }
+        }
+    }
+
     @Test
     void cacheUnitsFollowTheFamilyAndCallersRestOnTheLastOneOnlyIn311And312() {
         OpcodeTable t311 = OpcodeTable.forVersion("3.11");
