@@ -3,7 +3,9 @@ package dev.pyspy.unwind;
 /**
  * The unwind rules in force at one address: how to compute the CFA (canonical frame address: the
  * caller's stack pointer) and where each register of the caller is. Mutable and reused: one per
- * unwinder, filled by {@link #compute} for each frame, so unwinding allocates nothing.
+ * unwinder, filled by {@link #compute} for each address not seen before; a copy of the rules alone
+ * ({@link #copyFrom}: no scratch) is what {@link CfiRowCache} keeps per address, so unwinding
+ * allocates nothing once a program's addresses are known.
  *
  * <p>Registers are numbered as DWARF numbers them on x86_64 ({@link Registers}); rules for higher
  * numbers (vector registers) are read and ignored.
@@ -41,17 +43,27 @@ final class CfiRow {
     boolean signalFrame;
     CfiTable table;
 
-    // remember_state stack and the CIE's initial rules (for DW_CFA_restore)
-    private final byte[][] savedKind = new byte[MAX_REMEMBERED][N];
-    private final long[][] savedValue = new long[MAX_REMEMBERED][N];
-    private final int[][] savedExprLength = new int[MAX_REMEMBERED][N];
-    private final long[] savedCfa = new long[MAX_REMEMBERED * 5];
-    private final byte[] initialKind = new byte[N];
-    private final long[] initialValue = new long[N];
-    private final int[] initialExprLength = new int[N];
+    // remember_state stack and the CIE's initial rules (for DW_CFA_restore): made by the first
+    // compute, so a cached copy does not carry them
+    private byte[][] savedKind;
+    private long[][] savedValue;
+    private int[][] savedExprLength;
+    private long[] savedCfa;
+    private byte[] initialKind;
+    private long[] initialValue;
+    private int[] initialExprLength;
 
     /** Fills this row with the rules of FDE {@code fde} of {@code t} at link-time address {@code pc}. */
     void compute(CfiTable t, int fde, long pc) {
+        if (initialKind == null) {
+            savedKind = new byte[MAX_REMEMBERED][N];
+            savedValue = new long[MAX_REMEMBERED][N];
+            savedExprLength = new int[MAX_REMEMBERED][N];
+            savedCfa = new long[MAX_REMEMBERED * 5];
+            initialKind = new byte[N];
+            initialValue = new long[N];
+            initialExprLength = new int[N];
+        }
         CfiTable.Cie cie = t.cie(fde);
         table = t;
         returnRegister = cie.returnRegister();
@@ -68,6 +80,21 @@ final class CfiRow {
         System.arraycopy(exprLength, 0, initialExprLength, 0, N);
         c.seek(t.instructionsStart(fde), t.instructionsEnd(fde));
         execute(c, cie, pc, t.start(fde), 0);
+    }
+
+    /** Takes {@code other}'s rules (not its scratch). */
+    void copyFrom(CfiRow other) {
+        cfaKind = other.cfaKind;
+        cfaRegister = other.cfaRegister;
+        cfaOffset = other.cfaOffset;
+        cfaExprStart = other.cfaExprStart;
+        cfaExprLength = other.cfaExprLength;
+        System.arraycopy(other.kind, 0, kind, 0, N);
+        System.arraycopy(other.value, 0, value, 0, N);
+        System.arraycopy(other.exprLength, 0, exprLength, 0, N);
+        returnRegister = other.returnRegister;
+        signalFrame = other.signalFrame;
+        table = other.table;
     }
 
     private CfiTable cursorTable;

@@ -20,7 +20,8 @@ public final class NativeUnwinder {
 
     private final ModuleMap modules;
     private final StackMemory stack;
-    private final CfiRow row = new CfiRow();
+    private final CfiRow computed = new CfiRow();
+    private final CfiRowCache rows = new CfiRowCache();
     private final DwarfExpression expression = new DwarfExpression();
     private final Registers cur = new Registers();
     private final Registers next = new Registers();
@@ -95,7 +96,8 @@ public final class NativeUnwinder {
                 m = null;
             }
         }
-        if (m != null) {
+        CfiRow r = m == null ? null : rows.get(pc, m);
+        if (r == null && m != null) {
             long rel = pc - m.bias();
             CfiTable t = m.file().ehFrame();
             int fde = t == null ? -1 : t.find(rel);
@@ -104,14 +106,17 @@ public final class NativeUnwinder {
                 fde = t.find(rel);
             }
             if (fde >= 0) {
-                row.compute(t, fde, rel);
-                return apply() ? (row.signalFrame ? STEPPED_SIGNAL : STEPPED) : STOP;
+                computed.compute(t, fde, rel);
+                r = rows.put(pc, m, computed);
             }
+        }
+        if (r != null) {
+            return apply(r) ? (r.signalFrame ? STEPPED_SIGNAL : STEPPED) : STOP;
         }
         return framePointerStep() ? STEPPED : STOP;
     }
 
-    private boolean apply() {
+    private boolean apply(CfiRow row) {
         long cfa = row.cfaKind == CfiRow.CFA_REGISTER_OFFSET
                 ? register(row.cfaRegister) + row.cfaOffset
                 : expression.evaluate(row.table, row.cfaExprStart, row.cfaExprLength, cur, stack, 0, false);

@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The CFI parser against binutils' own reading of the same files: {@code readelf --debug-dump=frames-interp}
  * prints, for every FDE, the rule of the CFA and of each register at each address where one changes.
- * Every such row of every FDE must be what {@link CfiRow#compute} works out at that address.
+ * Every such row of every FDE must be what {@link CfiRow#compute} works out at that address, and
+ * what {@link CfiRowCache} keeps of it (its copies; full after 4 096 rows, it starts over).
  */
 class CfiTableTest {
 
@@ -50,6 +51,7 @@ class CfiTableTest {
         CfiTable table = CfiTable.parse(elf.sectionData(section), section.address(), false);
         List<String> lines = readelf(file);
         CfiRow row = new CfiRow();
+        CfiRowCache cache = new CfiRowCache();
         int fdes = 0;
         int rows = 0;
         String[] columns = null;
@@ -88,18 +90,23 @@ class CfiTableTest {
             int fde = table.find(loc);
             assertTrue(fde >= 0, file + ": no FDE covers row " + line);
             row.compute(table, fde, loc);
-            assertEquals(cells[1], cfa(row), file + " CFA at " + cells[0]);
-            for (int c = 2; c < columns.length; c++) {
-                int reg = List.of(NAMES).indexOf(columns[c]);
-                if (reg < 0) {
-                    continue; // vector registers: not tracked
+            CfiRow kept = cache.put(loc, file, row);
+            assertTrue(kept != row && kept == cache.get(loc, file), "the cache keeps a copy of its own");
+            for (CfiRow r : new CfiRow[] {row, kept}) {
+                String what = r == row ? " " : " (cached) ";
+                assertEquals(cells[1], cfa(r), file + what + "CFA at " + cells[0]);
+                for (int c = 2; c < columns.length; c++) {
+                    int reg = List.of(NAMES).indexOf(columns[c]);
+                    if (reg < 0) {
+                        continue; // vector registers: not tracked
+                    }
+                    String expected = cells[c];
+                    String ours = rule(r, reg);
+                    if (expected.equals("s")) {
+                        expected = "u"; // an explicit same_value is our default rule
+                    }
+                    assertEquals(expected, ours, file + what + columns[c] + " at " + cells[0]);
                 }
-                String expected = cells[c];
-                String ours = rule(row, reg);
-                if (expected.equals("s")) {
-                    expected = "u"; // an explicit same_value is our default rule
-                }
-                assertEquals(expected, ours, file + " " + columns[c] + " at " + cells[0]);
             }
             rows++;
         }

@@ -16,12 +16,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -132,6 +134,38 @@ class NativeUnwinderTest {
                 "thread_main", "start_thread"))), "the thread under qsort: " + names);
         assertTrue(names.stream().anyMatch(n -> n.indexOf("main") == 4 && n.contains("__libc_start_main")),
                 "the main thread, past main to libc's start: " + names);
+    }
+
+    /**
+     * Sampling unwinds the same threads again and again: a second unwind of a stopped thread takes its
+     * rows from the cache ({@link CfiRowCache}) and comes out as the first did, and as a fresh
+     * unwinder's, which works every row out again.
+     */
+    @Test
+    void aThreadUnwoundAgainFromCachedRowsComesOutTheSame() throws Exception {
+        int pid = target.pid();
+        try (RemoteMemory memory = RemoteMemory.open(pid)) {
+            NativeStacks stacks = new NativeStacks(pid, memory);
+            try (StoppedThreads paused = new StoppedThreads(pid)) {
+                for (int tid : paused.tids()) {
+                    long[] first = new long[NativeUnwinder.MAX_FRAMES];
+                    long[] firstTops = new long[NativeUnwinder.MAX_FRAMES];
+                    int n = stacks.unwind(tid, first, firstTops);
+                    assertTrue(n >= 5, "thread " + tid + " unwound: " + n);
+                    long[] again = new long[NativeUnwinder.MAX_FRAMES];
+                    long[] againTops = new long[NativeUnwinder.MAX_FRAMES];
+                    int m = stacks.unwind(tid, again, againTops);
+                    assertArrayEquals(Arrays.copyOf(first, n), Arrays.copyOf(again, m), "the same frames");
+                    assertArrayEquals(Arrays.copyOf(firstTops, n), Arrays.copyOf(againTops, m), "the same CFAs");
+
+                    long[] fresh = new long[NativeUnwinder.MAX_FRAMES];
+                    long[] freshTops = new long[NativeUnwinder.MAX_FRAMES];
+                    int f = new NativeStacks(pid, memory).unwind(tid, fresh, freshTops);
+                    assertArrayEquals(Arrays.copyOf(fresh, f), Arrays.copyOf(again, m), "a fresh unwinder's frames");
+                    assertArrayEquals(Arrays.copyOf(freshTops, f), Arrays.copyOf(againTops, m), "a fresh unwinder's CFAs");
+                }
+            }
+        }
     }
 
     private static String base(String symbol) {
