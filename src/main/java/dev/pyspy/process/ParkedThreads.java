@@ -1,5 +1,7 @@
 package dev.pyspy.process;
 
+import dev.pyspy.util.LongIntMap;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -38,6 +40,8 @@ final class ParkedThreads implements AutoCloseable {
     private final OffCpuCheck offCpu;
     private final Tracees tracees;
     private final List<Tracee> parked = new ArrayList<>();
+    /** 1 for each thread parked unread in this pause, 0 once found to have run (by tid: no boxing). */
+    private final LongIntMap unreadTids = new LongIntMap(64);
     /** The process's total of switch-ins; null until tried, or where the kernel does not tell it. */
     private GroupSwitchCount group;
     private boolean groupTried;
@@ -72,6 +76,7 @@ final class ParkedThreads implements AutoCloseable {
             parked.add(t);
             t.parked = true;
             t.unread = true;
+            unreadTids.put(t.tid, 1);
             return true;
         }
         long switches = offCpu.switchesIn(t.tid);
@@ -124,6 +129,7 @@ final class ParkedThreads implements AutoCloseable {
         for (Iterator<Tracee> it = parked.iterator(); it.hasNext(); ) {
             Tracee t = it.next();
             if (tracees.get(t.tid) != t) {
+                unreadTids.put(t.tid, 0);
                 it.remove(); // gone
                 continue;
             }
@@ -139,6 +145,7 @@ final class ParkedThreads implements AutoCloseable {
                 t.settled = false;
                 t.parked = false;
                 t.unread = false;
+                unreadTids.put(t.tid, 0);
                 if (ran == null) {
                     ran = new ArrayList<>();
                 }
@@ -230,6 +237,22 @@ final class ParkedThreads implements AutoCloseable {
         return tids;
     }
 
+    /**
+     * Whether thread {@code tid} is left running unread in this pause (between pauses: was, in the last
+     * one): off the CPU and not switched in since the last settled pause ended, as {@link #ranSince}
+     * will confirm (or find it ran).
+     */
+    boolean unread(int tid) {
+        return unreadTids.get(tid, 0) == 1;
+    }
+
+    /** Before a pause: no thread is left unread yet. */
+    void startPause() {
+        clear();
+        unreadTids.clear();
+    }
+
+    /** After a pause (or before one): no thread is parked; the last pause's unread ones stay known ({@link #unread}). */
     void clear() {
         for (Tracee t : parked) {
             t.parked = false;
@@ -245,7 +268,7 @@ final class ParkedThreads implements AutoCloseable {
 
     @Override
     public void close() {
-        clear();
+        startPause();
         baselineValid = false;
         offCpu.close();
         if (group != null) {

@@ -156,6 +156,25 @@ public final class ThreadPauser implements AutoCloseable {
         return parked == null ? new int[0] : parked.ids();
     }
 
+    /**
+     * Whether thread {@code tid} has not run since the end of the last settled pause: this pause left
+     * it running without a look (off the CPU then, and not switched in since), as {@link #confirmParked()}
+     * checks after the read; one found to have run is stopped there, and then no longer counts. A read
+     * of such a thread made since the last settled pause ended still stands, if the confirmation holds.
+     */
+    public boolean asleepSinceLastPause(int tid) {
+        return paused && parked != null && parked.unread(tid);
+    }
+
+    /**
+     * Between pauses: whether the last pause left thread {@code tid} asleep unread, and so the next
+     * will likely do so again. A guess, for work done before the pause (a warm-up read); nothing read
+     * while the target runs may rest on it.
+     */
+    public boolean leftAsleepInLastPause(int tid) {
+        return !paused && parked != null && parked.unread(tid);
+    }
+
     /** Per-thread files read to tell the threads left running asleep (schedstat, syscall), so far. */
     long offCpuReads() {
         return parked == null ? 0 : parked.reads();
@@ -192,7 +211,7 @@ public final class ThreadPauser implements AutoCloseable {
             // thread it queues another stop, which would stop the thread again right after resume.
             events.drain();
             if (parked != null) {
-                parked.clear();
+                parked.startPause();
             }
             for (Iterator<Tracee> it = tracees.all().iterator(); it.hasNext(); ) {
                 Tracee t = it.next();

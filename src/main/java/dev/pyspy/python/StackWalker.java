@@ -67,6 +67,10 @@ public final class StackWalker {
     private int outsideBudget;
     /** The GIL holder this walk, -1 until read. */
     private long gilHolder;
+    /** This walk's threads known not to have run since their last read (their decode stands unread). */
+    private StableThreads stable = StableThreads.NONE;
+    /** Threads of the last walk whose decode stood unread (see {@link #stillThreads}). */
+    private int still;
 
     public StackWalker(ProcessMemory memory, Layout layout, long firstInterpreter, CodeCache codes, GilReader gil)
             throws PyspyException {
@@ -124,6 +128,17 @@ public final class StackWalker {
      * stacks one level at a time for all threads together.
      */
     public void walk(RawStacks out) throws MemoryReadException {
+        walk(out, StableThreads.NONE);
+    }
+
+    /**
+     * {@link #walk(RawStacks)}, reading of each thread that {@code stable} says has not run since the
+     * last walk only its thread state: its last complete decode stands (thousands of threads asleep in
+     * a paused server cost one small read each, not their data stacks).
+     */
+    public void walk(RawStacks out, StableThreads stable) throws MemoryReadException {
+        this.stable = stable;
+        still = 0;
         out.reset();
         codes.beginWalk();
         copyBudget = MAX_COPY_PER_WALK;
@@ -152,6 +167,7 @@ public final class StackWalker {
                 gilHolder = gil.holder(); // not read with the thread states (first walk, or the list changed)
             }
             int n = out.threadCount() - first;
+            markStill(out, first, n);
             readFramePointersAndChunks(out, first, n);
             for (int i = first; i < first + n; i++) {
                 RawThreadStack t = out.thread(i);
@@ -164,6 +180,25 @@ public final class StackWalker {
         if (slots.trim(out.threadCount())) {
             batch.resize(slots.capacity() + 2);
         }
+    }
+
+    /**
+     * Marks the threads whose last complete decode stands without a read: {@link #stable} says they
+     * have not run since, and the decode was of this very thread state at this index.
+     */
+    private void markStill(RawStacks out, int first, int n) {
+        for (int i = first; i < first + n; i++) {
+            RawThreadStack t = out.thread(i);
+            ThreadSlot slot = slots.get(i);
+            slot.still = slot.lastSample == t && slot.lastThreadState == t.threadState && slot.frame != null
+                    && stable.unchanged(i, t);
+            still += slot.still ? 1 : 0;
+        }
+    }
+
+    /** How many threads of the last walk were not read past their thread state ({@link StableThreads}). */
+    int stillThreads() {
+        return still;
     }
 
     /**
@@ -197,7 +232,7 @@ public final class StackWalker {
         int probes = 0;
         for (int i = first; i < first + n; i++) {
             slots.get(i).allocateFrameBuffers(frameSize, memory, chunkPiece, dataStacks);
-            probes += probe ? slots.get(i).outside.probeCount() : 0;
+            probes += probe && !slots.get(i).still ? slots.get(i).outside.probeCount() : 0;
         }
         boolean probeCodes = probe && first == 0; // once per walk, with the first interpreter's threads
         int k = 0;
@@ -207,6 +242,10 @@ public final class StackWalker {
         }
         for (int i = first; i < first + n; i++) {
             ThreadSlot slot = slots.get(i);
+            if (slot.still) {
+                slot.outside.dropProbes(); // nothing of it is read: its chunks stay as last read
+                continue;
+            }
             ByteBuffer b = slot.threadState;
             slot.cursor = tsCFrame >= 0 ? 0 : b.getLong(tsFrame);
             if (tsCFrame >= 0 && b.getLong(tsCFrame) != 0) {
@@ -233,6 +272,9 @@ public final class StackWalker {
         }
         for (int i = first; i < first + n; i++) {
             ThreadSlot slot = slots.get(i);
+            if (slot.still) {
+                continue;
+            }
             if (tsCFrame >= 0 && slot.threadState.getLong(tsCFrame) != 0) {
                 slot.cursor = slot.cframe.getLong(0);
             }
@@ -250,7 +292,8 @@ public final class StackWalker {
         for (int i = first; i < first + n; i++) {
             RawThreadStack t = out.thread(i);
             ThreadSlot slot = slots.get(i);
-            boolean same = reuse.reusable(t, slot, frameBudget, outsideBudget);
+            // a still thread's decode stands whatever the budgets: reusing it costs no work
+            boolean same = slot.still || reuse.reusable(t, slot, frameBudget, outsideBudget);
             slot.reused = same;
             if (same) {
                 t.depth = slot.lastDepth;

@@ -74,6 +74,38 @@ public final class ThreadNames {
         return names;
     }
 
+    /**
+     * Re-reads the registry's idents and Thread objects only (call when the set of threads changed);
+     * each name is read when first asked for ({@link #nameOf}): a sampler keeps a few threads of
+     * thousands, and a name costs several reads.
+     */
+    public void refreshObjects() throws MemoryReadException {
+        threadObjects.clear();
+        long modules = pointer(modulesField);
+        long threading = modules == 0 ? 0 : objects.dictLookup(modules, "threading");
+        long active = threading == 0 ? 0 : objects.dictLookup(pointer(threading + mdDict), "_active");
+        if (active != 0) {
+            objects.dictItems(active, MAX_THREADS, (key, value) -> threadObjects.put(objects.longValue(key), value));
+        }
+        namesByObject.keySet().retainAll(new java.util.HashSet<>(threadObjects.values()));
+    }
+
+    /** The name of the thread {@code ident} as the last {@link #refreshObjects} listed it; null if none. */
+    public String nameOf(long ident) throws MemoryReadException {
+        Long thread = threadObjects.get(ident);
+        if (thread == null) {
+            return null;
+        }
+        String name = namesByObject.get(thread);
+        if (name == null) {
+            name = stableName(thread);
+            if (name != null) {
+                namesByObject.put(thread, name);
+            }
+        }
+        return name;
+    }
+
     /** The name of a Thread object, read twice alike; null if it has none or it kept changing. */
     private String stableName(long thread) throws MemoryReadException {
         for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {

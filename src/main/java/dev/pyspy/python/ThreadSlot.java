@@ -30,6 +30,8 @@ final class ThreadSlot {
     private long savedFrame;
     private int savedPower;
     private int sinceSaved;
+    /** Not run since its last read (StableThreads): nothing but its thread state is read this walk. */
+    boolean still;
     /** This walk reused the last decode. */
     boolean reused;
     /** This decode read memory other than its frames (thread-local bytecode): not reusable. */

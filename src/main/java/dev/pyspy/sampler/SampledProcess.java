@@ -10,6 +10,7 @@ import dev.pyspy.python.ExceptionStates;
 import dev.pyspy.python.GcState;
 import dev.pyspy.python.PythonProcess;
 import dev.pyspy.python.RawStacks;
+import dev.pyspy.python.StableThreads;
 import dev.pyspy.python.ThreadActivity;
 import dev.pyspy.python.opcodes.InstructionFrames;
 import dev.pyspy.python.ThreadStackReader;
@@ -74,6 +75,13 @@ public final class SampledProcess implements AutoCloseable {
     private final AsyncStacks asyncStacks;
     /** {@code --native}: the native side, or null. */
     private NativeSampling natives;
+    /** The threads the pause left asleep unread: their last decode stands (made once: no allocation a walk). */
+    private final StableThreads asleep = this::asleepSinceLastPause;
+    /** Before the pause, the threads the last pause left asleep unread: the warm-up need not read them. */
+    private final StableThreads asleepLastTime = (index, t) -> {
+        int tid = osThreadId(index, t);
+        return tid > 0 && pauser.leftAsleepInLastPause(tid);
+    };
 
     /** {@code asyncStacks}: re-roots threads running an asyncio task ({@code --async-aware}), or null. */
     SampledProcess(int index, PythonProcess python, ThreadPauser pauser, AsyncStacks asyncStacks) {
@@ -135,7 +143,7 @@ public final class SampledProcess implements AutoCloseable {
             return; // sampling often keeps the caches warm
         }
         try {
-            python.walker().walk(snapshot);
+            python.walker().walk(snapshot, asleepLastTime);
         } catch (MemoryReadException e) {
             // the walk under pause decides what a failure means
         }
@@ -275,7 +283,7 @@ public final class SampledProcess implements AutoCloseable {
                 shown.addLeaf(gcMarker); // a collection runs in the thread holding the GIL
             }
             try {
-                consumer.accept(nanos, this, thread, shown);
+                consumer.accept(nanos, this, named(thread), shown);
             } finally {
                 shown.removeLeaves();
             }
@@ -285,7 +293,7 @@ public final class SampledProcess implements AutoCloseable {
             RawStacks tasks = asyncStacks.suspendedTasks();
             for (int i = 0; i < tasks.threadCount(); i++) {
                 kept++;
-                consumer.accept(nanos, this, slots[n - 1], tasks.thread(i));
+                consumer.accept(nanos, this, named(slots[n - 1]), tasks.thread(i));
             }
         }
         stats.keptThreadSamples += kept;
@@ -299,10 +307,27 @@ public final class SampledProcess implements AutoCloseable {
      * poll changes the tasks as much as its stack.
      */
     private void readStacks() throws MemoryReadException {
-        python.walker().walk(snapshot);
+        python.walker().walk(snapshot, pauser != null ? asleep : StableThreads.NONE);
         if (asyncStacks != null) {
             asyncStacks.rewrite(snapshot);
         }
+    }
+
+    /**
+     * Whether the thread at {@code index} of this walk, as the last one mapped it to its kernel tid,
+     * was left asleep by this pause, not switched in since the last one (the pauser confirms it after
+     * the walk, or stops it and the walk is done again).
+     */
+    private boolean asleepSinceLastPause(int index, RawThreadStack t) {
+        int tid = osThreadId(index, t);
+        return tid > 0 && pauser.asleepSinceLastPause(tid);
+    }
+
+    /** The kernel tid of the walk's thread {@code t} at {@code index}, as the last walk mapped it; 0 when unknown. */
+    private int osThreadId(int index, RawThreadStack t) {
+        TrackedThread thread = index < slots.length ? slots[index] : null;
+        return thread != null && thread.threadId == t.threadId && thread.osThreadId <= Integer.MAX_VALUE
+                ? (int) thread.osThreadId : 0;
     }
 
     /** Whether the collector runs now; read only when some thread holds the GIL (none can collect otherwise). */
@@ -378,7 +403,7 @@ public final class SampledProcess implements AutoCloseable {
         threadSetSignature = signature;
         lastRefresh = now;
         states.refreshTasks();
-        Map<Long, String> names = python.threadNames().refresh();
+        python.threadNames().refreshObjects(); // names are read for the threads kept (named)
         java.util.Set<Long> tids = new java.util.HashSet<>();
         try {
             for (int tid : ProcFs.threadIds(python.pid())) {
@@ -391,7 +416,7 @@ public final class SampledProcess implements AutoCloseable {
         Map<Long, TrackedThread> alive = new HashMap<>();
         for (int i = 0; i < n; i++) {
             TrackedThread thread = slots[i];
-            thread.name = names.get(thread.threadId);
+            thread.named = false;
             if (nativeIds[i] != 0) {
                 thread.osThreadId = nativeIds[i];
             }
@@ -401,6 +426,15 @@ public final class SampledProcess implements AutoCloseable {
         // slots past n hold threads just forgotten: a new thread reusing one's id must not match them
         java.util.Arrays.fill(slots, n, slots.length, null);
         refreshEveryNanos = Math.max(THREAD_REFRESH_NANOS, 20 * (System.nanoTime() - now));
+    }
+
+    /** {@code thread}, its name read if not yet since the thread list was (thousands idle are never kept). */
+    private TrackedThread named(TrackedThread thread) throws MemoryReadException {
+        if (!thread.named) {
+            thread.name = python.threadNames().nameOf(thread.threadId);
+            thread.named = true;
+        }
+        return thread;
     }
 
     /**
