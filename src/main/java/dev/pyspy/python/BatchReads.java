@@ -84,6 +84,9 @@ final class BatchReads {
      * says which were read. Returns whether all were.
      */
     boolean readEach() {
+        if (count == 0) {
+            return true;
+        }
         if (ok.length < count) {
             int n = addresses.length;
             ok = new boolean[n];

@@ -105,6 +105,14 @@ class BatchReadsTest {
     }
 
     @Test
+    void anEmptyBatchReadsNothing() {
+        Holes memory = new Holes(Set.of());
+        BatchReads batch = new BatchReads(memory);
+        assertTrue(batch.readEach());
+        assertEquals(0, memory.calls);
+    }
+
+    @Test
     void rangesCloseTogetherAreReadAsOneWhateverTheirOrder() {
         Holes memory = new Holes(Set.of());
         BatchReads batch = new BatchReads(memory);
