@@ -3,11 +3,9 @@ package dev.pyspy.python;
 import dev.pyspy.PyspyException;
 import dev.pyspy.process.MemoryReadException;
 
-import java.nio.ByteBuffer;
 import dev.pyspy.util.LongIntMap;
 
-import java.util.HashMap;
-import java.util.Map;
+import java.nio.ByteBuffer;
 
 /**
  * {@code record}/{@code top --async-aware}: turns each sampled thread that is running an asyncio
@@ -46,7 +44,7 @@ public final class AsyncStacks {
             running[runningCount++] = value;
         }
     };
-    private final Map<Long, Task> tasks = new HashMap<>();
+    private final AddressMap<Task> tasks = new AddressMap<>();
     private final boolean allTasks;
     private final TaskTypes types;
     private final TaskScan scan;
@@ -61,7 +59,6 @@ public final class AsyncStacks {
     private RawThreadStack[] pendingChains = new RawThreadStack[0];
     /** Whether {@link #pendingChains} were read in this pass. */
     private boolean chainsRead;
-    private final LongIntMap parents = new LongIntMap(64);
     private final LongIntMap runningNow = new LongIntMap(16);
     private final long[] chainTasks = new long[MAX_AWAITERS];
     private long currentTasks;
@@ -222,18 +219,12 @@ public final class AsyncStacks {
     /** Each pending task not running now and awaited by none: its chain under its root, above its awaiters'. */
     private void readSuspended() {
         suspended.reset();
-        parents.clear();
         int n = scan.count();
-        for (int i = 0; i < n; i++) {
-            for (long p : awaiters.parentsOf(scan.task(i))) {
-                parents.put(p, 1);
-            }
-        }
         for (int i = 0; i < n; i++) {
             long address = scan.task(i);
             Task task = pendingTasks[i];
             RawThreadStack chainOf = pendingChains[i];
-            if (task == null || runningNow.get(address, -1) >= 0 || parents.get(address, 0) != 0) {
+            if (task == null || runningNow.get(address, -1) >= 0 || awaiters.awaitsATask(address)) {
                 continue; // running (on a thread: its stack shows it), or in its awaiters' stacks
             }
             if (chainOf.truncated) {
@@ -309,17 +300,14 @@ public final class AsyncStacks {
         Task currentTask = task;
         while (currentTask != null) {
             chainTasks[depth++] = current;
-            long[] by = awaiters.parentsOf(current);
-            CodeInfo root = by.length > 1 ? sharedRoot(currentTask, by.length) : currentTask.root;
+            int awaitedBy = awaiters.parentCount(current);
+            CodeInfo root = awaitedBy > 1 ? sharedRoot(currentTask, awaitedBy) : currentTask.root;
             t.push(root, 0, 0, true);
             hash = hash * 0x9E3779B97F4A7C15L + root.id() + 1;
-            if (by.length == 0 || depth == MAX_AWAITERS) {
+            if (awaitedBy == 0 || depth == MAX_AWAITERS) {
                 break;
             }
-            long next = by[0];
-            for (long p : by) {
-                next = Math.min(next, p);
-            }
+            long next = awaiters.leastParent(current);
             if (onChain(next, depth)) {
                 break;
             }

@@ -3,9 +3,9 @@ package dev.pyspy.python;
 import dev.pyspy.process.MemoryReadException;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -36,6 +36,12 @@ final class AsyncioTaskFinder {
     private final boolean[] weakSets = new boolean[TASK_SETS.length];
     private int setCount;
     private int setsAge = SETS_LOOKUP_EVERY;
+    /** The keys of the set read last ({@link #readSetKeys}). */
+    private long[] keys = new long[64];
+    private int keyCount;
+    /** Where a chunk of a set's table is read, kept for the next read. */
+    private ByteBuffer tableBytes = ByteBuffer.allocateDirect(64 * 16).order(ByteOrder.LITTLE_ENDIAN);
+    private final dev.pyspy.util.LongIntMap weakrefTypes = new dev.pyspy.util.LongIntMap(4);
 
     AsyncioTaskFinder(AsyncioOffsets o, ObjectReads reads, PyObjects objects, long interpreter, TaskCheck check) {
         this.o = o;
@@ -58,7 +64,8 @@ final class AsyncioTaskFinder {
         lookUpSets();
         for (int s = 0; s < setCount; s++) {
             boolean weak = weakSets[s];
-            for (long key : setKeys(sets[s])) {
+            readSetKeys(sets[s]);
+            for (long key : Arrays.copyOf(keys, keyCount)) {
                 try {
                     long obj = weak ? weakReferent(key) : key;
                     if (obj != 0 && check.isTask(obj)) {
@@ -82,21 +89,22 @@ final class AsyncioTaskFinder {
             lookUpSets();
         }
         for (int s = 0; s < setCount; s++) {
-            List<Long> keys = setKeys(sets[s]);
+            readSetKeys(sets[s]);
             if (!weakSets[s]) {
-                keys.forEach(out::add);
+                for (int i = 0; i < keyCount; i++) {
+                    out.add(keys[i]);
+                }
                 continue;
             }
             refs.clear();
-            for (long key : keys) {
-                refs.add(key, o.weakrefObject + 8);
+            for (int i = 0; i < keyCount; i++) {
+                refs.add(keys[i], o.weakrefObject + 8);
             }
             refs.readEach();
             for (int i = 0; i < refs.size(); i++) {
                 ByteBuffer b = refs.get(i);
                 try {
-                    String refType = refs.ok(i) ? objects.nameOfType(b.getLong(o.obType)) : "";
-                    if (refType.equals("weakref") || refType.equals("weakref.ReferenceType")) {
+                    if (refs.ok(i) && isWeakrefType(b.getLong(o.obType))) {
                         out.add(b.getLong(o.weakrefObject));
                     }
                 } catch (MemoryReadException e) {
@@ -104,6 +112,17 @@ final class AsyncioTaskFinder {
                 }
             }
         }
+    }
+
+    /** Whether {@code type} is the weak reference type, answered once per type address. */
+    private boolean isWeakrefType(long type) throws MemoryReadException {
+        int known = weakrefTypes.get(type, -1);
+        if (known < 0) {
+            String name = objects.nameOfType(type);
+            known = name.equals("weakref") || name.equals("weakref.ReferenceType") ? 1 : 0;
+            weakrefTypes.put(type, known);
+        }
+        return known == 1;
     }
 
     /** The sets of the last look-up are sets still (one read each): a module's globals are rebound seldom. */
@@ -188,27 +207,34 @@ final class AsyncioTaskFinder {
     }
 
     /**
-     * The keys of a set's hash table: not its empty entries, nor its deleted ones (hash -1), whose key
-     * is the set's dummy, of a type with no size that no object check accepts.
+     * Into {@link #keys}: the keys of a set's hash table: not its empty entries, nor its deleted ones
+     * (hash -1), whose key is the set's dummy, of a type with no size that no object check accepts.
      */
-    private List<Long> setKeys(long set) throws MemoryReadException {
+    private void readSetKeys(long set) throws MemoryReadException {
+        keyCount = 0;
         long table = reads.readLong(set + o.setTable);
         long mask = reads.readLong(set + o.setMask);
         if (mask < 0 || mask >= 4L * MAX_TASKS) {
             throw new MemoryReadException(String.format("set at 0x%x has implausible mask %d", set, mask));
         }
-        List<Long> keys = new ArrayList<>();
         for (long i = 0; i <= mask; i += CHUNK) {
             int n = (int) Math.min(CHUNK, mask + 1 - i);
-            ByteBuffer b = reads.read(table + i * o.setEntrySize, n * o.setEntrySize);
+            int bytes = n * o.setEntrySize;
+            if (tableBytes.capacity() < bytes) {
+                tableBytes = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+            }
+            reads.readInto(table + i * o.setEntrySize, tableBytes, bytes);
+            ByteBuffer b = tableBytes;
             for (int j = 0; j < n; j++) {
                 long key = b.getLong(j * o.setEntrySize + o.setEntryKey);
                 boolean deleted = o.setEntryHash != AsyncioOffsets.ABSENT && b.getLong(j * o.setEntrySize + o.setEntryHash) == -1;
                 if (key != 0 && !deleted) {
-                    keys.add(key);
+                    if (keyCount == keys.length) {
+                        keys = Arrays.copyOf(keys, keyCount * 2);
+                    }
+                    keys[keyCount++] = key;
                 }
             }
         }
-        return keys;
     }
 }

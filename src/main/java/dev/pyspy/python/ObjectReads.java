@@ -93,6 +93,12 @@ final class ObjectReads {
         return b;
     }
 
+    /** Reads {@code len} bytes into the caller's {@code into} (kept by it for its next reads: no allocation). */
+    void readInto(long addr, ByteBuffer into, int len) throws MemoryReadException {
+        checkPointer(addr, len);
+        memory.read(addr, into, len);
+    }
+
     long readLong(long addr) throws MemoryReadException {
         return read(addr, 8).getLong(0);
     }

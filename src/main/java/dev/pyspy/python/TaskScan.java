@@ -25,6 +25,7 @@ final class TaskScan {
     private final BatchReads fresh;
     /** The last scan's tasks (3.14+: read first, in one batch) and their index in {@link #structs}. */
     private long[] previous = new long[0];
+    private int previousCount;
     private final LongIntMap previousIndex = new LongIntMap(64);
     private long[] tasks = new long[64];
     private ByteBuffer[] bytes = new ByteBuffer[64];
@@ -88,11 +89,11 @@ final class TaskScan {
     private void scanLists(RawStacks snapshot) {
         structs.clear();
         previousIndex.clear();
-        for (long task : previous) {
-            structs.add(task, o.taskSize);
+        for (int i = 0; i < previousCount; i++) {
+            structs.add(previous[i], o.taskSize);
         }
         structs.readEach();
-        for (int i = 0; i < previous.length; i++) {
+        for (int i = 0; i < previousCount; i++) {
             if (structs.ok(i)) {
                 previousIndex.put(previous[i], i); // a task of the last scan gone with its memory is read alone
             }
@@ -103,7 +104,11 @@ final class TaskScan {
             walkList(snapshot.thread(i).threadState + o.threadTasksHead);
         }
         walkList(interpreter + o.interpreterTasksHead);
-        previous = Arrays.copyOf(candidates.addresses, candidates.count);
+        if (previous.length < candidates.count) {
+            previous = new long[candidates.addresses.length];
+        }
+        System.arraycopy(candidates.addresses, 0, previous, 0, candidates.count);
+        previousCount = candidates.count;
     }
 
     /** Follows one list; a link that cannot be read ends it (the tasks found so far are kept). */

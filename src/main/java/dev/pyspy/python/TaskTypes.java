@@ -2,8 +2,7 @@ package dev.pyspy.python;
 
 import dev.pyspy.process.MemoryReadException;
 
-import java.util.HashMap;
-import java.util.Map;
+import dev.pyspy.util.LongIntMap;
 
 /**
  * Which objects are asyncio tasks and coroutines, by their type: a task is an {@code _asyncio.Task}
@@ -21,8 +20,9 @@ final class TaskTypes {
     private final PyObjects objects;
     private final int typeBase;
     private final int typeFlags;
-    private final Map<Long, Boolean> taskTypes = new HashMap<>();
-    private final Map<Long, Boolean> coroutineTypes = new HashMap<>();
+    /** Per type address: 1 when it is one, 0 when not (no boxing: asked per task per pass). */
+    private final LongIntMap taskTypes = new LongIntMap(16);
+    private final LongIntMap coroutineTypes = new LongIntMap(16);
 
     TaskTypes(ObjectReads reads, PyObjects objects, Layout layout) throws dev.pyspy.PyspyException {
         this.reads = reads;
@@ -44,12 +44,12 @@ final class TaskTypes {
         if (type == 0 || (type & 7) != 0) {
             return false;
         }
-        Boolean known = taskTypes.get(type);
-        if (known == null) {
-            known = derivesFrom(type, TASK_TYPE);
+        int known = taskTypes.get(type, -1);
+        if (known < 0) {
+            known = derivesFrom(type, TASK_TYPE) ? 1 : 0;
             taskTypes.put(type, known);
         }
-        return known;
+        return known == 1;
     }
 
     /** A coroutine or generator object (the interpreter's own types). */
@@ -62,12 +62,12 @@ final class TaskTypes {
         if (type == 0 || (type & 7) != 0) {
             return false;
         }
-        Boolean known = coroutineTypes.get(type);
-        if (known == null) {
-            known = isBuiltinType(type, "coroutine") || isBuiltinType(type, "generator");
+        int known = coroutineTypes.get(type, -1);
+        if (known < 0) {
+            known = isBuiltinType(type, "coroutine") || isBuiltinType(type, "generator") ? 1 : 0;
             coroutineTypes.put(type, known);
         }
-        return known;
+        return known == 1;
     }
 
     /** An object of the interpreter's own (static, not heap) type named {@code name}. */
