@@ -1,11 +1,5 @@
 package dev.pyspy.python;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,26 +17,14 @@ final class AsyncioData {
     static {
         List<String> keys = new ArrayList<>();
         List<String> sets = new ArrayList<>();
-        try (InputStream in = AsyncioData.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("missing resource " + RESOURCE);
+        for (String[] f : DataFile.records(RESOURCE)) {
+            if (f[0].equals("debug-offset") && f.length == 3) {
+                keys.add(f[2].equals("-") ? null : f[2]);
+            } else if (f[0].equals("task-set") && f.length == 2) {
+                sets.add(f[1]);
+            } else {
+                throw DataFile.badRecord(RESOURCE, f);
             }
-            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
-                String[] f = line.trim().split("\\s+");
-                if (f[0].isEmpty() || f[0].startsWith("#")) {
-                    continue;
-                }
-                if (f[0].equals("debug-offset") && f.length == 3) {
-                    keys.add(f[2].equals("-") ? null : f[2]);
-                } else if (f[0].equals("task-set") && f.length == 2) {
-                    sets.add(f[1]);
-                } else {
-                    throw new IllegalStateException(RESOURCE + ": cannot read line: " + line);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
         DEBUG_OFFSET_KEYS = keys.toArray(new String[0]);
         TASK_SETS = sets.toArray(new String[0]);

@@ -1,12 +1,6 @@
 package dev.pyspy.python;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -55,24 +49,12 @@ final class NumpyScalars {
 
     private static Map<String, Scalar> load() {
         Map<String, Scalar> types = new HashMap<>();
-        try (InputStream in = NumpyScalars.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("missing resource " + RESOURCE);
+        for (String[] f : DataFile.records(RESOURCE)) {
+            Scalar s = f.length == 3 ? parse(f[1], f[2]) : null;
+            if (s == null) {
+                throw DataFile.badRecord(RESOURCE, f);
             }
-            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
-                String[] f = line.trim().split("\\s+");
-                if (f[0].isEmpty() || f[0].startsWith("#")) {
-                    continue;
-                }
-                Scalar s = f.length == 3 ? parse(f[1], f[2]) : null;
-                if (s == null) {
-                    throw new IllegalStateException(RESOURCE + ": cannot read line: " + line);
-                }
-                types.put(f[0], s);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            types.put(f[0], s);
         }
         return Map.copyOf(types);
     }

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static dev.pyspy.testing.RawStacks.describe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -180,14 +181,4 @@ class StackWalkerStillThreadsTest {
         return tids;
     }
 
-    /** Everything a consumer sees of a stack: functions, files, lines, entry flags, frame addresses. */
-    private static String describe(RawThreadStack t) {
-        StringBuilder sb = new StringBuilder().append(t.threadId).append(t.truncated ? " truncated" : "");
-        for (int i = 0; i < t.depth; i++) {
-            sb.append('\n').append(t.codes[i].name()).append(' ').append(t.codes[i].filename()).append(':')
-                    .append(t.lines[i]).append(t.entries[i] ? " entry" : "").append(" @")
-                    .append(Long.toHexString(t.frameAddresses[i]));
-        }
-        return sb.toString();
-    }
 }

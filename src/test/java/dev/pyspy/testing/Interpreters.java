@@ -104,6 +104,17 @@ public final class Interpreters {
             return cmd;
         }
 
+        /** Whether this interpreter can import {@code module} (a package installed for it only, such as numpy). */
+        public boolean canImport(String module) throws IOException, InterruptedException {
+            Process p = new ProcessBuilder(command("-c", "import " + module)).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError(this + " did not import " + module + " within 60 s");
+            }
+            return p.exitValue() == 0;
+        }
+
         /**
          * What {@code PYSPY_REQUIRED_INTERPRETERS} calls this interpreter: the real path of a host
          * executable, the manifest name of one in a tree.
