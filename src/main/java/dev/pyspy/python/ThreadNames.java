@@ -40,37 +40,16 @@ public final class ThreadNames {
         this.mdDict = layout.offset("PyModuleObject.md_dict");
     }
 
-    /** Re-reads the registry (call when the set of threads changed); returns ident → name. */
+    /** Re-reads the registry (call when the set of threads changed); returns ident → name, every name read. */
     public Map<Long, String> refresh() throws MemoryReadException {
+        refreshObjects();
         Map<Long, String> names = new HashMap<>();
-        threadObjects.clear();
-        long modules = pointer(modulesField);
-        if (modules == 0) {
-            return names;
-        }
-        long threading = objects.dictLookup(modules, "threading");
-        if (threading == 0) {
-            return names; // the program never imported threading: threads have no names
-        }
-        long active = objects.dictLookup(pointer(threading + mdDict), "_active");
-        if (active == 0) {
-            return names;
-        }
-        Map<Long, String> fresh = new HashMap<>();
-        objects.dictItems(active, MAX_THREADS, (key, value) -> {
-            long ident = objects.longValue(key);
-            threadObjects.put(ident, value);
-            String name = namesByObject.get(value);
-            if (name == null) {
-                name = stableName(value);
-            }
+        for (long ident : threadObjects.keySet()) {
+            String name = nameOf(ident);
             if (name != null) {
-                fresh.put(value, name);
                 names.put(ident, name);
             }
-        });
-        namesByObject.clear();
-        namesByObject.putAll(fresh);
+        }
         return names;
     }
 
