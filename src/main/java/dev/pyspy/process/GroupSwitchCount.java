@@ -13,8 +13,11 @@ import java.nio.charset.StandardCharsets;
  * netlink request: the kernel's taskstats for a thread group ({@code TASKSTATS_CMD_ATTR_TGID}), whose
  * {@code cpu_count} sums each live thread's {@code sched_info.pcount} (the count schedstat's third
  * field shows per thread) and those of the threads that exited (kept in the process's own stats
- * when a thread exits, before it leaves the list). The sum only grows: a thread that exits moves its
- * count, it does not take it away. One request instead of one schedstat read per thread.
+ * when a thread exits, before it leaves the list). A thread that exits moves its count, it does not
+ * take it away; but the kernel moves it before the thread stops being counted live, and a switch-in
+ * after the move is lost, so around a thread's exit the total can stand a little high and then
+ * drop. Callers compare it for equality only, and a thread set that changes invalidates the
+ * comparison anyway. One request instead of one schedstat read per thread.
  *
  * <p>Needs CAP_NET_ADMIN and the initial network namespace; {@link #open} returns null where the
  * kernel refuses it (callers read each thread's schedstat then). Not thread-safe.

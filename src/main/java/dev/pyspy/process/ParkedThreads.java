@@ -17,7 +17,7 @@ import java.util.List;
  * <p>Thousands of sleeping threads would cost a schedstat read each, every sample. Instead, the
  * threads that stayed asleep to the end of the last pause (settled) are left running unread, and
  * one {@link GroupSwitchCount} request answers for all of them together: the process's total of
- * switch-ins, which only grows, has moved since the end of the last settled pause by exactly what
+ * switch-ins has moved since the end of the last settled pause by exactly what
  * the threads read one by one (stopped, or parked after a look) moved, when none of the unread ones
  * was switched in. Each thread's count at that end is kept for this ({@code baselineSwitches}), so
  * the check holds whichever threads stop or sleep in between, as long as the same threads exist.

@@ -16,7 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The process's total of switch-ins (taskstats) against what the kernel shows per thread: never less
  * than the live threads' schedstat counts read before it, and grown by at least the switch-ins of a
- * thread that slept and woke many times, also once that thread has exited (the total only grows).
+ * thread that slept and woke many times, also once that thread has exited. (Not that it never goes
+ * down: around a thread's exit the kernel counts it twice for a moment, so a JVM thread exiting
+ * meanwhile can make a later read lower.)
  */
 @NeedsRoot
 class GroupSwitchCountTest {
@@ -46,7 +48,6 @@ class GroupSwitchCountTest {
             sleeper.join();
             long after = group.read();
             assertTrue(after - before >= 200, "the total grew by " + (after - before) + " over 200 sleeps");
-            assertTrue(group.read() >= after, "the total went down");
         }
     }
 

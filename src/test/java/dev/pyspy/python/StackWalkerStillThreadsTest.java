@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import static dev.pyspy.testing.RawStacks.describe;
@@ -92,6 +93,7 @@ class StackWalkerStillThreadsTest {
                     MemoryReadException reusingFailed;
                     boolean freshFailed;
                     takenStill.clear();
+                    long pauseStart = System.nanoTime();
                     pauser.interrupt();
                     try {
                         while (true) {
@@ -116,6 +118,10 @@ class StackWalkerStillThreadsTest {
                         pauser.resume();
                     }
                     pauses++;
+                    // As long between pauses as in one: a rover's wake-up lands between two pauses about half the
+                    // time however slow the machine makes the pauses (a wake-up during a pause is found by the
+                    // confirmation before anything is reused, and makes the rover a waker, looked at each time).
+                    LockSupport.parkNanos(Math.max(500_000, System.nanoTime() - pauseStart));
                     if (freshFailed) {
                         torn++;
                         lastStacks.clear();
@@ -142,7 +148,6 @@ class StackWalkerStillThreadsTest {
                             }
                         }
                     }
-                    Thread.sleep(0, 500_000);
                 }
             } finally {
                 reusing.memory().close();
