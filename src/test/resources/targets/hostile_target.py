@@ -13,7 +13,7 @@ argv[2]: mode; argv[3:]: mode arguments. Python 3.8+ (code.replace).
                       names with lone surrogates (undecodable bytes as Python keeps them), control
                       characters, bidirectional and other invisible format characters, quotes and
                       markup, a semicolon; each parked in its own thread
-  renames             threads started eight at a time (r-N), each renaming itself 300 times to a
+  renames             threads started eight at a time (r-N), each renaming itself for 50 ms to a
                       fresh string of one repeated letter A-H (8-31 long); status: threads started
 
 Every mode publishes progress counters to argv[1] + ".progress" (see progress_target.py) and
@@ -169,10 +169,15 @@ def names():
 
 def renamer():
     me = threading.current_thread()
-    for i in range(300):
+    # for 50 ms, however fast the machine: a thread that lived only for its renames would often end
+    # between two samples, unseen, and the test would prove nothing
+    deadline = time.time() + 0.05
+    i = 0
+    while time.time() < deadline:
         # a new str each time (the old one is freed at once and its memory reused): one letter
         # repeated, so a name read half-old, half-new, or from reused memory shows as mixed
         me.name = RENAME_LETTERS[i % len(RENAME_LETTERS)] * (8 + i % 24)
+        i += 1
 
 
 RENAME_LETTERS = "ABCDEFGH"

@@ -40,7 +40,10 @@ final class ParkedThreads implements AutoCloseable {
     private final OffCpuCheck offCpu;
     private final Tracees tracees;
     private final List<Tracee> parked = new ArrayList<>();
-    /** 1 for each thread parked unread in this pause, 0 once found to have run (by tid: no boxing). */
+    /**
+     * 1 for each thread parked without a look (settled) in this pause, 0 once found to have run; kept
+     * after the pause until the next one starts ({@link #unread}). By tid: no boxing.
+     */
     private final LongIntMap unreadTids = new LongIntMap(64);
     /** The process's total of switch-ins; null until tried, or where the kernel does not tell it. */
     private GroupSwitchCount group;
@@ -75,7 +78,6 @@ final class ParkedThreads implements AutoCloseable {
         if (t.settled && !t.waker) {
             parked.add(t);
             t.parked = true;
-            t.unread = true;
             unreadTids.put(t.tid, 1);
             return true;
         }
@@ -91,7 +93,6 @@ final class ParkedThreads implements AutoCloseable {
         t.switchesIn = switches;
         parked.add(t);
         t.parked = true;
-        t.unread = false;
         return true;
     }
 
@@ -133,7 +134,7 @@ final class ParkedThreads implements AutoCloseable {
                 it.remove(); // gone
                 continue;
             }
-            if (t.unread != unread) {
+            if (unread(t.tid) != unread) {
                 continue;
             }
             long now = unread || !candidateComplete ? offCpu.switchesIn(t.tid) : t.checkedSwitches;
@@ -144,7 +145,6 @@ final class ParkedThreads implements AutoCloseable {
                 }
                 t.settled = false;
                 t.parked = false;
-                t.unread = false;
                 unreadTids.put(t.tid, 0);
                 if (ran == null) {
                     ran = new ArrayList<>();
@@ -165,7 +165,7 @@ final class ParkedThreads implements AutoCloseable {
     private long readOthers() {
         long moved = 0;
         for (Tracee t : tracees.all()) {
-            if (t.state == Tracee.State.ZOMBIE || (t.parked && t.unread)) {
+            if (t.state == Tracee.State.ZOMBIE || (t.parked && unread(t.tid))) {
                 continue; // a dead main thread's count stays in the total for good
             }
             long n = t.parked || t.state == Tracee.State.STOPPED ? offCpu.switchesIn(t.tid) : -1;
@@ -256,7 +256,6 @@ final class ParkedThreads implements AutoCloseable {
     void clear() {
         for (Tracee t : parked) {
             t.parked = false;
-            t.unread = false;
         }
         parked.clear();
     }

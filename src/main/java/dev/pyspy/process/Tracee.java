@@ -36,8 +36,6 @@ final class Tracee {
     boolean settled;
     /** Left running in this pause (one of {@link ParkedThreads}'). */
     boolean parked;
-    /** Left running in this pause without a look (settled): only the process's total tells whether it ran. */
-    boolean unread;
     /** Was switched in while left running unread: looked at each pause, not left to the total, until quiet. */
     boolean waker;
     /** Pauses in a row that found this waker asleep and not switched in since the last one. */

@@ -389,14 +389,24 @@ class ThreadPauserTest {
             for (int tid : sleepers) {
                 switchesBefore.put(tid, contextSwitches(pid, tid));
             }
+            int spinnerStoppedAtOnce = 0;
             for (int i = 0; i < 200; i++) {
                 int[] stopped = pauser.interrupt();
-                assertArrayEquals(new int[] {pid}, stopped, "only the spinning main thread stops, at cycle " + i);
-                assertEquals('t', stateOf(pid, pid));
-                assertTrue(pauser.confirmParked(), "no sleeper ran, at cycle " + i);
+                // on a busy machine the spinner may be preempted, off the CPU, when looked at: then it is left
+                // running like a sleeper, and the confirmation stops it if it ran meanwhile
+                if (stopped.length > 0) {
+                    assertArrayEquals(new int[] {pid}, stopped, "only the spinning main thread stops, at cycle " + i);
+                    assertEquals('t', stateOf(pid, pid));
+                    spinnerStoppedAtOnce++;
+                }
+                boolean confirmed = pauser.confirmParked();
+                int[] after = pauser.stoppedThreads();
+                assertTrue(confirmed ? Arrays.equals(stopped, after) : Arrays.equals(new int[] {pid}, after),
+                        "no sleeper ran (stopped " + Arrays.toString(after) + "), at cycle " + i);
                 pauser.resume();
                 LockSupport.parkNanos(1_000_000);
             }
+            assertTrue(spinnerStoppedAtOnce > 0, "the spinner was never stopped at once: the test proves nothing");
             for (int tid : sleepers) {
                 // stopped and let go, each would have been woken twice a cycle
                 assertEquals(switchesBefore.get(tid), contextSwitches(pid, tid), "sleeper " + tid + " was woken");
