@@ -426,6 +426,7 @@ int main(void)
     SIZE("PyBytesObject", PyBytesObject);
 #else
     OFF("PyStringObject.ob_sval", PyStringObject, ob_sval);
+    OFF("PyStringObject.ob_shash", PyStringObject, ob_shash);
     SIZE("PyStringObject", PyStringObject);
     OFF("PyUnicodeObject.length", PyUnicodeObject, length);
     OFF("PyUnicodeObject.str", PyUnicodeObject, str);

@@ -1,6 +1,7 @@
 """Runs alpha for a second, frees it, then runs beta for four seconds: a function whose code object
 was made at the address alpha's code had (new functions are made until the allocator gives that
-address back). Writes {"alpha": address, "beta": address} to argv[1] before beta starts.
+address back). Writes {"alpha": address, "beta": address, "alpha_seconds": how long alpha ran} to
+argv[1] before beta starts.
 Runs on Python 2.7 and 3.6+."""
 import gc
 import json
@@ -25,7 +26,9 @@ def make(name):
 def main():
     alpha = make("alpha")
     alpha_code = id(alpha.__code__)
+    started = time.time()
     alpha(1.0)
+    alpha_seconds = time.time() - started
     del alpha
     gc.collect()
     held = []  # the misses stay alive, so each try gets another block
@@ -34,7 +37,7 @@ def main():
         held.append(beta)
         beta = make("beta")
     with open(sys.argv[1], "w") as f:
-        json.dump({"alpha": alpha_code, "beta": id(beta.__code__)}, f)
+        json.dump({"alpha": alpha_code, "beta": id(beta.__code__), "alpha_seconds": alpha_seconds}, f)
     beta(4.0)
 
 

@@ -17,8 +17,12 @@ import java.util.Map;
  * made at its address (functions made by exec, modules' code after import), so an entry is used only
  * after its header was seen unchanged in the same walk: the headers of the code objects used in the
  * last {@link #RECENT_WALKS} walks are read as probes in a batched read the walk makes anyway
- * ({@link #addProbes}); an entry not probed is read again when used (one read). A header that
- * changed gets the entry decoded afresh. Where the target runs while it is read (nonblocking mode, in
+ * ({@link #addProbes}); an entry not probed is read again when used (two reads). A header that
+ * changed gets the entry decoded afresh. The header holds pointers only, and an allocator that frees
+ * a code object with its name, file and line table and then makes a same-shaped one (exec'd code,
+ * repeated) may put each new object where the old one was: so the name's hash, which CPython computes
+ * when it interns a code object's name, is read with each header, and a different text is a
+ * different code object. Where the target runs while it is read (nonblocking mode, in
  * which no read is atomic anyway) the probes go with a walk at most every {@link #checkEvery}
  * nanoseconds, and entries checked in the last probed walk stand until the next: probing a handful
  * of scattered headers costs a shallow walk half again its own time.
@@ -45,8 +49,11 @@ public final class CodeCache {
         /** The walk in which its probe found the header changed (then the probe is the header to decode). */
         long changedWalk = -1;
         boolean recent;
-        /** Where its probe lands, made when it is first probed. */
+        /** The hash stored in its name object ({@code -1}: not computed, no help). */
+        long nameHash;
+        /** Where its probe lands, made when it is first probed, and where the name's hash does. */
         ByteBuffer probe;
+        ByteBuffer nameHashProbe;
 
         Entry(long address) {
             this.address = address;
@@ -63,10 +70,13 @@ public final class CodeCache {
     private final int filename;
     private final int firstLine;
     private final int lineTable;
+    /** Where a name string object keeps its hash. */
+    private final int stringHash;
     private final CodeInfo.LineFormat lineFormat;
     /** Bytes of a header that identify the object: up to the last field compared. */
     private final int identitySize;
     private final ByteBuffer buf;
+    private final ByteBuffer hashBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     private final AddressMap<Entry> byAddress = new AddressMap<>();
     private int nextId;
     /** Markers of stacks cut in the middle, by frames left out (few distinct counts: recursions this deep are rare). */
@@ -81,7 +91,8 @@ public final class CodeCache {
     private long lastProbeNanos;
     /** Entries used in the last {@link #RECENT_WALKS} walks (the first {@link #MAX_PROBES} are probed). */
     private final List<Entry> recent = new ArrayList<>();
-    private int probeCount;
+    /** Entries whose probes are in the batch being read. */
+    private int probedEntries;
 
     /**
      * @param codeType address of {@code PyCode_Type} in the target, or 0 when unknown (then the
@@ -99,6 +110,8 @@ public final class CodeCache {
         this.filename = layout.offset("PyCodeObject.co_filename");
         this.firstLine = layout.offset("PyCodeObject.co_firstlineno");
         this.lineTable = layout.offset("PyCodeObject.co_linetable");
+        this.stringHash = layout.has("PyStringObject.ob_shash")
+                ? layout.offset("PyStringObject.ob_shash") : layout.offset("PyASCIIObject.hash");
         int fieldsEnd = Math.max(Math.max(Math.max(name, filename), Math.max(firstLine, lineTable)), obType) + 8;
         this.identitySize = fieldsEnd;
         this.size = Math.max(fieldsEnd, Math.min(layout.offsetOr("sizeof.PyCodeObject", fieldsEnd), 512));
@@ -133,49 +146,53 @@ public final class CodeCache {
             }
         }
         recent.subList(kept, recent.size()).clear();
-        probeCount = 0;
+        probedEntries = 0;
     }
 
     /**
-     * Adds a read of each recently used code object's header to a batch, from index {@code k};
-     * returns the next free index. {@link #checkProbes} must follow the batch's read.
+     * Adds reads of each recently used code object's header and its name's hash to a batch, from
+     * index {@code k}; returns the next free index. {@link #checkProbes} must follow the batch's read.
      */
     int addProbes(long[] addresses, ByteBuffer[] buffers, int[] lengths, int k) {
-        probeCount = probeCount();
-        for (int i = 0; i < probeCount; i++) {
+        probedEntries = probing ? Math.min(recent.size(), MAX_PROBES) : 0;
+        for (int i = 0; i < probedEntries; i++) {
             Entry e = recent.get(i);
             if (e.probe == null) {
-                e.probe = ByteBuffer.allocateDirect(identitySize).order(ByteOrder.LITTLE_ENDIAN);
+                e.probe = ByteBuffer.allocateDirect(identitySize + 8).order(ByteOrder.LITTLE_ENDIAN);
+                e.nameHashProbe = e.probe.slice(identitySize, 8).order(ByteOrder.LITTLE_ENDIAN);
             }
             addresses[k] = e.address;
             buffers[k] = e.probe;
             lengths[k] = identitySize;
-            k++;
+            addresses[k + 1] = e.info != null ? e.namePointer + stringHash : e.address; // no name: any readable word
+            buffers[k + 1] = e.nameHashProbe;
+            lengths[k + 1] = 8;
+            k += 2;
         }
         return k;
     }
 
-    /** Probes {@link #addProbes} would add now. */
+    /** Reads {@link #addProbes} would add now. */
     int probeCount() {
-        return probing ? Math.min(recent.size(), MAX_PROBES) : 0;
+        return probing ? 2 * Math.min(recent.size(), MAX_PROBES) : 0;
     }
 
     /** The probed batch was not read (a probed object's memory is gone): the entries are read when used. */
     void dropProbes() {
-        probeCount = 0;
+        probedEntries = 0;
     }
 
-    /** After the probed batch was read: entries whose header is unchanged may be used this walk. */
+    /** After the probed batch was read: entries whose header and name are unchanged may be used this walk. */
     void checkProbes() {
-        for (int i = 0; i < probeCount; i++) {
+        for (int i = 0; i < probedEntries; i++) {
             Entry e = recent.get(i);
-            if (sameHeader(e, e.probe)) {
+            if (sameHeader(e, e.probe) && (e.info == null || e.nameHashProbe.getLong(0) == e.nameHash)) {
                 e.checkedWalk = walk;
             } else {
                 e.changedWalk = walk;
             }
         }
-        probeCount = 0;
+        probedEntries = 0;
     }
 
     /**
@@ -207,7 +224,8 @@ public final class CodeCache {
             if (header == buf) {
                 memory.read(address, buf, size);
             }
-            if (!sameHeader(e, header)) {
+            // a probe that found it changed: decoded again (the header is the probe's, or a name whose hash moved)
+            if (header != buf || !sameHeader(e, header) || (e.info != null && nameHash(e.namePointer) != e.nameHash)) {
                 decode(address, e, header);
             }
         }
@@ -286,7 +304,9 @@ public final class CodeCache {
         long tablePointer = header.getLong(lineTable);
         int line = header.getInt(firstLine);
         CodeInfo info = null; // not a code object (3.13+ frames may execute other things)
+        long hash = 0;
         if (codeType != 0 ? type == codeType : "code".equals(objects.typeName(address))) {
+            hash = nameHash(namePointer);
             // names are the program's to choose (any length, any code points): made printable once here
             String fn = DisplayText.clean(objects.readString(filePointer, DisplayText.MAX_CHARS + 1));
             String nm = DisplayText.clean(objects.readString(namePointer, DisplayText.MAX_CHARS + 1));
@@ -300,5 +320,11 @@ public final class CodeCache {
         e.filePointer = filePointer;
         e.tablePointer = tablePointer;
         e.firstLine = line;
+        e.nameHash = hash;
+    }
+
+    private long nameHash(long namePointer) throws MemoryReadException {
+        memory.read(namePointer + stringHash, hashBuf, 8);
+        return hashBuf.getLong(0);
     }
 }

@@ -260,8 +260,9 @@ class RecordIntegrationTest {
 
     /**
      * A code object freed while recorded and another made at its address (functions made by exec,
-     * a module's code after import) must not keep the first one's name: the code cache checks
-     * the object's header in every walk that uses it. Launched by pyspy, so it sees the first
+     * a module's code after import) must not keep the first one's name, not even for a sample: the
+     * code cache checks the object's header and its name's hash in every walk that uses it (on 3.7
+     * the name, file and line table land at the freed ones' addresses too). Launched by pyspy, so it sees the first
      * function; skipped where the target's allocator did not give the address back.
      */
     @ParameterizedTest(name = "{0}")
@@ -283,7 +284,11 @@ class RecordIntegrationTest {
         long alpha = Collapsed.samplesContaining(stacks, "alpha (");
         long beta = Collapsed.samplesContaining(stacks, "beta (");
         assertTrue(alpha >= 100, "the first function was sampled: " + stacks);
-        // 1 s of alpha, then 4 s of beta, of which at most about a second may carry the old name
+        // the sampler never takes more than one sample an interval: a sample of beta named alpha would
+        // push alpha past what its own run could have had
+        double alphaTicks = addresses.get("alpha_seconds").asDouble() * Integer.parseInt(PyspyCli.RATE);
+        assertTrue(alpha <= alphaTicks + 2, "no sample of beta carries alpha's name: alpha " + alpha + " in "
+                + alphaTicks + " intervals\n" + stacks);
         assertTrue(beta >= alpha, "the new function has its own name: alpha " + alpha + ", beta " + beta + "\n" + stacks);
     }
 
