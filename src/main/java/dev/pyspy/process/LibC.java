@@ -37,6 +37,8 @@ public final class LibC {
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
     public static final int ENOSYS = 38;
+    /** A netlink socket's queue overflowed: messages were dropped. */
+    public static final int ENOBUFS = 105;
 
     // ---- signals (x86_64 numbering) ----
     public static final int SIGHUP = 1;
@@ -195,6 +197,12 @@ public final class LibC {
 
     /** Receives into the {@code length} bytes at address {@code buf}. */
     public static native long recv(int fd, long buf, long length, int flags) throws LastErrorException;
+
+    /** {@code addr}: the address of a {@code length}-byte socket address (for netlink, a struct sockaddr_nl). */
+    public static native int bind(int fd, long addr, int length) throws LastErrorException;
+
+    /** {@code value}: the address of the option's {@code length} bytes. */
+    public static native int setsockopt(int fd, int level, int name, long value, int length) throws LastErrorException;
 
     public static final int AT_FDCWD = -100;
     public static final int STATX_NLINK = 0x4;
