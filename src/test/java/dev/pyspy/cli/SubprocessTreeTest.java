@@ -36,6 +36,8 @@ class SubprocessTreeTest {
     private static final long WAIT_SECONDS = 120;
     /** The innermost process root frame: the process that was sampled. */
     private static final Pattern CHILD_ROOT = Pattern.compile("^(?:process \\d+:\"[^\"]*\";)*process (\\d+):\"[^\"]*\"(?:;(?!process )| \\d+$)");
+    /** What {@code -v} says when pyspy attaches to a process of the tree. */
+    private static final Pattern ATTACHED = Pattern.compile("ProcessWatcher: attached to process (\\d+)");
     private static final Pattern UNDER_THE_SHELL = Pattern.compile(
             "^process \\d+:\"bash [^\"]*tree_script\\.sh [^\"]*\";process \\d+:\"[^\"]*tree_child\\.py child_(one|two) ");
 
@@ -130,7 +132,7 @@ class SubprocessTreeTest {
             Path out = dir.resolve("storm.txt");
             Path err = dir.resolve("pyspy.err");
             Process pyspy = PyspyCli.startInstrumented(List.of(PyspyCli.STATS), dir.resolve("pyspy.out"), err,
-                    "record", "-s", "-i", "-r", "100", "-f", "raw", "-o", out.toString(), "-p",
+                    "record", "-s", "-i", "-v", "-r", "100", "-f", "raw", "-o", out.toString(), "-p",
                     Long.toString(parent.pid()));
             started.add(pyspy);
             PyspyCli.awaitSamples(pyspy, err, 1);
@@ -168,6 +170,14 @@ class SubprocessTreeTest {
             }
             assertTrue(ran.containsAll(childSamples.keySet()), "only the storm's children run storm_child: "
                     + childSamples.keySet());
+            Set<Long> attached = new HashSet<>();
+            for (Matcher m = ATTACHED.matcher(log); m.find(); ) {
+                attached.add(Long.parseLong(m.group(1)));
+            }
+            Set<Long> missed = new HashSet<>(ran);
+            missed.removeAll(attached);
+            assertTrue(missed.isEmpty(), "every child is found (attached) while it runs; missed " + missed.size()
+                    + " of " + ran.size() + ": " + missed + "\n" + log);
             // at a load average of 30-45 on 2 cores (CI plus other suites) 9-16 of 40 were sampled: pyspy's
             // threads wait for a CPU as long as the children do; before children were attached from
             // their parent, 1-3 of 200 were
