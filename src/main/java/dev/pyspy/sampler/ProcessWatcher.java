@@ -154,9 +154,14 @@ final class ProcessWatcher implements Runnable, ProcEvents.Listener {
 
     @Override
     public void forked(int parent, int child, long atNanos) {
-        if (members.contains(parent) && !members.contains(child) && tree.adopt(child, parent)) {
+        if (!members.contains(parent) || members.contains(child)) {
+            return;
+        }
+        if (tree.adopt(child, parent)) {
             members.add(child);
             tryAttach(child, atNanos);
+        } else {
+            goneBeforeAttached(child, atNanos);
         }
     }
 
@@ -179,7 +184,21 @@ final class ProcessWatcher implements Runnable, ProcEvents.Listener {
     private PythonProcess attach(int pid) throws PyspyException {
         PythonProcess parent = attached.get(tree.parent(pid));
         PythonProcess child = parent != null ? parent.forkedChild(pid) : null;
+        if (child == null && parent != null) {
+            log.debug("process {} no longer maps its parent's interpreter as it was: attaching afresh", pid);
+        }
         return child != null ? child : PythonProcess.attach(pid);
+    }
+
+    /**
+     * A forked child that exited before this thread could attach to it: on a machine so busy that
+     * the watcher waited for a CPU longer than the child lived. Said with {@code -v}.
+     */
+    private static void goneBeforeAttached(int pid, long forkedAtNanos) {
+        if (forkedAtNanos != 0) {
+            log.debug("process {} exited before it could be attached, {} ms after its fork", pid,
+                    tenthsOfMillis(System.nanoTime() - forkedAtNanos));
+        }
     }
 
     private static double tenthsOfMillis(long nanos) {
@@ -208,7 +227,8 @@ final class ProcessWatcher implements Runnable, ProcEvents.Listener {
         try {
             exe = ProcFs.exePath(pid);
         } catch (PyspyException e) {
-            return; // exited, or a kernel thread
+            goneBeforeAttached(pid, forkedAtNanos); // or a kernel thread
+            return;
         }
         long now = System.nanoTime();
         Candidate c = candidates.get(pid);
@@ -238,6 +258,11 @@ final class ProcessWatcher implements Runnable, ProcEvents.Listener {
                     || e.exitCode() == ExitCode.PERMISSION_DENIED) {
                 log.debug("not following process {}: {}", pid, e.getMessage());
                 candidates.put(pid, new Candidate(exe, now - STARTUP_NANOS - 1));
+                if (e.exitCode() == ExitCode.NO_SUCH_PROCESS) {
+                    goneBeforeAttached(pid, forkedAtNanos);
+                }
+            } else {
+                log.debug("not attached to process {} (yet): {}", pid, e.getMessage());
             }
         }
     }
