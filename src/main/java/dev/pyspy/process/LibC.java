@@ -164,6 +164,21 @@ public final class LibC {
         prctl(PR_SET_TIMERSLACK, 1000, 0, 0, 0); // a refusal only costs precision
     }
 
+    public static final int PRIO_PROCESS = 0;
+
+    /** With {@link #PRIO_PROCESS} and a thread id, that one thread's nice value (Linux); negative values need root. */
+    public static native int setpriority(int which, int who, int prio) throws LastErrorException;
+
+    /** Sets the calling thread's nice value; false when refused (a negative one needs root). */
+    public static boolean setThreadNice(int nice) {
+        try {
+            setpriority(PRIO_PROCESS, gettid(), nice);
+            return true;
+        } catch (LastErrorException e) {
+            return false;
+        }
+    }
+
     public static native int getuid();
 
     public static native int geteuid();
