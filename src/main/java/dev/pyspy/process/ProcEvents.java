@@ -85,6 +85,11 @@ public final class ProcEvents implements AutoCloseable {
 
     /** A subscription to the machine's process events, or null where the kernel refuses or ignores it. */
     public static ProcEvents open() {
+        return open(RECEIVE_BUFFER_BYTES);
+    }
+
+    /** With a queue of about {@code receiveBufferBytes} (the kernel doubles it, and has a minimum). */
+    static ProcEvents open(int receiveBufferBytes) {
         int fd;
         try {
             fd = LibC.socket(LibC.AF_NETLINK, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, NETLINK_CONNECTOR);
@@ -92,7 +97,7 @@ public final class ProcEvents implements AutoCloseable {
             return null;
         }
         ProcEvents events = new ProcEvents(fd);
-        if (!events.subscribe()) {
+        if (!events.subscribe(receiveBufferBytes)) {
             events.close();
             return null;
         }
@@ -103,9 +108,9 @@ public final class ProcEvents implements AutoCloseable {
      * Joins the events' multicast group and asks the kernel to send them; true once it acknowledged
      * without error (it says nothing to a caller outside the initial namespaces).
      */
-    private boolean subscribe() {
+    private boolean subscribe(int receiveBufferBytes) {
         try (Memory value = new Memory(4); Memory address = new Memory(12)) {
-            value.setInt(0, RECEIVE_BUFFER_BYTES);
+            value.setInt(0, receiveBufferBytes);
             try {
                 LibC.setsockopt(socket, SOL_SOCKET, SO_RCVBUFFORCE, Pointer.nativeValue(value), 4);
             } catch (LastErrorException e) {
@@ -197,12 +202,17 @@ public final class ProcEvents implements AutoCloseable {
         if (!await(timeoutMillis)) {
             return true;
         }
+        boolean complete = true;
         for (int i = 0; i < BATCH; i++) {
             int n;
             try {
                 n = (int) LibC.recv(socket, bufferAddress, buffer.capacity(), MSG_DONTWAIT);
             } catch (LastErrorException e) {
-                return e.getErrorCode() != LibC.ENOBUFS; // else EAGAIN: all handled
+                if (e.getErrorCode() == LibC.ENOBUFS) {
+                    complete = false; // said once; the events queued since follow
+                    continue;
+                }
+                break; // EAGAIN: all handled
             }
             for (int at = 0; at + NLMSG_HEADER <= n; ) {
                 int length = buffer.getInt(at);
@@ -215,7 +225,7 @@ public final class ProcEvents implements AutoCloseable {
                 at += align(length);
             }
         }
-        return true;
+        return complete;
     }
 
     private boolean isProcEvent(int at) {

@@ -21,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The process events connector against real forks: a shell forks short children (half of them exec
  * a program) and writes their pids; each must be reported as a fork of the shell, the exec'ing ones
- * as execs, and every one's exit. A Python process's threads are not processes: never reported.
+ * as execs, and every one's exit. A Python process's threads are not processes: never reported. A
+ * queue too small for a burst of forks says that events were lost, and goes on.
  */
 @NeedsRoot
 class ProcEventsTest {
@@ -118,6 +119,29 @@ class ProcEventsTest {
                 assertFalse(seen.exits.contains(tid), "thread " + tid + "'s exit reported as a process's");
             }
             assertTrue(seen.parents.containsKey(pid), "the process itself is reported");
+        }
+    }
+
+    @Test
+    void eventsLostToAFullQueueAreSaidToBeLost() throws Exception {
+        try (ProcEvents events = ProcEvents.open(16 << 10)) { // some tens of events
+            assertNotNull(events, "no process events (root, initial namespaces, CONFIG_PROC_EVENTS)");
+            Process shell = new ProcessBuilder("sh", "-c", "for i in $(seq 100); do ( : ) & done; wait").start();
+            assertTrue(shell.waitFor(60, TimeUnit.SECONDS));
+            Seen seen = new Seen();
+            long deadline = System.nanoTime() + WAIT_NANOS;
+            while (!seen.lost) {
+                assertTrue(System.nanoTime() < deadline, "100 forks and exits unread never overflowed the queue");
+                seen.lost = !events.receive(100, seen);
+            }
+            // and it goes on: events after the loss are reported (on a busy machine a queue this small
+            // may overflow again, so any process's exit will do)
+            seen.exits.clear();
+            while (seen.exits.isEmpty()) {
+                assertTrue(System.nanoTime() < deadline, "no event reported after the loss");
+                assertTrue(new ProcessBuilder("true").start().waitFor(60, TimeUnit.SECONDS));
+                events.receive(100, seen);
+            }
         }
     }
 
