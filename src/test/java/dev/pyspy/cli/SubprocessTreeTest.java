@@ -24,7 +24,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code -s} under a launcher that is not Python (tree_script.sh: bash starting one Python child
@@ -220,6 +222,53 @@ class SubprocessTreeTest {
             String log = Files.readString(err);
             assertEquals(0, pyspy.exitValue(), log);
             assertTrue(seconds <= 4 * 1.1, "-d 4 took " + seconds + " s\n" + log);
+        } finally {
+            parent.destroy();
+        }
+    }
+
+    /**
+     * Without root there are no process events: the watcher says so and falls back to rescanning the
+     * tree, and the storm's children (of a parent of pyspy's own user) are still attached and sampled.
+     */
+    @Test
+    void withoutProcessEventsTheTreeIsRescanned() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) not installed");
+        Interpreter anyUser = Interpreters.python3AnyUserMayRun();
+        new ProcessBuilder("chmod", "-R", "a+rwX", dir.toString()).start().waitFor();
+        Path truth = dir.resolve("storm");
+        Process parent = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                anyUser.path().toString(), dir.resolve("fork_storm_target.py").toString(), truth.toString(), "8", "2",
+                "0.5").redirectErrorStream(true).redirectOutput(dir.resolve("storm.log").toFile()).start();
+        started.add(parent);
+        try {
+            Path out = dir.resolve("storm.txt");
+            Path err = dir.resolve("pyspy.err");
+            Process pyspy = new ProcessBuilder(PyspyCli.asNobody("record", "-s", "-i", "-v", "-r", "100", "-f", "raw",
+                    "-o", out.toString(), "-p", Long.toString(parent.pid())))
+                    .redirectOutput(dir.resolve("pyspy.out").toFile()).redirectError(err.toFile()).start();
+            started.add(pyspy);
+            awaitOutput(err, pyspy, s -> s.contains("Sampling process"));
+            Files.createFile(Path.of(truth + ".go"));
+            await(() -> Files.exists(Path.of(truth + ".done")), pyspy, "the end of the storm");
+            PyspyCli.signal(pyspy.pid(), "INT");
+            assertTrue(pyspy.waitFor(WAIT_SECONDS, TimeUnit.SECONDS));
+            String log = Files.readString(err);
+            assertEquals(0, pyspy.exitValue(), log);
+            assertTrue(log.contains("ProcessWatcher: no process events"), log);
+            assertFalse(log.contains("through the kernel's process events"), log);
+            Set<Long> ran = new HashSet<>();
+            for (String line : Files.readAllLines(Path.of(truth + ".children"))) {
+                ran.add(Long.parseLong(line.split(" ")[0]));
+            }
+            Set<Long> attached = new HashSet<>();
+            for (Matcher m = ATTACHED.matcher(log); m.find(); ) {
+                attached.add(Long.parseLong(m.group(1)));
+            }
+            attached.retainAll(ran);
+            // polling finds a child only if a rescan runs while it lives: on a busy machine not every one
+            assertFalse(attached.isEmpty(), "no child of " + ran + " attached\n" + log);
+            assertTrue(Files.readString(out).contains(";storm_child ("), "a child sampled\n" + log);
         } finally {
             parent.destroy();
         }
