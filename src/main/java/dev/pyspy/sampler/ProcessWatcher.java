@@ -62,6 +62,8 @@ final class ProcessWatcher implements Runnable, ProcEvents.Listener {
     private final Set<Integer> members = new HashSet<>();
     /** Processes the sampler dropped (they exec'd): to be looked at afresh. */
     private final Queue<Integer> forgotten = new ConcurrentLinkedQueue<>();
+    /** When the tree is to be rescanned next ({@link System#nanoTime}). */
+    private long nextScan;
     private volatile boolean stopped;
     /** Woken when a process is found (the thread that starts sampling it). */
     private volatile Thread notify;
@@ -108,7 +110,6 @@ final class ProcessWatcher implements Runnable, ProcEvents.Listener {
             }
             warmUp();
             boolean rescan = true;
-            long nextScan = 0;
             while (!stopped) {
                 for (Integer pid; (pid = forgotten.poll()) != null; ) {
                     attached.remove(pid);
@@ -247,6 +248,9 @@ final class ProcessWatcher implements Runnable, ProcEvents.Listener {
             candidates.put(pid, c);
         } else if (now - c.since() > STARTUP_NANOS) {
             return; // not Python: waits for an exec
+        }
+        if (now - nextScan < -scanNanos) {
+            nextScan = now + scanNanos; // tried again soon while its interpreter may be starting
         }
         try {
             PythonProcess p = attach(pid);
