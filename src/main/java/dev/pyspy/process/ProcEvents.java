@@ -65,7 +65,8 @@ public final class ProcEvents implements AutoCloseable {
     private static final int EVENT_WHAT = CN_DATA;
     private static final int EVENT_TIMESTAMP = CN_DATA + 8;
     private static final int EVENT_DATA = CN_DATA + 16;
-    private static final int EVENT_SIZE = 16 + 24;
+    /** The part of a struct proc_event read here: its header and 16 bytes of the union (a fork's four pids). */
+    private static final int EVENT_SIZE = 16 + 16;
     // fork_proc_event: parent_pid, parent_tgid, child_pid, child_tgid; exec and exit: process_pid, process_tgid
     private static final int FORK_PARENT_TGID = EVENT_DATA + 4;
     private static final int FORK_CHILD_PID = EVENT_DATA + 8;
