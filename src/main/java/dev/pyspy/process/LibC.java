@@ -37,6 +37,8 @@ public final class LibC {
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
     public static final int ENOSYS = 38;
+    /** A netlink socket's queue overflowed: messages were dropped. */
+    public static final int ENOBUFS = 105;
 
     // ---- signals (x86_64 numbering) ----
     public static final int SIGHUP = 1;
@@ -162,6 +164,21 @@ public final class LibC {
         prctl(PR_SET_TIMERSLACK, 1000, 0, 0, 0); // a refusal only costs precision
     }
 
+    public static final int PRIO_PROCESS = 0;
+
+    /** With {@link #PRIO_PROCESS} and a thread id, that one thread's nice value (Linux); negative values need root. */
+    public static native int setpriority(int which, int who, int prio) throws LastErrorException;
+
+    /** Sets the calling thread's nice value; false when refused (a negative one needs root). */
+    public static boolean setThreadNice(int nice) {
+        try {
+            setpriority(PRIO_PROCESS, gettid(), nice);
+            return true;
+        } catch (LastErrorException e) {
+            return false;
+        }
+    }
+
     public static native int getuid();
 
     public static native int geteuid();
@@ -195,6 +212,12 @@ public final class LibC {
 
     /** Receives into the {@code length} bytes at address {@code buf}. */
     public static native long recv(int fd, long buf, long length, int flags) throws LastErrorException;
+
+    /** {@code addr}: the address of a {@code length}-byte socket address (for netlink, a struct sockaddr_nl). */
+    public static native int bind(int fd, long addr, int length) throws LastErrorException;
+
+    /** {@code value}: the address of the option's {@code length} bytes. */
+    public static native int setsockopt(int fd, int level, int name, long value, int length) throws LastErrorException;
 
     public static final int AT_FDCWD = -100;
     public static final int STATX_NLINK = 0x4;

@@ -164,6 +164,24 @@ public final class ProcessTree {
         return up;
     }
 
+    /**
+     * Records {@code child}, reported forked by {@code parent} (a process event), ahead of the next
+     * scan, if its stat still names that parent; false when it does not (it exited, or its pid is
+     * another process's by now).
+     */
+    public boolean adopt(int child, int parent) {
+        Integer actual = readParent(child);
+        if (actual == null || actual != parent) {
+            return false;
+        }
+        synchronized (scanLock) {
+            Map<Integer, Integer> next = new HashMap<>(parents);
+            next.put(child, parent);
+            parents = next;
+        }
+        return true;
+    }
+
     /** The parent of {@code pid} as of the last scan, 0 when unknown. */
     public int parent(int pid) {
         return parents.getOrDefault(pid, 0);
