@@ -53,13 +53,17 @@ public final class RemoteMemory implements ProcessMemory, AutoCloseable {
      */
     public static RemoteMemory open(int pid) throws PyspyException {
         ProcFs.requireExists(pid);
+        return open(pid, ProcMaps.read(pid));
+    }
+
+    /** Like {@link #open(int)}, with the process's maps just read by the caller (a read of them costs). */
+    public static RemoteMemory open(int pid, List<MemoryMapping> maps) throws PyspyException {
         RemoteMemory memory = new RemoteMemory(pid);
-        memory.probe();
+        memory.probe(maps);
         return memory;
     }
 
-    private void probe() throws PyspyException {
-        List<MemoryMapping> maps = ProcMaps.read(pid);
+    private void probe(List<MemoryMapping> maps) throws PyspyException {
         if (maps.isEmpty()) {
             if (ProcFs.exists(pid) && ProcFs.isZombie(pid)) {
                 throw new PyspyException(ExitCode.NO_SUCH_PROCESS, "process " + pid + " has exited (zombie)");

@@ -116,7 +116,7 @@ public final class PythonProcess {
         if (!ProcMaps.ofFile(maps, binary.pathInTarget()).equals(binary.mappings())) {
             return null;
         }
-        return new PythonProcess(childPid, RemoteMemory.open(childPid), binary, version, layout, found, executable,
+        return new PythonProcess(childPid, RemoteMemory.open(childPid, maps), binary, version, layout, found, executable,
                 ProcFs.cmdline(childPid));
     }
 
