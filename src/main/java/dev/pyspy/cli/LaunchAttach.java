@@ -166,11 +166,11 @@ final class LaunchAttach {
                         maps = ProcMaps.read(pid);
                         exe = ProcFs.exePath(pid);
                         mapsStale = false;
-                        if (image == null || !image.describes(maps, exe) || !key(maps, exe).equals(inspectedKey)) {
-                            inspect(maps, exe);
-                        }
                     } catch (PyspyException e) {
                         lastFailure = e; // read again at the next stop
+                    }
+                    if (!mapsStale && (image == null || !image.describes(maps, exe) || !key(maps, exe).equals(inspectedKey))) {
+                        inspect(maps, exe);
                     }
                 }
                 if (image == null) {
