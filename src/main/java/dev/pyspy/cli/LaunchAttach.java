@@ -154,7 +154,7 @@ final class LaunchAttach {
                         return WATCH;
                     }
                     case EXEC -> mapsStale = true;
-                    default -> mapsStale |= stepper.mappingsMayHaveChanged();
+                    default -> mapsStale |= stepper.fileMappingsMayHaveChanged();
                 }
                 if (image == null && tree != null && (stop == SyscallStepper.Stop.RUNNING || stepper.mayHaveStartedProcess())
                         && tree.members().size() > 1) {
@@ -183,8 +183,18 @@ final class LaunchAttach {
                 }
                 pythonSince = pythonSince == 0 ? System.nanoTime() : pythonSince;
                 boolean entry = stop == SyscallStepper.Stop.SYSCALL_ENTRY || stop == SyscallStepper.Stop.SYSCALL;
-                // the symbols at each call; without them, a scan of the binary's data at every 16th
-                if (entry && found(maps, !image.hasInterpreterSymbols() && entries++ % SCAN_EVERY_ENTRIES == 0)) {
+                // the symbols at each call; without them, a scan of the binary's data at every 16th,
+                // with the maps as they are (the heap the interpreter is in grows unseen)
+                boolean scan = entry && !image.hasInterpreterSymbols() && entries++ % SCAN_EVERY_ENTRIES == 0;
+                if (scan) {
+                    try {
+                        maps = ProcMaps.read(pid);
+                    } catch (PyspyException e) {
+                        lastFailure = e;
+                        continue;
+                    }
+                }
+                if (entry && found(maps, scan)) {
                     LOG.debug("{} ms: interpreter found at a system call ({}) after {} stops", millis(),
                             stepper.syscall(), stepper.stops());
                     Attached a = openHeld(stepper);

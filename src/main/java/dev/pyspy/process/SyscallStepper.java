@@ -64,8 +64,12 @@ public final class SyscallStepper implements AutoCloseable {
 
     private static final boolean ARM64 = "aarch64".equals(Platform.ARCH);
     // asm/unistd_64.h (x86_64), asm-generic/unistd.h (aarch64)
-    private static final long[] MAPPING_CALLS = ARM64 ? new long[] {222, 215, 226, 216, 214} // mmap munmap mprotect mremap brk
-            : new long[] {9, 11, 10, 25, 12};
+    private static final long MMAP = ARM64 ? 222 : 9;
+    /** Calls that can map, unmap or move a file: mmap munmap mprotect mremap (brk only grows the heap). */
+    private static final long[] MAPPING_CALLS = ARM64 ? new long[] {MMAP, 215, 226, 216} : new long[] {MMAP, 11, 10, 25};
+    private static final int MAP_ANONYMOUS = 0x20;
+    /** Where the entry's fourth argument (mmap's flags) is in struct ptrace_syscall_info. */
+    private static final int INFO_ARG3 = INFO_NR + 8 + 3 * 8;
     private static final long[] PROCESS_CALLS = ARM64 ? new long[] {220, 435} // clone clone3
             : new long[] {56, 57, 58, 435}; // clone fork vfork clone3
 
@@ -81,6 +85,8 @@ public final class SyscallStepper implements AutoCloseable {
     private boolean syscallInfo = true;
     /** The system call of the last syscall-stop (an exit's is its entry's), -1 when unknown. */
     private long syscall = -1;
+    /** The last entry was an mmap of no file. */
+    private boolean anonymousMap;
     private Stop last;
     private long stops;
 
@@ -153,9 +159,13 @@ public final class SyscallStepper implements AutoCloseable {
         return syscall;
     }
 
-    /** Whether the last stop leaves a call that may have changed the memory map (mmap, munmap, mprotect, mremap, brk). */
-    public boolean mappingsMayHaveChanged() {
-        return (last == Stop.SYSCALL_EXIT || last == Stop.SYSCALL) && (syscall < 0 || in(MAPPING_CALLS, syscall));
+    /**
+     * Whether the last stop leaves a call that may have changed where a file is mapped (mmap of a
+     * file, munmap, mprotect, mremap; not brk, nor an mmap of no file: the heap only grows).
+     */
+    public boolean fileMappingsMayHaveChanged() {
+        return (last == Stop.SYSCALL_EXIT || last == Stop.SYSCALL)
+                && (syscall < 0 || in(MAPPING_CALLS, syscall) && !anonymousMap);
     }
 
     /** Whether the last stop leaves a call that may have started a process or thread (clone, fork, vfork). */
@@ -255,6 +265,7 @@ public final class SyscallStepper implements AutoCloseable {
                 int op = info.getByte(0);
                 if (n > 0 && op == LibC.PTRACE_SYSCALL_INFO_ENTRY) {
                     syscall = info.getLong(INFO_NR);
+                    anonymousMap = syscall == MMAP && (info.getLong(INFO_ARG3) & MAP_ANONYMOUS) != 0;
                     return Stop.SYSCALL_ENTRY;
                 }
                 if (n > 0 && op == LibC.PTRACE_SYSCALL_INFO_EXIT) {
@@ -266,6 +277,7 @@ public final class SyscallStepper implements AutoCloseable {
             }
         }
         syscall = -1;
+        anonymousMap = false;
         return Stop.SYSCALL;
     }
 
