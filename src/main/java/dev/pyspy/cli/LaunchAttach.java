@@ -6,6 +6,7 @@ import dev.pyspy.process.ChildProcess;
 import dev.pyspy.process.MemoryMapping;
 import dev.pyspy.process.ProcFs;
 import dev.pyspy.process.ProcMaps;
+import dev.pyspy.process.SyscallStepper;
 import dev.pyspy.process.ThreadPauser;
 import dev.pyspy.python.PythonBinary;
 import dev.pyspy.python.PythonProcess;
@@ -21,12 +22,17 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Attaches to a program pyspy has just launched so that sampling can begin before its interpreter
  * runs the first line of the script. The program starts held ({@link ChildProcess#startHeld}) while
- * pyspy gets ready to watch it. Each new image it then runs (an exec) is held stopped (ptrace,
- * released by the kernel should pyspy die) while pyspy inspects it: that is the slow,
- * once-per-binary part (ELF, symbols, version, layout). Then the program runs while pyspy looks for
- * its interpreter every millisecond, a few reads each time; once found, the program is held again
- * while the rest of attaching is done, and stays held until the sampler has taken its first sample
- * ({@link Attached#release()}, called by {@link SamplingRun#start}). Nothing is written to the program and no code is run in it.
+ * pyspy gets ready to watch it, and is then stepped one system call at a time ({@link SyscallStepper}):
+ * it cannot run ahead of pyspy, however starved pyspy's thread is. Each new image it runs (an exec,
+ * or libpython mapped) is inspected while it is stopped: that is the slow, once-per-binary part
+ * (ELF, symbols, version, layout). At each system call entry pyspy then looks for its interpreter, a
+ * few reads; the call where it is found is where the program is held while the rest of attaching
+ * is done, and stays held until the sampler has taken its first sample ({@link Attached#release()},
+ * called by {@link SamplingRun#start}). Should stepping be refused (a debugger traces the program)
+ * or end early (a group-stop, another thread's exec, ten seconds without an interpreter), pyspy
+ * watches it every millisecond instead, holding each new image with ptrace while it inspects it and
+ * the program once its interpreter is found, and the program runs free in between.
+ * Nothing is written to the program and no code is run in it.
  *
  * <p>Attaching never ends the program: while a Python binary is loaded pyspy keeps looking as long
  * as the program runs (saying so after a second); it gives up, leaving the program running, when no
@@ -45,14 +51,20 @@ final class LaunchAttach {
     private static final long REINSPECT_NANOS = 50_000_000;
     private static final long NOT_PYTHON_GIVE_UP_NANOS = 10_000_000_000L;
     private static final long WAITING_NOTICE_NANOS = 1_000_000_000L;
+    private static final int SCAN_EVERY_ENTRIES = 16;
+    /** Stepping a loaded Python that shows no interpreter this long gives way to watching it (it slows the program). */
+    private static final long STEPPING_LIMIT_NANOS = 10_000_000_000L;
 
     /** The program's interpreter, with the program held stopped until {@link #release()}. */
-    record Attached(PythonProcess python, ThreadPauser hold) {
+    record Attached(PythonProcess python, Runnable hold) {
         /** Lets the program run; call from the thread that attached. Idempotent. */
         void release() {
-            hold.close();
+            hold.run();
         }
     }
+
+    /** What stepping returns when it ends without an answer: the program runs on, watched by {@link #poll}. */
+    private static final Attached WATCH = new Attached(null, () -> { });
 
     /** Attaching gave up while the program runs on: it is left running. */
     static final class GaveUp extends PyspyException {
@@ -71,6 +83,8 @@ final class LaunchAttach {
     private long inspectedAt;
     private PyspyException lastFailure;
     private boolean noticeShown;
+    /** Stepping: an image's key includes its interpreter file's mappings, inspected again as the loader maps it. */
+    private boolean stepping;
 
     private LaunchAttach(ChildProcess child, PrintStream err, boolean launcherMayGiveWay) {
         this.child = child;
@@ -92,9 +106,144 @@ final class LaunchAttach {
     }
 
     private Attached run() throws PyspyException {
-        int pid = child.pid();
+        SyscallStepper stepper = seize();
+        stepping = stepper != null;
         rehearse();
         child.release();
+        if (stepper != null) {
+            Attached a = step(stepper);
+            if (a != WATCH) {
+                return a;
+            }
+            stepping = false;
+            inspectedKey = null;
+        }
+        return poll();
+    }
+
+    /** The stepper of the held program; null, leaving it to {@link #poll}, when ptrace refuses. */
+    private SyscallStepper seize() {
+        try {
+            return SyscallStepper.seizeStopped(child.pid());
+        } catch (PyspyException e) {
+            LOG.debug("cannot step process {}: {}; watching it instead", child.pid(), e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Steps the program from its start until its interpreter is found: then it is held where it
+     * stopped (or, with more than one thread, as {@link #open()} holds it). Null: a launcher, left
+     * running; {@link #WATCH}: stepping ended without an answer, the program runs on untraced.
+     */
+    private Attached step(SyscallStepper stepper) throws PyspyException {
+        int pid = child.pid();
+        boolean handedOver = false;
+        List<MemoryMapping> maps = null;
+        String exe = null;
+        boolean mapsStale = true;
+        long pythonSince = 0;
+        long entries = 0;
+        try {
+            while (true) {
+                SyscallStepper.Stop stop = stepper.step(POLL_NANOS);
+                switch (stop) {
+                    case EXITED -> throw exitedEarly();
+                    case GROUP_STOP, LOST -> {
+                        LOG.debug("{} ms: stepping ended ({}) after {} stops", millis(), stop, stepper.stops());
+                        return WATCH;
+                    }
+                    case EXEC -> mapsStale = true;
+                    default -> mapsStale |= stepper.fileMappingsMayHaveChanged();
+                }
+                if (image == null && tree != null && (stop == SyscallStepper.Stop.RUNNING || stepper.mayHaveStartedProcess())
+                        && tree.members().size() > 1) {
+                    LOG.debug("{} ms: not Python and starting children: a launcher", millis());
+                    return null;
+                }
+                if (mapsStale && stop != SyscallStepper.Stop.RUNNING) {
+                    try {
+                        maps = ProcMaps.read(pid);
+                        exe = ProcFs.exePath(pid);
+                        mapsStale = false;
+                    } catch (PyspyException e) {
+                        lastFailure = e; // read again at the next stop
+                    }
+                    if (!mapsStale && (image == null || !image.describes(maps, exe) || !key(maps, exe).equals(inspectedKey))) {
+                        inspect(maps, exe);
+                    }
+                }
+                if (image == null) {
+                    pythonSince = 0;
+                    if (System.nanoTime() - start > NOT_PYTHON_GIVE_UP_NANOS) {
+                        throw giveUp(lastFailure != null ? lastFailure
+                                : new PyspyException(ExitCode.NOT_PYTHON, "process " + pid + " does not look like Python"));
+                    }
+                    continue;
+                }
+                pythonSince = pythonSince == 0 ? System.nanoTime() : pythonSince;
+                boolean entry = stop == SyscallStepper.Stop.SYSCALL_ENTRY || stop == SyscallStepper.Stop.SYSCALL;
+                // the symbols at each call; without them, a scan of the binary's data at every 16th,
+                // with the maps as they are (the heap the interpreter is in grows unseen)
+                boolean scan = entry && !image.hasInterpreterSymbols() && entries++ % SCAN_EVERY_ENTRIES == 0;
+                if (scan) {
+                    try {
+                        maps = ProcMaps.read(pid);
+                    } catch (PyspyException e) {
+                        lastFailure = e;
+                        continue;
+                    }
+                }
+                if (entry && found(maps, scan)) {
+                    LOG.debug("{} ms: interpreter found at a system call ({}) after {} stops", millis(),
+                            stepper.syscall(), stepper.stops());
+                    Attached a = openHeld(stepper);
+                    handedOver = a != null && stepper.holding();
+                    return a != null ? a : WATCH;
+                }
+                noticeWaiting();
+                if (System.nanoTime() - pythonSince > STEPPING_LIMIT_NANOS) {
+                    LOG.debug("{} ms: no interpreter after {} stops; watching instead", millis(), stepper.stops());
+                    return WATCH;
+                }
+            }
+        } finally {
+            if (!handedOver) {
+                stepper.close();
+            }
+        }
+    }
+
+    private boolean found(List<MemoryMapping> maps, boolean scan) throws PyspyException {
+        try {
+            return image.findInterpreter(maps, scan);
+        } catch (PyspyException e) {
+            throw giveUp(e);
+        }
+    }
+
+    /**
+     * Opens the interpreter found while the program is stopped at a system call: that stop is the
+     * hold. Other threads would run meanwhile: then the program is let go and held as {@link #open()}
+     * holds it (Python's start-up makes none before its interpreter exists).
+     */
+    private Attached openHeld(SyscallStepper stepper) throws PyspyException {
+        if (ProcFs.threadIds(child.pid()).length > 1) {
+            stepper.close();
+            return open();
+        }
+        try {
+            PythonProcess python = image.open();
+            LOG.debug("{} ms: attached; the program is held until its first sample", millis());
+            return new Attached(python, stepper::close);
+        } catch (PyspyException e) {
+            throw giveUp(e);
+        }
+    }
+
+    /** The watching loop: the program runs while pyspy looks at it every millisecond. */
+    private Attached poll() throws PyspyException {
+        int pid = child.pid();
         while (true) {
             if (!child.isAlive()) {
                 throw exitedEarly();
@@ -147,7 +296,34 @@ final class LaunchAttach {
     private void rehearse() throws PyspyException {
         List<MemoryMapping> maps = ProcMaps.read(child.pid());
         String exe = ProcFs.exePath(child.pid());
-        inspectedKey = exe + "\n" + PythonBinary.choose(maps, exe);
+        inspectedKey = key(maps, exe);
+        inspectedAt = System.nanoTime(); // not Python: the holding shell
+    }
+
+    /**
+     * What an inspection depends on: the executable and the interpreter's file; when stepping, also
+     * where that file's parts are mapped (each mapping's address less its file offset), since the
+     * program stops while the loader is still mapping it: a file mapped whole at first reads wrong
+     * where a later mapping puts a part elsewhere. A change of protection alone changes nothing.
+     */
+    private String key(List<MemoryMapping> maps, String exe) {
+        String chosen = PythonBinary.choose(maps, exe);
+        StringBuilder key = new StringBuilder(exe).append('\n').append(chosen);
+        if (stepping) {
+            ProcMaps.ofFile(maps, chosen).stream().mapToLong(m -> m.start() - m.offset()).distinct().sorted()
+                    .forEach(delta -> key.append(' ').append(Long.toHexString(delta)));
+        }
+        return key.toString();
+    }
+
+    /** Stepping: whether the loader has mapped the interpreter file's data (where its runtime and version are). */
+    private boolean dataMapped(List<MemoryMapping> maps, String exe) {
+        for (MemoryMapping m : ProcMaps.ofFile(maps, PythonBinary.choose(maps, exe))) {
+            if (m.perms().startsWith("rw")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -156,15 +332,19 @@ final class LaunchAttach {
      * for what may become readable once it runs.
      */
     private void inspect(List<MemoryMapping> maps, String exe) throws PyspyException {
-        String key = exe + "\n" + PythonBinary.choose(maps, exe);
+        String key = key(maps, exe);
         boolean changed = !key.equals(inspectedKey);
+        if (stepping && !dataMapped(maps, exe)) {
+            image = null; // the loader has yet to map it all: inspected once it has
+            return;
+        }
         if (!changed && System.nanoTime() - inspectedAt < REINSPECT_NANOS) {
             return;
         }
         inspectedKey = key;
         inspectedAt = System.nanoTime();
         image = null;
-        ThreadPauser hold = changed ? hold() : null;
+        ThreadPauser hold = changed && !stepping ? hold() : null; // a stepped program is stopped already
         try {
             image = PythonProcess.inspect(child.pid());
             LOG.debug("{} ms: inspected {}", millis(), key.replace('\n', ' '));
@@ -191,7 +371,7 @@ final class LaunchAttach {
             LOG.debug("{} ms: interpreter found", millis());
             PythonProcess python = image.open();
             LOG.debug("{} ms: attached; the program is held until its first sample", millis());
-            return new Attached(python, hold);
+            return new Attached(python, hold::close);
         } catch (PyspyException e) {
             hold.close();
             throw giveUp(e);

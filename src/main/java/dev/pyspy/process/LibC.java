@@ -69,6 +69,17 @@ public final class LibC {
     public static final int SIZEOF_USER_REGS_STRUCT = 27 * 8;
     /** Stop reported after PTRACE_INTERRUPT or a group-stop of a seized tracee: {@code status >> 16}. */
     public static final int PTRACE_EVENT_STOP = 128;
+    /** Restarts a stopped tracee until its next system call entry or exit (a syscall-stop). */
+    public static final long PTRACE_SYSCALL = 24;
+    /** Fills a {@code struct ptrace_syscall_info}: is a syscall-stop an entry or an exit, and which call (Linux 5.3+). */
+    public static final long PTRACE_GET_SYSCALL_INFO = 0x420e;
+    public static final int PTRACE_SYSCALL_INFO_ENTRY = 1;
+    public static final int PTRACE_SYSCALL_INFO_EXIT = 2;
+    /** Syscall-stops report SIGTRAP | 0x80, told apart from a real SIGTRAP. */
+    public static final long PTRACE_O_TRACESYSGOOD = 0x1;
+    /** An exec is a ptrace stop (PTRACE_EVENT_EXEC) instead of a SIGTRAP. */
+    public static final long PTRACE_O_TRACEEXEC = 0x10;
+    public static final int PTRACE_EVENT_EXEC = 4;
     /**
      * Listed only to say it must never be passed: it would make the kernel SIGKILL every tracee
      * when pyspy exits, and killing pyspy must never kill the profiled program.

@@ -46,20 +46,28 @@ final class InterpreterLocator {
     }
 
     Found locate(PythonBinary binary, long runtimeSymbol) {
+        Found found = locateBySymbols(runtimeSymbol, binary.symbolAddress("interp_head"));
+        return found != null ? found : scan(binary);
+    }
+
+    /**
+     * What the symbols say ({@code _PyRuntime}'s address and {@code interp_head}'s, each 0 when the
+     * binary lacks it), a few reads; null when they do not lead to an interpreter that validates.
+     */
+    Found locateBySymbols(long runtimeSymbol, long head) {
         if (runtimeSymbol != 0 && runtimeInterpreters >= 0) {
             long interp = pointerAt(runtimeSymbol + runtimeInterpreters);
             if (validates(interp)) {
                 return new Found(interp, runtimeSymbol);
             }
         }
-        long head = binary.symbolAddress("interp_head");
         if (head != 0) {
             long interp = pointerAt(head);
             if (validates(interp)) {
                 return new Found(interp, 0);
             }
         }
-        return scan(binary);
+        return null;
     }
 
     /** The symbol-free search: also used directly by tests to prove it finds what the symbols say. */

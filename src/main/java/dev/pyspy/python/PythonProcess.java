@@ -131,6 +131,8 @@ public final class PythonProcess {
         private final Layout layout;
         private final long runtimeSymbol;
         private InterpreterLocator.Found found;
+        /** {@code interp_head}'s address (2.7, 3.6), 0 when absent; -1 until looked up. */
+        private long interpHead = -1;
 
         private Image(int pid, List<MemoryMapping> maps, String exe, PythonBinary binary, RemoteMemory memory,
                       PythonVersion version, Layout layout, long runtimeSymbol) {
@@ -157,6 +159,28 @@ public final class PythonProcess {
         public boolean findInterpreter(List<MemoryMapping> currentMaps) throws PyspyException {
             found = new InterpreterLocator(memory, currentMaps, layout).locate(binary, runtimeSymbol);
             return found != null;
+        }
+
+        /**
+         * {@link #findInterpreter}, or when not {@code scan} only a look where the binary's symbols
+         * say (a few reads; false without them): for watching a program at every system call, where
+         * a scan of the binary's data each time would cost more than the program's start-up.
+         */
+        public boolean findInterpreter(List<MemoryMapping> currentMaps, boolean scan) throws PyspyException {
+            InterpreterLocator locator = new InterpreterLocator(memory, currentMaps, layout);
+            if (interpHead < 0) {
+                interpHead = binary.symbolAddress("interp_head"); // a look-up in the symbol table: once
+            }
+            found = scan ? locator.locate(binary, runtimeSymbol) : locator.locateBySymbols(runtimeSymbol, interpHead);
+            return found != null;
+        }
+
+        /** Whether the binary says where its interpreter is ({@code _PyRuntime}, {@code interp_head}): no scan needed. */
+        public boolean hasInterpreterSymbols() {
+            if (interpHead < 0) {
+                interpHead = binary.symbolAddress("interp_head");
+            }
+            return runtimeSymbol != 0 && layout.has("_PyRuntimeState.interpreters_head") || interpHead != 0;
         }
 
         /** The attached process, once {@link #findInterpreter} found its interpreter. */

@@ -44,11 +44,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * time: {@link #UNREPORTED_INTERVALS}, see {@code sampler.SamplingScheduleTest}) is accounted for by
  * the lag the sampler reported ({@code -v}: "fell N us behind schedule") or by a failed sample.
  *
- * <p>Not proved here: that the held sample precedes the script's first line. At a normal load it
- * shows the interpreter's start-up (importlib, site); at a load average of 25 on two cores it showed
- * the script's module-level code or even {@code early()} in about half the runs: between the hold
- * during which pyspy reads the binary and the one once the interpreter is found, the program runs
- * free, and pyspy's watching thread, starved, finds the interpreter late (issue 16, left open).
+ * <p>That the held sample precedes the script's first line is proved beside more busy processes than
+ * the machine has cores ({@link #theHeldSampleComesBeforeTheScriptsFirstLineBesideBusyNeighbours}):
+ * the program is stepped one system call at a time until its interpreter exists, so a starved pyspy
+ * cannot find it late.
  */
 @NeedsRoot
 class LaunchModeTest {
@@ -57,6 +56,7 @@ class LaunchModeTest {
     private static final List<String> TREE_VERSIONS = List.of("2.7", "3.12");
     private static final int RUNS = Integer.getInteger("pyspy.launch.runs", 10);
     private static final String RATES = System.getProperty("pyspy.launch.rates", "100,1000");
+    private static final int BUSY_RUNS = Integer.getInteger("pyspy.launch.busyRuns", 3);
     /** The longest gap between samples, in intervals, that the schedule leaves unreported. */
     private static final double UNREPORTED_INTERVALS = 5;
     private static final String SCRIPT = "early_late_target.py";
@@ -153,6 +153,71 @@ class LaunchModeTest {
         }
     }
 
+    /** Interpreters the held first sample is checked on beside busy neighbours ("newest": whichever is). */
+    static Stream<String> busyCases() {
+        return Stream.of(System.getProperty("pyspy.launch.busyVersions", "2.7,3.12,newest,3.13t").split(","))
+                .map(String::strip);
+    }
+
+    /**
+     * Beside more CPU-heavy processes than the machine has cores (a busy loop each, started here and
+     * ended after), pyspy's threads get a small share of a CPU, yet the launched program is found and
+     * held before its script runs: it is stepped one system call at a time, so it cannot run ahead
+     * of pyspy. Every sample taken while it is held (at least one) shows no frame of the script,
+     * whose own frames ({@code early()}) the same profile shows once it runs.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("busyCases")
+    void theHeldSampleComesBeforeTheScriptsFirstLineBesideBusyNeighbours(String version) throws Exception {
+        Interpreter python;
+        if (version.equals("newest")) {
+            python = Interpreters.newest("interpreter", i -> !i.freeThreaded());
+        } else {
+            Optional<Interpreter> found = find(version);
+            assumeTrue(found.isPresent(), "no Python " + version + " on this machine");
+            python = found.get();
+        }
+        Path script = python.stage(scripts.resolve(SCRIPT));
+        int neighbours = Runtime.getRuntime().availableProcessors() * 2 + 1;
+        List<Process> busy = new ArrayList<>();
+        try {
+            for (int i = 0; i < neighbours; i++) {
+                busy.add(new ProcessBuilder("sh", "-c", "while :; do :; done").start());
+            }
+            for (int run = 0; run < BUSY_RUNS; run++) {
+                Path truth = script.resolveSibling("truth-" + System.nanoTime() + ".json");
+                Path out = scripts.resolve("busy-" + System.nanoTime() + ".json");
+                List<String> args = new ArrayList<>(List.of("record", "-v", "-r", "100", "-f", "gecko", "-o",
+                        out.toString(), "--"));
+                args.addAll(python.command(python.inside(script), python.inside(truth)));
+                PyspyCli.Result r = PyspyCli.run(300, args.toArray(new String[0]));
+                assertEquals(0, r.exitCode(), r.toString());
+                List<Sample> samples = Sample.read(out);
+                Matcher released = RELEASED.matcher(r.stderr());
+                assertTrue(released.find(), "pyspy says when it let the program go: " + r);
+                double releasedAt = Long.parseLong(released.group(1)) / 1000.0;
+                List<Sample> held = samples.stream().filter(s -> s.millis() < releasedAt).toList();
+                String what = String.format(Locale.ROOT, "%s, run %d beside %d busy processes: released at %.1f ms;"
+                        + " first samples:%n%s", python, run, neighbours, releasedAt,
+                        samples.stream().limit(8).map(Sample::toString).collect(Collectors.joining("\n")));
+                assertFalse(held.isEmpty(), "a sample is taken while the program is held: " + what);
+                for (Sample s : held) {
+                    assertFalse(s.inScript(), "no sample taken while it is held shows the script: " + what);
+                }
+                assertTrue(count(samples, "early") > 0, "the script's frames are seen once it runs: " + what);
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(truth);
+            }
+        } finally {
+            for (Process p : busy) {
+                p.destroyForcibly();
+            }
+            for (Process p : busy) {
+                p.waitFor();
+            }
+        }
+    }
+
     /** Milliseconds the sampler reported falling behind schedule, in reports made in (from, to] ms. */
     private static double reported(String log, double from, double to) {
         double reported = 0;
@@ -171,6 +236,11 @@ class LaunchModeTest {
 
     /** One sample of the launched program's threads: its time (ms since sampling began) and frames, outermost first. */
     private record Sample(double millis, List<String> functions, List<String> files) {
+        /** Whether one of its frames is the script's: its module-level code or a function of it. */
+        boolean inScript() {
+            return files.stream().anyMatch(f -> f.endsWith(SCRIPT));
+        }
+
         /** Whether one of its frames is the script's own {@code function}. */
         boolean in(String function) {
             for (int i = 0; i < functions.size(); i++) {

@@ -44,7 +44,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class PrivilegesTest {
     /** ptrace requests pyspy may make: none of them changes the tracee's memory or registers. */
     private static final Set<String> ALLOWED_PTRACE = Set.of("PTRACE_SEIZE", "PTRACE_INTERRUPT", "PTRACE_DETACH",
-            "PTRACE_GETREGS"); // --native reads a stopped thread's registers; SETREGS stays forbidden below
+            "PTRACE_GETREGS", // --native reads a stopped thread's registers; SETREGS stays forbidden below
+            // a launched program stepped through its start-up (SyscallStepper): restarted to its next
+            // system call, and told which call it stopped at (read into pyspy's own buffer)
+            "PTRACE_SYSCALL", "PTRACE_GET_SYSCALL_INFO");
     /** Request numbers that write: POKETEXT/DATA/USER, SETREGS, SETFPREGS, SETSIGINFO, SETREGSET, POKEUSR. */
     private static final Set<Long> WRITING_PTRACE = Set.of(4L, 5L, 6L, 13L, 15L, 0x4203L, 0x4205L);
     /** Every native function pyspy binds; adding one (process_vm_writev, pwrite, ...) must be a decision. */
