@@ -62,7 +62,12 @@ class PrivilegesTest {
             "openat", "pread",
             // a netlink socket of pyspy's own asking taskstats for the target's switch-in total (GroupSwitchCount):
             // the kernel's counters, read; nothing reaches the target
-            "socket", "send", "recv");
+            "socket", "send", "recv",
+            // the process events connector (ProcEvents, -s): pyspy's own netlink socket bound to the kernel's
+            // multicast group of fork/exec/exit notices, and its receive buffer sized; read only
+            "bind", "setsockopt",
+            // pyspy's own process watcher thread given a higher priority (-s as root); never another process's
+            "setpriority");
 
     @Test
     void aProgramLaunchedUnderSudoRunsAsTheUserWhoInvokedSudo() throws Exception {

@@ -142,12 +142,7 @@ class SubprocessTreeTest {
                     Long.toString(parent.pid()));
             started.add(pyspy);
             PyspyCli.awaitSamples(pyspy, err, 1);
-            Files.createFile(Path.of(truth + ".go"));
-            await(() -> Files.exists(Path.of(truth + ".done")), pyspy, "the end of the storm");
-            PyspyCli.signal(pyspy.pid(), "INT");
-            assertTrue(pyspy.waitFor(WAIT_SECONDS, TimeUnit.SECONDS));
-            String log = Files.readString(err);
-            assertEquals(0, pyspy.exitValue(), log);
+            String log = recordTheStorm(truth, pyspy, err);
 
             Matcher summary = Pattern.compile("Passes: (\\d+) \\(([0-9.]+)/s\\)").matcher(log);
             assertTrue(summary.find(), log);
@@ -249,12 +244,7 @@ class SubprocessTreeTest {
                     .redirectOutput(dir.resolve("pyspy.out").toFile()).redirectError(err.toFile()).start();
             started.add(pyspy);
             awaitOutput(err, pyspy, s -> s.contains("Sampling process"));
-            Files.createFile(Path.of(truth + ".go"));
-            await(() -> Files.exists(Path.of(truth + ".done")), pyspy, "the end of the storm");
-            PyspyCli.signal(pyspy.pid(), "INT");
-            assertTrue(pyspy.waitFor(WAIT_SECONDS, TimeUnit.SECONDS));
-            String log = Files.readString(err);
-            assertEquals(0, pyspy.exitValue(), log);
+            String log = recordTheStorm(truth, pyspy, err);
             assertTrue(log.contains("ProcessWatcher: no process events"), log);
             assertFalse(log.contains("through the kernel's process events"), log);
             Set<Long> ran = new HashSet<>();
@@ -272,6 +262,17 @@ class SubprocessTreeTest {
         } finally {
             parent.destroy();
         }
+    }
+
+    /** Lets the storm go, waits for its end, then ends the recording with Ctrl-C; returns pyspy's log. */
+    private String recordTheStorm(Path truth, Process pyspy, Path err) throws Exception {
+        Files.createFile(Path.of(truth + ".go"));
+        await(() -> Files.exists(Path.of(truth + ".done")), pyspy, "the end of the storm");
+        PyspyCli.signal(pyspy.pid(), "INT");
+        assertTrue(pyspy.waitFor(WAIT_SECONDS, TimeUnit.SECONDS));
+        String log = Files.readString(err);
+        assertEquals(0, pyspy.exitValue(), log);
+        return log;
     }
 
     private Process startStorm(Path truth, String children, String seconds) throws IOException {
