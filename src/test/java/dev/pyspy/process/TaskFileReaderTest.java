@@ -65,14 +65,21 @@ class TaskFileReaderTest {
             assertTrue(lateTid > 0, "the late thread is listed");
             int open = r.openDescriptors();
             assertEquals(kept + 1, open);
-            try {
-                while (true) {
-                    hog.add(FileChannel.open(Path.of("/dev/null")));
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    while (true) {
+                        hog.add(FileChannel.open(Path.of("/dev/null")));
+                    }
+                } catch (IOException outOfDescriptors) {
+                    // every descriptor is taken now
                 }
-            } catch (IOException outOfDescriptors) {
-                // every descriptor is taken now
+                assertStat(r, lateTid);
+                if (r.openDescriptors() != open + 1 || attempt == 5) {
+                    break;
+                }
+                // another thread of this JVM closed a descriptor between the two: the read took it; again
+                r.forget(lateTid);
             }
-            assertStat(r, lateTid);
             assertEquals(open - 1, r.openDescriptors(), "one kept descriptor given up for the read");
             assertTrue(r.maxOpen() < kept, "keeps fewer from now on: " + r.maxOpen());
         } finally {
