@@ -176,8 +176,7 @@ final class LaunchAttach {
                 if (image == null) {
                     pythonSince = 0;
                     if (System.nanoTime() - start > NOT_PYTHON_GIVE_UP_NANOS) {
-                        throw giveUp(lastFailure != null ? lastFailure
-                                : new PyspyException(ExitCode.NOT_PYTHON, "process " + pid + " does not look like Python"));
+                        throw notPython();
                     }
                     continue;
                 }
@@ -282,8 +281,7 @@ final class LaunchAttach {
                 LOG.debug("{} ms: not Python and starting children: a launcher", millis());
                 return null;
             } else if (System.nanoTime() - start > NOT_PYTHON_GIVE_UP_NANOS) {
-                throw giveUp(lastFailure != null ? lastFailure
-                        : new PyspyException(ExitCode.NOT_PYTHON, "process " + pid + " does not look like Python"));
+                throw notPython();
             }
             pause();
         }
@@ -422,6 +420,12 @@ final class LaunchAttach {
         }
         return new GaveUp(e.exitCode(), e.getMessage() + "; pyspy gave up attaching and leaves the program running (pid "
                 + child.pid() + ")", e);
+    }
+
+    /** Giving up on a program that has not loaded Python: what last failed, or that it does not look like it. */
+    private PyspyException notPython() {
+        return giveUp(lastFailure != null ? lastFailure
+                : new PyspyException(ExitCode.NOT_PYTHON, "process " + child.pid() + " does not look like Python"));
     }
 
     private long millis() {

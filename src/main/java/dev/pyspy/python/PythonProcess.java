@@ -157,8 +157,7 @@ public final class PythonProcess {
 
         /** Whether the interpreter is initialised (its first thread state points back to it): then {@link #open}. */
         public boolean findInterpreter(List<MemoryMapping> currentMaps) throws PyspyException {
-            found = new InterpreterLocator(memory, currentMaps, layout).locate(binary, runtimeSymbol);
-            return found != null;
+            return findInterpreter(currentMaps, true);
         }
 
         /**
@@ -168,19 +167,20 @@ public final class PythonProcess {
          */
         public boolean findInterpreter(List<MemoryMapping> currentMaps, boolean scan) throws PyspyException {
             InterpreterLocator locator = new InterpreterLocator(memory, currentMaps, layout);
-            if (interpHead < 0) {
-                interpHead = binary.symbolAddress("interp_head"); // a look-up in the symbol table: once
-            }
-            found = scan ? locator.locate(binary, runtimeSymbol) : locator.locateBySymbols(runtimeSymbol, interpHead);
+            found = scan ? locator.locate(binary, runtimeSymbol) : locator.locateBySymbols(runtimeSymbol, interpHead());
             return found != null;
         }
 
         /** Whether the binary says where its interpreter is ({@code _PyRuntime}, {@code interp_head}): no scan needed. */
         public boolean hasInterpreterSymbols() {
+            return runtimeSymbol != 0 && layout.has("_PyRuntimeState.interpreters_head") || interpHead() != 0;
+        }
+
+        private long interpHead() {
             if (interpHead < 0) {
-                interpHead = binary.symbolAddress("interp_head");
+                interpHead = binary.symbolAddress("interp_head"); // a look-up in the symbol table: once
             }
-            return runtimeSymbol != 0 && layout.has("_PyRuntimeState.interpreters_head") || interpHead != 0;
+            return interpHead;
         }
 
         /** The attached process, once {@link #findInterpreter} found its interpreter. */
