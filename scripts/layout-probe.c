@@ -231,6 +231,17 @@ int main(void)
 #endif
 #if PY_VERSION_HEX >= 0x03070000 && PY_VERSION_HEX < 0x030C0000
     OFF("_PyRuntimeState.tstate_current", _PyRuntimeState, gilstate.tstate_current);
+    /* the one GIL of every interpreter, embedded in the runtime */
+    OFF("_PyRuntimeState.gil", _PyRuntimeState, ceval.gil);
+#endif
+#if PY_VERSION_HEX >= 0x03070000
+    OFF("_gil_runtime_state.locked", struct _gil_runtime_state, locked);
+    OFF("_gil_runtime_state.last_holder", struct _gil_runtime_state, last_holder);
+    FSIZE("_gil_runtime_state_locked", struct _gil_runtime_state, locked);
+    SIZE("_gil_runtime_state", struct _gil_runtime_state);
+    /* counts the GIL changing hands (take_gil, when the taker is not the last holder) */
+    OFF("_gil_runtime_state.switch_number", struct _gil_runtime_state, switch_number);
+    FSIZE("_gil_runtime_state_switch_number", struct _gil_runtime_state, switch_number);
 #endif
 
     OFF("PyInterpreterState.next", PyInterpreterState, next);
@@ -256,10 +267,6 @@ int main(void)
     OFF("PyInterpreterState.gil", PyInterpreterState, ceval.gil);
     /* the interpreter's own GIL, embedded; ceval.gil normally points here */
     OFF("PyInterpreterState._gil", PyInterpreterState, _gil);
-    OFF("_gil_runtime_state.locked", struct _gil_runtime_state, locked);
-    OFF("_gil_runtime_state.last_holder", struct _gil_runtime_state, last_holder);
-    FSIZE("_gil_runtime_state_locked", struct _gil_runtime_state, locked);
-    SIZE("_gil_runtime_state", struct _gil_runtime_state);
 #endif
 
     /* --- threads ------------------------------------------------------ */

@@ -180,20 +180,32 @@ public final class StackWalker {
         if (slots.trim(out.threadCount())) {
             batch.resize(slots.capacity() + 2);
         }
+        threadStates.gilSwitches().completed();
     }
 
     /**
-     * Marks the threads whose last complete decode stands without a read: {@link #stable} says they
-     * have not run since, and the decode was of this very thread state at this index.
+     * Marks the threads whose last complete decode stands without a read: {@link #stable} or the GIL
+     * ({@link GilSwitches}) says they have not run since, and the decode was of this very thread
+     * state at this index.
      */
     private void markStill(RawStacks out, int first, int n) {
         for (int i = first; i < first + n; i++) {
             RawThreadStack t = out.thread(i);
             ThreadSlot slot = slots.get(i);
-            slot.still = slot.lastSample == t && slot.lastThreadState == t.threadState && slot.frame != null
-                    && stable.unchanged(i, t);
+            boolean decoded = slot.lastSample == t && slot.lastThreadState == t.threadState && slot.frame != null;
+            boolean stillByGil = decoded && slot.readSinceGilCount && threadStates.gilSwitches().unchanged(i, t);
+            slot.still = stillByGil || decoded && stable.unchanged(i, t);
+            slot.readSinceGilCount = stillByGil || !slot.still;
             still += slot.still ? 1 : 0;
         }
+    }
+
+    /**
+     * Whether walks may leave unread the threads the GIL says did not run ({@link GilSwitches}; on by
+     * default). Off, every walk reads every thread: an independent decode to check the others by.
+     */
+    void judgeByGil(boolean on) {
+        threadStates.gilSwitches().enable(on);
     }
 
     /** How many threads of the last walk were not read past their thread state ({@link StableThreads}). */

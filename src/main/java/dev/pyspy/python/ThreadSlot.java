@@ -32,6 +32,12 @@ final class ThreadSlot {
     private int sinceSaved;
     /** Not run since its last read (StableThreads): nothing but its thread state is read this walk. */
     boolean still;
+    /**
+     * The decode this slot holds was read after the walk's GIL count, or stood by it
+     * ({@link GilSwitches}): not merely left unread on another's word ({@link StableThreads}), which
+     * a later check may take back. Only such a decode may stand by the GIL's word next time.
+     */
+    boolean readSinceGilCount;
     /** This walk reused the last decode. */
     boolean reused;
     /** This decode read memory other than its frames (thread-local bytecode): not reusable. */

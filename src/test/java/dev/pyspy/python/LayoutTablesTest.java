@@ -69,9 +69,11 @@ class LayoutTablesTest {
                 "PyDictObject.ma_used", "PyModuleObject.md_dict");
         req(306, LAST, "PyHeapTypeObject.ht_cached_keys");
         req(307, LAST, "_PyRuntimeState.interpreters_head");
-        req(307, 311, "_PyRuntimeState.tstate_current");
-        req(312, LAST, "PyInterpreterState.gil", "_gil_runtime_state.locked", "_gil_runtime_state.last_holder",
-                "sizeof._gil_runtime_state_locked");
+        req(307, 311, "_PyRuntimeState.tstate_current", "_PyRuntimeState.gil");
+        req(307, LAST, "_gil_runtime_state.locked", "_gil_runtime_state.last_holder",
+                "sizeof._gil_runtime_state_locked", "_gil_runtime_state.switch_number",
+                "sizeof._gil_runtime_state_switch_number");
+        req(312, LAST, "PyInterpreterState.gil");
         req(ANY, 310, "PyThreadState.frame");
         req(311, 312, "PyThreadState.cframe", "_PyCFrame.current_frame");
         req(313, LAST, "PyThreadState.current_frame");
@@ -329,9 +331,12 @@ class LayoutTablesTest {
             assertEquals(ft, t.has("_PyInterpreterFrame.tlbc_index") && t.has("PyCodeObject.co_tlbc")
                     && t.has("_PyCodeArray.entries"));
         }
+        if (v >= 307) {
+            assertEquals(4, t.offset("sizeof._gil_runtime_state_locked"));
+            assertEquals(8, t.offset("sizeof._gil_runtime_state_switch_number")); // an unsigned long
+        }
         if (v >= 312) {
             assertEquals(h, t.offset("PyLongObject.lv_tag"));
-            assertEquals(4, t.offset("sizeof._gil_runtime_state_locked"));
             assertEquals(0, t.offset("_PyInterpreterFrame.executable"));
             assertEquals(8, t.offset("_PyInterpreterFrame.previous"));
         }
