@@ -12,10 +12,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -33,17 +29,7 @@ class CodeCacheNameReuseTest {
     private static final int NAME_OBJECT_BYTES = 96;
 
     static Stream<Interpreter> interpreters() {
-        Set<String> wanted = Set.of("2.7", "3.7", "3.12");
-        java.util.List<Interpreter> all = Interpreters.all();
-        Interpreter newest = all.stream().filter(i -> !i.freeThreaded())
-                .max(Comparator.comparingInt(Interpreter::version)).orElse(null);
-        Map<String, Interpreter> picked = new LinkedHashMap<>();
-        for (Interpreter i : all) {
-            if (wanted.contains(i.majorMinor()) || i == newest) {
-                picked.putIfAbsent(i.majorMinor(), i);
-            }
-        }
-        return picked.values().stream();
+        return Interpreters.versionsAndNewest("2.7", "3.7", "3.12");
     }
 
     /** The target's memory, with the bytes at {@code at} those found at {@code from} once {@link #swapped}. */

@@ -11,11 +11,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -45,25 +42,16 @@ class StackWalkerGilSwitchesTest {
 
     /** The runtime's GIL (3.7-3.11), the interpreter's with cframes (3.12), the newest. */
     static Stream<Interpreter> interpreters() {
-        Set<String> wanted = Set.of("3.7", "3.12");
-        List<Interpreter> all = Interpreters.all();
-        Interpreter newest = all.stream().filter(i -> !i.freeThreaded())
-                .max(Comparator.comparingInt(Interpreter::version)).orElse(null);
-        Map<String, Interpreter> picked = new LinkedHashMap<>();
-        for (Interpreter i : all) {
-            if ((wanted.contains(i.majorMinor()) || i == newest) && !i.freeThreaded()) {
-                picked.putIfAbsent(i.majorMinor(), i);
-            }
-        }
-        return picked.values().stream();
+        return Interpreters.versionsAndNewest("3.7", "3.12");
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("interpreters")
     void walksLeavingThreadsUnreadEqualFreshDecodes(Interpreter interpreter) throws Exception {
-        Path scripts = TargetProcess.scripts("gil_switches_target.py");
-        try (TargetProcess target = TargetProcess.start(interpreter, scripts.resolve("gil_switches_target.py"),
-                Integer.toString(SLEEPERS), Integer.toString(ROVERS))) {
+        Path scripts = TargetProcess.scripts("rovers_target.py");
+        // rovers napping 5-100 ms, and threads coming and going
+        try (TargetProcess target = TargetProcess.start(interpreter, scripts.resolve("rovers_target.py"),
+                Integer.toString(SLEEPERS), Integer.toString(ROVERS), "0.005", "0.1", "1")) {
             target.awaitReady();
             int pid = target.pid();
             PythonProcess judging = PythonProcess.attach(pid);

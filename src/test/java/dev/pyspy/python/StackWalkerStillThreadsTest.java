@@ -14,7 +14,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -44,17 +43,7 @@ class StackWalkerStillThreadsTest {
 
     /** Each frame model: frame objects (2.7, 3.10), cframes and data stacks (3.12), current_frame (newest). */
     static Stream<Interpreter> interpreters() {
-        Set<String> wanted = Set.of("2.7", "3.10", "3.12");
-        List<Interpreter> all = Interpreters.all();
-        Interpreter newest = all.stream().filter(i -> !i.freeThreaded())
-                .max(java.util.Comparator.comparingInt(Interpreter::version)).orElse(null);
-        Map<String, Interpreter> picked = new java.util.LinkedHashMap<>();
-        for (Interpreter i : all) {
-            if ((wanted.contains(i.majorMinor()) || i == newest) && !i.freeThreaded()) {
-                picked.putIfAbsent(i.majorMinor(), i);
-            }
-        }
-        return picked.values().stream();
+        return Interpreters.versionsAndNewest("2.7", "3.10", "3.12");
     }
 
     @ParameterizedTest(name = "{0}")

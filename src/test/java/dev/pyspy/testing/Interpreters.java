@@ -243,6 +243,23 @@ public final class Interpreters {
         return found;
     }
 
+    /**
+     * One GIL interpreter of each of the {@code versions} ("3.12") found, and the newest GIL
+     * interpreter: a test's pick of frame models without running every version.
+     */
+    public static Stream<Interpreter> versionsAndNewest(String... versions) {
+        Set<String> wanted = Set.of(versions);
+        List<Interpreter> gil = all().stream().filter(i -> !i.freeThreaded()).toList();
+        Interpreter newest = gil.stream().max(Comparator.comparingInt(Interpreter::version)).orElse(null);
+        Map<String, Interpreter> picked = new LinkedHashMap<>();
+        for (Interpreter i : gil) {
+            if (wanted.contains(i.majorMinor()) || i == newest) {
+                picked.putIfAbsent(i.majorMinor(), i);
+            }
+        }
+        return picked.values().stream();
+    }
+
     /** Host interpreters, then provisioned ones. */
     public static List<Interpreter> all() {
         List<Interpreter> all = new ArrayList<>(host());
