@@ -19,7 +19,10 @@ import java.util.Map;
  * is then freed and its memory reused, perhaps by the new name being written. A name is kept only
  * when a second read finds the thread still pointing at the same object holding the same text;
  * otherwise it is read again, and after {@link #READ_ATTEMPTS} torn reads left out (the thread shows
- * without a name until the next refresh) — never shown half-written.
+ * without a name until the next refresh) — never shown half-written. A thread renaming itself over
+ * and over reuses the same few blocks for its names, so both reads can meet the same mix: a longer
+ * name's length over a shorter one's text, whose terminating NUL then shows inside. A name holding a
+ * NUL is taken for such a mix (no operating system thread name can hold one either).
  */
 public final class ThreadNames {
     private static final int MAX_THREADS = 100_000;
@@ -94,7 +97,7 @@ public final class ThreadNames {
             }
             try {
                 String text = objects.readString(nameObject, DisplayText.MAX_CHARS + 1);
-                if (nameObject(thread) == nameObject
+                if (text.indexOf('\0') < 0 && nameObject(thread) == nameObject
                         && text.equals(objects.readString(nameObject, DisplayText.MAX_CHARS + 1))) {
                     return DisplayText.clean(text);
                 }
